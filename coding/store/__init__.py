@@ -1,0 +1,33 @@
+"""Persistence: SQLAlchemy models, migrations and the event log."""
+
+from coding.store.db import open_engine, project_url, session_factory
+from coding.store.events import record_event
+from coding.store.models import (
+    Base,
+    Code,
+    CodeApplication,
+    CodebookVersion,
+    Coder,
+    Document,
+    Event,
+    Memo,
+    Segment,
+    Setting,
+)
+
+__all__ = [
+    "Base",
+    "Code",
+    "CodeApplication",
+    "CodebookVersion",
+    "Coder",
+    "Document",
+    "Event",
+    "Memo",
+    "Segment",
+    "Setting",
+    "open_engine",
+    "project_url",
+    "record_event",
+    "session_factory",
+]

@@ -1,0 +1,522 @@
+"""Document import (coding.corpus / coding.readers): real files built in tmp_path, no mocks."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+from pypdf import PdfReader, PdfWriter
+
+from coding.corpus import (
+    DEFAULT_MAX_BYTES,
+    KINDS,
+    DocumentMeta,
+    ImportedDocument,
+    Participant,
+    Refusal,
+    collect,
+    load_manifest,
+    normalise_text,
+    read_document,
+    read_text_file,
+)
+from coding.errors import ImportProblem
+from coding.readers import join_pdf_lines
+
+SIMPLIFIED = (
+    "访谈对象：LHY，L区分管信访工作的副区长。\n"
+    "访谈者：请您介绍一下包联工作的基本情况。\n"
+    "LHY：包联工作是指由一名区级领导牵头，会同相关职能部门的负责人，共同负责一名重点信访人的矛盾化解和稳控工作。"
+    "这项制度从二零一八年开始在全区推行，到现在已经覆盖了所有的重点信访案件。过去很多问题之所以长期得不到解决，"
+    "主要是因为部门之间相互推诿，谁都不愿意承担责任。现在有了包联领导，就有人拍板了。\n"
+)
+TRADITIONAL = (
+    "訪談對象：LHY，L區分管信訪工作的副區長。\n"
+    "訪談者：請您介紹一下包聯工作的基本情況。\n"
+    "LHY：包聯工作是指由一名區級領導牽頭，會同相關職能部門的負責人，共同負責一名重點信訪人的矛盾化解和穩控工作。"
+    "這項制度從二零一八年開始在全區推行，到現在已經覆蓋了所有的重點信訪案件。過去很多問題之所以長期得不到解決，"
+    "主要是因為部門之間相互推諉，誰都不願意承擔責任。現在有了包聯領導，就有人拍板了。\n"
+)
+
+ENCODINGS = [  # (codec used to write, text, accepted reported names)
+    ("utf-8", SIMPLIFIED, {"utf-8"}),
+    ("utf-8-sig", SIMPLIFIED, {"utf-8-sig"}),
+    ("utf-16", SIMPLIFIED, {"utf-16"}),
+    ("utf-16-le", SIMPLIFIED, {"utf-16-le"}),
+    ("utf-16-be", TRADITIONAL, {"utf-16-be"}),
+    ("utf-32", SIMPLIFIED, {"utf-32"}),
+    ("gb2312", SIMPLIFIED, {"gb18030"}),
+    ("gbk", SIMPLIFIED, {"gb18030"}),
+    ("gbk", TRADITIONAL, {"gb18030"}),
+    ("gb18030", SIMPLIFIED + "𠀀𪚥\n", {"gb18030"}),
+    ("big5", TRADITIONAL, {"big5"}),
+    ("cp950", TRADITIONAL, {"big5", "cp950"}),
+]
+
+
+def write(path: Path, data: bytes | str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+# ---------------------------------------------------------------- PDF fixtures (hand-written PDF bytes)
+
+def build_pdf(objects: list[bytes]) -> bytes:
+    """A valid PDF from object bodies 1..n (object 1 is the catalog), with a correct xref table."""
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{off:010d} 00000 n \n".encode() for off in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def _stream(content: bytes) -> bytes:
+    return b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"
+
+
+def pdf_pages(contents: list[bytes], font: bytes | None) -> bytes:
+    n = len(contents)
+    font_ref = 3 + 2 * n
+    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(n)).encode()
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % n]
+    for i, content in enumerate(contents):
+        res = b"<< /Font << /F1 %d 0 R >> >>" % font_ref if font else b"<< >>"
+        objs.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources " + res
+                    + b" /Contents %d 0 R >>" % (4 + 2 * i))
+        objs.append(_stream(content))
+    if font:
+        objs.append(font)
+    return build_pdf(objs)
+
+
+CJK_FONT = (b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H /DescendantFonts "
+            b"[<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light /CIDSystemInfo << /Registry (Adobe) "
+            b"/Ordering (GB1) /Supplement 2 >> /FontDescriptor << /Type /FontDescriptor /FontName /STSong-Light "
+            b"/Flags 6 /FontBBox [-25 -254 1000 880] /ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 880 "
+            b"/StemV 93 >> /DW 1000 >>] >>")
+ASCII_FONT = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+
+
+def text_ops(lines: list[str], cjk: bool) -> bytes:
+    ops = [b"BT /F1 12 Tf 16 TL 60 780 Td"]
+    for line in lines:
+        if cjk:
+            ops.append(b"<" + line.encode("utf-16-be").hex().upper().encode() + b"> Tj T*")
+        else:
+            ops.append(b"(" + line.encode("latin-1") + b") Tj T*")
+    ops.append(b"ET")
+    return b"\n".join(ops)
+
+
+def cjk_pdf(pages: list[list[str]]) -> bytes:
+    return pdf_pages([text_ops(lines, True) for lines in pages], CJK_FONT)
+
+
+def rectangle_pdf(pages: int = 2) -> bytes:
+    return pdf_pages([b"0.2 0.2 0.8 rg 100 100 300 400 re f"] * pages, None)
+
+
+# ---------------------------------------------------------------- encodings
+
+@pytest.mark.parametrize(("codec", "text", "names"), ENCODINGS, ids=[f"{c}-{i}" for i, (c, _, _) in enumerate(ENCODINGS)])
+def test_each_encoding_decodes_exactly(tmp_path, codec, text, names):
+    path = write(tmp_path / "doc.txt", text.encode(codec))
+    decoded, encoding = read_text_file(path)
+    assert decoded == text
+    assert encoding in names
+    doc = read_document(path)
+    assert doc.text == normalise_text(text)
+    assert doc.encoding == encoding and doc.format == "txt"
+
+
+def test_encoding_is_detected_from_bytes_not_extension(tmp_path):
+    md = write(tmp_path / "notes.md", TRADITIONAL.encode("big5"))
+    bare = write(tmp_path / "README", SIMPLIFIED.encode("gbk"))
+    assert read_document(md).encoding == "big5" and read_document(md).format == "md"
+    assert read_document(bare).encoding == "gb18030" and read_document(bare).format == "txt"
+
+
+@pytest.mark.parametrize("n", [12, 20, 30, 60])
+def test_short_gbk_and_big5_lines_are_told_apart(tmp_path, n):
+    simp = SIMPLIFIED.splitlines()[2][:n]
+    trad = TRADITIONAL.splitlines()[2][:n]
+    assert read_text_file(write(tmp_path / "s.txt", simp.encode("gbk"))) == (simp, "gb18030")
+    assert read_text_file(write(tmp_path / "t.txt", trad.encode("big5"))) == (trad, "big5")
+
+
+def test_read_text_file_decodes_without_normalising(tmp_path):
+    raw = "\u3000\u3000第一段。\r\n第二段。  \r\n"
+    assert read_text_file(write(tmp_path / "raw.txt", raw.encode("gb18030"))) == (raw, "gb18030")
+
+
+def test_stray_nul_bytes_in_text_are_tolerated_and_removed(tmp_path):
+    utf8 = write(tmp_path / "nul8.txt", SIMPLIFIED.encode("utf-8") + b"\x00")
+    gbk = write(tmp_path / "nulgb.txt", SIMPLIFIED.encode("gbk") + b"\x00")
+    assert read_document(utf8).encoding == "utf-8" and read_document(gbk).encoding == "gb18030"
+    assert read_document(utf8).text == read_document(gbk).text == normalise_text(SIMPLIFIED)
+
+
+# ---------------------------------------------------------------- normalisation
+
+def test_crlf_normalised_and_offsets_stable(tmp_path):
+    lf = "第一段：访谈者提问。\n\n第二段：LHY回答。\n\n第三段"
+    crlf = write(tmp_path / "crlf.txt", lf.replace("\n", "\r\n").encode("gbk"))
+    cr = write(tmp_path / "cr.txt", lf.replace("\n", "\r").encode("utf-8"))
+    plain = write(tmp_path / "lf.txt", lf.encode("utf-8"))
+    docs = [read_document(p) for p in (crlf, cr, plain)]
+    assert {d.text for d in docs} == {lf}
+    assert {d.sha256 for d in docs} == {hashlib.sha256(lf.encode("utf-8")).hexdigest()}
+    assert docs[0].text.index("第三段") == lf.index("第三段")
+
+
+def test_normalise_rules():
+    raw = "\ufeff\u3000\u3000第一段，全角标点：（一）ＡＢＣ１２３。  \r\n\r\n\r\n\r\n  第\u200b二\u200c段\u200d\u2060\ufeff\t\r\n\u3000第三段\x00"
+    out = normalise_text(raw)
+    assert out == "第一段，全角标点：（一）ＡＢＣ１２３。\n\n第二段\n第三段"
+    assert normalise_text(out) == out
+    assert normalise_text("e\u0301") == "\u00e9"  # NFC
+    assert normalise_text("a\n\nb") == "a\n\nb"  # one blank line is kept
+    assert normalise_text("a  b\t c") == "a  b\t c"  # inner whitespace kept
+    assert normalise_text("a\u2028b\x0cc") == "a\nb\nc"
+
+
+def test_zero_width_removed_and_full_width_kept_in_document(tmp_path):
+    path = write(tmp_path / "zw.txt", "信\u200b访\u2060人：ＷＸＧ，“我要反映问题！”\n".encode("utf-16"))
+    assert read_document(path).text == "信访人：ＷＸＧ，“我要反映问题！”"
+
+
+# ---------------------------------------------------------------- docx
+
+def test_docx_paragraphs_and_tables_in_order(tmp_path):
+    d = docx.Document()
+    d.add_paragraph("会议名称：包联工作推进会")
+    table = d.add_table(rows=3, cols=3)
+    for r, row in enumerate([("姓名", "职务", "包联对象"), ("LHY", "副区长", "WXG"), ("ZYM", "党组成员", "GJQ")]):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    d.add_paragraph("")
+    d.add_paragraph("\u3000\u3000会议议定事项：一、由LHY牵头，两周内答复信访人。")
+    merged = d.add_table(rows=2, cols=2)
+    merged.cell(0, 0).merge(merged.cell(0, 1)).text = "合并单元格"
+    merged.cell(1, 0).text = "左"
+    merged.cell(1, 1).text = "右"
+    d.add_paragraph("记录：SLF")
+    path = tmp_path / "minutes.docx"
+    d.save(str(path))
+    doc = read_document(path)
+    assert doc.format == "docx" and doc.encoding == "docx"
+    assert doc.text == (
+        "会议名称：包联工作推进会\n\n"
+        "姓名 | 职务 | 包联对象\nLHY | 副区长 | WXG\nZYM | 党组成员 | GJQ\n\n"
+        "会议议定事项：一、由LHY牵头，两周内答复信访人。\n\n"
+        "合并单元格\n左 | 右\n\n"
+        "记录：SLF"
+    )
+
+
+def test_docx_not_zip_and_without_text_refused(tmp_path):
+    fake = write(tmp_path / "fake.docx", "这不是Word文件".encode("utf-8"))
+    with pytest.raises(ImportProblem, match="not a valid .docx") as err:
+        read_document(fake)
+    assert "fake.docx" in str(err.value) and err.value.hint
+    blank = tmp_path / "blank.docx"
+    d = docx.Document()
+    d.add_paragraph("   ")
+    d.save(str(blank))
+    with pytest.raises(ImportProblem, match="no text") as err:
+        read_document(blank)
+    assert "blank.docx" in str(err.value)
+    other_zip = tmp_path / "sheet.docx"
+    with zipfile.ZipFile(other_zip, "w") as z:
+        z.writestr("hello.txt", "hi")
+    with pytest.raises(ImportProblem, match="cannot read the .docx") as err:
+        read_document(other_zip)
+    assert "sheet.docx" in str(err.value)
+
+
+# ---------------------------------------------------------------- pdf
+
+def test_ascii_pdf_text_extracted(tmp_path):
+    lines = ["The district set up a contact system for petition cases in", "2018, covering all key cases.", "",
+             "Second paragraph."]
+    path = write(tmp_path / "report.pdf", pdf_pages([text_ops(lines, False)], ASCII_FONT))
+    doc = read_document(path)
+    assert (doc.format, doc.encoding) == ("pdf", "pdf")
+    assert doc.text == ("The district set up a contact system for petition cases in 2018, covering all key cases.\n\n"
+                        "Second paragraph.")
+
+
+def test_cjk_pdf_lines_joined_without_spaces_and_paragraphs_kept(tmp_path):
+    page1 = ["一、基本情况：信访人WXG于2019年多次到区", "信访局反映退役安置问题。", "二、处理经过",
+             "\u3000\u3000区里明确由副区长LHY包联，会同退役军", "人事务局、X街道共同研究化解方案，并"]
+    page2 = ["- 2 -", "于当年十月答复信访人。", "第 2 页"]
+    path = write(tmp_path / "notice.pdf", cjk_pdf([page1, page2]))
+    assert PdfReader(path).pages[0].extract_text()  # the fixture really has a text layer
+    assert read_document(path).text == (
+        "一、基本情况：信访人WXG于2019年多次到区信访局反映退役安置问题。\n\n"
+        "二、处理经过\n\n"
+        "区里明确由副区长LHY包联，会同退役军人事务局、X街道共同研究化解方案，并于当年十月答复信访人。"
+    )
+
+
+def test_join_pdf_lines_rules():
+    # each list item is one page of extracted text
+    assert join_pdf_lines(["abc def ghi jkl\nmno"]) == "abc def ghi jkl mno"
+    assert join_pdf_lines(["中文全角行，长度一样的\n行宽相同的第二行文字，\n继续。"]) == "中文全角行，长度一样的行宽相同的第二行文字，继续。"
+    assert join_pdf_lines(["短行。\n\n新段落"]) == "短行。\n\n新段落"
+    assert join_pdf_lines(["第一页的一整行文字，\n第一页最后一行没有完", "结，第二页接着写。"]) == (
+        "第一页的一整行文字，第一页最后一行没有完结，第二页接着写。")
+    assert join_pdf_lines(["Page one ends here.\nshort", "Page two starts."]) == (
+        "Page one ends here. short\n\nPage two starts.")
+    assert join_pdf_lines(["", "  \n1", "第 3 页"]) == ""
+
+
+def test_pdf_without_text_layer_refused_with_ocr_hint(tmp_path):
+    path = write(tmp_path / "scan.pdf", rectangle_pdf())
+    with pytest.raises(ImportProblem) as err:
+        read_document(path)
+    assert "no text layer" in err.value.message and "ocrmypdf" in err.value.hint
+    assert "scan.pdf" in str(err.value)
+
+
+def test_encrypted_pdf_refused_but_empty_password_opened(tmp_path):
+    def encrypted(user: str) -> bytes:
+        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(cjk_pdf([["保密文件内容。"]]))))
+        writer.encrypt(user_password=user, owner_password="owner", algorithm="RC4-128")
+        buf = io.BytesIO()
+        writer.write(buf)
+        return buf.getvalue()
+
+    locked = write(tmp_path / "locked.pdf", encrypted("secret"))
+    with pytest.raises(ImportProblem, match="encrypted") as err:
+        read_document(locked)
+    assert "locked.pdf" in str(err.value) and "qpdf" in err.value.hint
+    opened = write(tmp_path / "owner_only.pdf", encrypted(""))
+    assert read_document(opened).text == "保密文件内容。"
+
+
+def test_damaged_pdf_refused(tmp_path):
+    for name, data in [("broken.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog"), ("nopdf.pdf", b"hello world")]:
+        with pytest.raises(ImportProblem) as err:
+            read_document(write(tmp_path / name, data))
+        assert name in str(err.value) and err.value.hint
+
+
+# ---------------------------------------------------------------- refusals
+
+def refused(path: Path, **kw) -> ImportProblem:
+    with pytest.raises(ImportProblem) as err:
+        read_document(path, **kw)
+    assert path.name in str(err.value), str(err.value)
+    assert err.value.file == str(path) and err.value.hint
+    return err.value
+
+
+def test_bad_inputs_refused_with_file_named(tmp_path):
+    assert "does not exist" in refused(tmp_path / "missing.txt").message
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    assert "folder" in refused(folder).message
+    assert "empty" in refused(write(tmp_path / "empty.txt", b"")).message
+    assert "no text" in refused(write(tmp_path / "blank.txt", " \r\n\u3000\n\t".encode("utf-8"))).message
+    png = write(tmp_path / "image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
+    assert "looks like a binary file" in refused(png).message
+    ctrl = write(tmp_path / "ctrl.txt", bytes([1, 2, 3, 4, 5, 6, 7, 8, 0x41]) * 50)
+    assert "looks like a binary file" in refused(ctrl).message
+    junk = write(tmp_path / "junk.txt", b"\x81\x20\x8d\x20\xff\x20" * 40 + b"\x81")  # odd length: not UTF-16
+    assert "decode" in refused(junk).message
+    garbled = write(tmp_path / "garbled.txt", b"\x81\x20\x8d\x20\xff\x20" * 40)  # decodes only as nonsense UTF-16
+    assert "cannot tell the text encoding" in refused(garbled).message
+    bad_bom = write(tmp_path / "badbom.txt", b"\xef\xbb\xbf" + SIMPLIFIED.encode("gbk"))
+    assert "UTF-8 byte-order mark" in refused(bad_bom).message
+    unsupported = write(tmp_path / "old.doc", b"\xd0\xcf\x11\xe0whatever")
+    problem = refused(unsupported)
+    assert ".txt" in problem.message and ".docx" in problem.message and ".pdf" in problem.message
+    assert "save it as .docx" in problem.hint
+
+
+def test_size_limit_names_size_limit_and_option(tmp_path):
+    path = write(tmp_path / "big.txt", SIMPLIFIED * 10)
+    problem = refused(path, max_bytes=1024)
+    assert "KB" in problem.message and "1.0 KB" in problem.message
+    assert "--max-mb" in problem.hint
+    assert read_document(path, max_bytes=None).text
+    assert DEFAULT_MAX_BYTES == 50 * 1024 * 1024
+
+
+# ---------------------------------------------------------------- metadata
+
+def test_title_default_and_meta_passed(tmp_path):
+    path = write(tmp_path / "i01_lhy.txt", SIMPLIFIED)
+    assert read_document(path).meta == DocumentMeta(title="i01_lhy")
+    meta = DocumentMeta(title="访谈记录", kind="interview", date="2020-10-15", cases=("WXG",))
+    doc = read_document(path, meta)
+    assert isinstance(doc, ImportedDocument) and doc.meta == meta and doc.filename == "i01_lhy.txt"
+    with pytest.raises(ImportProblem) as err:
+        read_document(path, DocumentMeta(kind="speech"))
+    assert err.value.field == "kind"
+
+
+MANIFEST = """\
+documents:
+  - file: interviews/i01.txt
+    title: 访谈记录：L区分管信访工作副区长LHY
+    kind: interview
+    date: 2020-10-15
+    source: 课题组田野访谈（重建材料）
+    participants:
+      - {name: 访谈者, role: 研究者}
+      - {name: LHY, role: 包联人}
+    cases: [WXG, GJQ]
+  - file: ./policy/p01.txt
+    kind: policy
+    extra: {文号: Q政办发〔2018〕12号}
+"""
+
+
+def test_load_manifest(tmp_path):
+    path = write(tmp_path / "corpus.yaml", MANIFEST)
+    metas = load_manifest(path)
+    assert set(metas) == {"interviews/i01.txt", "policy/p01.txt"}
+    i01 = metas["interviews/i01.txt"]
+    assert i01 == DocumentMeta(title="访谈记录：L区分管信访工作副区长LHY", kind="interview", date="2020-10-15",
+                               source="课题组田野访谈（重建材料）",
+                               participants=(Participant("访谈者", "研究者"), Participant("LHY", "包联人")),
+                               cases=("WXG", "GJQ"))
+    assert metas["policy/p01.txt"].extra == {"文号": "Q政办发〔2018〕12号"}
+
+
+@pytest.mark.parametrize(("text", "line", "field", "words"), [
+    (MANIFEST.replace("kind: policy", "kind: speech"), 12, "kind", "unknown kind"),
+    (MANIFEST.replace("2020-10-15", "2020-13-45"), 5, "date", "bad date"),
+    (MANIFEST.replace("2020-10-15", "15.10.2020"), 5, "date", "bad date"),
+    (MANIFEST.replace("    source:", "    sauce:"), 6, "sauce", "unknown key"),
+    (MANIFEST.replace("{name: LHY, role: 包联人}", "{name: LHY, rank: 包联人}"), 9, "rank", "unknown key"),
+    (MANIFEST.replace("    cases: [WXG, GJQ]", "    cases: [WXG, GJQ"), 11, None, "invalid YAML"),
+    (MANIFEST.replace("  - file: ./policy/p01.txt", "  - title: 无文件"), 11, "file", "no 'file:'"),
+    (MANIFEST.replace("./policy/p01.txt", "interviews/i01.txt"), 11, "file", "listed twice"),
+    ("docs: []\n", 1, "docs", "unknown key"),
+])
+def test_bad_manifest_names_file_line_and_field(tmp_path, text, line, field, words):
+    path = write(tmp_path / "corpus.yaml", text)
+    with pytest.raises(ImportProblem) as err:
+        load_manifest(path)
+    problem = err.value
+    assert problem.file == str(path) and problem.line == line and problem.field == field
+    assert words in problem.message
+    assert f"corpus.yaml:{line}" in str(problem)
+
+
+# ---------------------------------------------------------------- collect
+
+def make_corpus(root: Path) -> None:
+    write(root / "interviews" / "i01.txt", SIMPLIFIED.encode("gbk"))
+    write(root / "interviews" / "i02.txt", TRADITIONAL.encode("big5"))
+    write(root / "policy" / "p01.txt", "Q市L区关于建立领导包联信访案件制度的通知\n\n一、总体要求")
+    write(root / "corpus.yaml", MANIFEST)
+    write(root / "_manifest_news.yaml", "documents: []\n")
+    write(root / ".hidden.txt", "hidden")
+    write(root / "interviews" / "~$i01.docx", b"lock")
+
+
+def test_collect_folder_with_manifest_and_defaults(tmp_path):
+    root = tmp_path / "corpus"
+    make_corpus(root)
+    calls = []
+    docs, refusals = collect([root], defaults=DocumentMeta(source="默认来源", cases=("ZSQ",)),
+                             progress=lambda done, total, path: calls.append((done, total, path.name)))
+    assert refusals == []
+    assert [d.path.relative_to(root).as_posix() for d in docs] == ["interviews/i01.txt", "interviews/i02.txt",
+                                                                   "policy/p01.txt"]
+    i01, i02, p01 = docs
+    assert i01.meta.title == "访谈记录：L区分管信访工作副区长LHY" and i01.meta.kind == "interview"
+    assert i01.meta.source == "课题组田野访谈（重建材料）" and i01.meta.cases == ("WXG", "GJQ")
+    assert i01.encoding == "gb18030" and i02.encoding == "big5"
+    assert i02.meta == DocumentMeta(title="i02", source="默认来源", cases=("ZSQ",))  # not in manifest: defaults
+    assert p01.meta.kind == "policy" and p01.meta.source == "默认来源" and p01.meta.cases == ("ZSQ",)
+    assert p01.meta.title == "p01" and p01.meta.extra == {"文号": "Q政办发〔2018〕12号"}
+    assert calls == [(1, 3, "i01.txt"), (2, 3, "i02.txt"), (3, 3, "p01.txt")]
+
+
+def test_collect_explicit_manifest_for_single_files(tmp_path):
+    root = tmp_path / "corpus"
+    make_corpus(root)
+    manifest = write(tmp_path / "meta" / "m.yaml", MANIFEST.replace("file: interviews/", "file: ../corpus/interviews/")
+                     .replace("./policy/p01.txt", "../corpus/policy/p01.txt"))
+    docs, refusals = collect([root / "interviews" / "i01.txt"], manifest=manifest, defaults=DocumentMeta(title="缺省"))
+    assert refusals == []
+    assert docs[0].meta.kind == "interview" and docs[0].meta.title.startswith("访谈记录")
+    docs, _ = collect([root / "interviews" / "i02.txt"], manifest=manifest, defaults=DocumentMeta(title="缺省"))
+    assert docs[0].meta.title == "缺省"
+
+
+def test_collect_good_and_bad_files(tmp_path):
+    root = tmp_path / "mixed"
+    write(root / "a_good.txt", SIMPLIFIED)
+    write(root / "b_empty.txt", b"")
+    write(root / "c_binary.txt", bytes(range(256)) * 8)
+    write(root / "d_scan.pdf", rectangle_pdf())
+    write(root / "e_photo.jpg", b"\xff\xd8\xff\xe0" + bytes(100))
+    write(root / "f_fake.docx", b"not a zip")
+    write(root / "sub" / "g_good.md", "# 会议纪要\n\nLHY：要把问题解决在基层。")
+    d = docx.Document()
+    d.add_paragraph("新闻：L区推行领导包联信访制度")
+    d.save(str(root / "sub" / "h_good.docx"))
+    write(root / "sub" / "i_same.txt", SIMPLIFIED.encode("utf-16"))  # same text as a_good.txt
+    docs, refusals = collect([root, tmp_path / "nowhere.txt"])
+    assert [d.filename for d in docs] == ["a_good.txt", "g_good.md", "h_good.docx"]
+    reasons = {r.path.name: r.reason for r in refusals}
+    assert set(reasons) == {"b_empty.txt", "c_binary.txt", "d_scan.pdf", "e_photo.jpg", "f_fake.docx", "i_same.txt",
+                            "nowhere.txt"}
+    assert all(isinstance(r, Refusal) and "\n" not in r.reason for r in refusals)
+    assert "ocrmypdf" in reasons["d_scan.pdf"] and "binary" in reasons["c_binary.txt"]
+    assert "unsupported" in reasons["e_photo.jpg"] and "a_good.txt" in reasons["i_same.txt"]
+    assert "does not exist" in reasons["nowhere.txt"]
+
+
+def test_same_file_twice_gives_one_document_and_one_refusal(tmp_path):
+    path = write(tmp_path / "i01.txt", SIMPLIFIED)
+    docs, refusals = collect([path, path])
+    assert len(docs) == 1 and len(refusals) == 1 and refusals[0].path == path
+    docs, refusals = collect([tmp_path, path])
+    assert len(docs) == 1 and len(refusals) == 1
+
+
+def test_manifest_entry_without_file_is_refused(tmp_path):
+    root = tmp_path / "corpus"
+    make_corpus(root)
+    (root / "policy" / "p01.txt").unlink()
+    docs, refusals = collect([root, root / "interviews"])  # the manifest is read once
+    assert len(docs) == 2 and len(refusals) == 3  # i01 and i02 given twice, p01 missing
+    docs, refusals = collect([root])
+    assert len(docs) == 2
+    assert [r.path.name for r in refusals] == ["p01.txt"]
+    assert "does not exist" in refusals[0].reason and "corpus.yaml (line 11)" in refusals[0].reason
+
+
+def test_bad_manifest_stops_collect_and_bad_defaults_too(tmp_path):
+    root = tmp_path / "corpus"
+    make_corpus(root)
+    write(root / "corpus.yaml", MANIFEST.replace("kind: policy", "kind: notice"))
+    with pytest.raises(ImportProblem) as err:
+        collect([root])
+    assert err.value.line == 12 and err.value.field == "kind"
+    with pytest.raises(ImportProblem) as err:
+        collect([root / "policy"], defaults=DocumentMeta(kind="notice"))
+    assert err.value.field == "kind" and all(k in err.value.hint for k in KINDS)
+
+
+def test_yaml_passed_as_document_is_refused(tmp_path):
+    path = write(tmp_path / "corpus.yaml", MANIFEST)
+    docs, refusals = collect([path])
+    assert docs == [] and "--manifest" in refusals[0].reason
