@@ -21,7 +21,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Baolian 包联: a coding workbench for Chinese qualitative research.",
 )
-out = Console(highlight=False, soft_wrap=True)
+# Piped output (files, other programs) gets wide tables instead of a wrapped 80-column layout.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 ProjectOpt = Annotated[

@@ -303,15 +303,19 @@ def _open_manifest(path: str | Path) -> _Manifest:
     return _Manifest(path, folder, by_file, entries)
 
 
+# Data files that live beside documents (manifests, gold codings, exports): never documents themselves.
+_DATA_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl", ".tsv", ".csv")
+
+
 def _walk(folder: Path) -> Iterator[Path]:
-    """Files under ``folder``, sorted by name at each level; hidden, Office lock, YAML and junk files skipped."""
+    """Files under ``folder``, sorted by name at each level; hidden, Office lock, data and junk files skipped."""
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
         if entry.name.startswith((".", "~$")) or entry.name in _JUNK:
             continue
         if entry.is_dir():
             if not entry.is_symlink():
                 yield from _walk(entry)
-        elif entry.suffix.lower() not in (".yaml", ".yml"):
+        elif entry.suffix.lower() not in _DATA_SUFFIXES:
             yield entry
 
 

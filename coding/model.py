@@ -1,0 +1,483 @@
+"""A text classifier that learns codes from coders' decisions.
+
+A spaCy ``textcat_multilabel`` pipe (``spacy.TextCatBOW.v3``: a sparse linear
+model over hashed unigrams and bigrams, ``exclusive_classes`` false) on top of
+:func:`coding.words.make_nlp`, whose jieba/rjieba tokens keep codebook terms
+whole. No vectors, nothing downloaded. Pure: never touches the database.
+
+Training targets. For every unit a coder reviewed, a code the coder accepted is
+1.0, a code the coder rejected is 0.0, and -- by default
+(``implicit_negatives=True``) -- every other label is 0.0 too: we treat "not
+accepted" as negative for units a coder reviewed. With
+``implicit_negatives=False`` only the explicit decisions (``codes`` and
+``negative``) are targets; the other labels are masked (spaCy missing values)
+and teach the model nothing. Codes outside ``labels`` are ignored (counted in
+``meta["ignored_codes"]``). A label with no positive example is not trained:
+it is listed in ``meta["skipped_labels"]`` and absent from ``Model.labels``.
+
+Training is deterministic for a given seed (``spacy.util.fix_random_seed`` and
+a seeded shuffle). Scores of :func:`cross_validate` are pooled over the folds
+(TP, FP and FN summed per code), see :func:`cross_validate`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import random
+import shutil
+import tarfile
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .errors import BaolianError
+from .words import make_nlp
+
+FORMAT = "baolian-model"
+FORMAT_VERSION = 1
+PIPE = "textcat_multilabel"
+DEFAULT_THRESHOLD = 0.5
+_THRESHOLD_GRID = tuple(round(0.05 * i, 2) for i in range(2, 19))  # 0.10 .. 0.90
+
+
+@dataclass(frozen=True)
+class Example:
+    """One reviewed unit: codes a coder accepted and codes a coder rejected."""
+
+    text: str
+    codes: frozenset[str]
+    negative: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.text, str):
+            raise BaolianError(f"example text must be a string, got {type(self.text).__name__}",
+                               field="text", hint="pass the unit's text")
+        for name in ("codes", "negative"):
+            value = getattr(self, name)
+            if isinstance(value, str) or not all(isinstance(c, str) for c in value):
+                raise BaolianError(f"example {name} must be a set of code ids, got {value!r}",
+                                   field=name, hint="pass e.g. frozenset({'M2'})")
+            object.__setattr__(self, name, frozenset(value))
+        both = self.codes & self.negative
+        if both:
+            raise BaolianError(f"codes {sorted(both)} are both accepted and rejected in one example",
+                               field="negative", hint="keep the coder's latest decision only")
+
+
+@dataclass
+class CodeScores:
+    precision: float
+    recall: float
+    f1: float
+    support: int  # positive units in the gold data (for "macro": all of them)
+
+
+class Model:
+    """A trained pipeline plus its metadata (version, labels, thresholds, scores)."""
+
+    def __init__(self, nlp: Any, meta: dict[str, Any]) -> None:
+        self.nlp = nlp
+        self.meta = meta
+
+    @property
+    def version(self) -> str:
+        return self.meta["version"]
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(self.meta["labels"])
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return self.meta["thresholds"]
+
+    def predict(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        """Probability in [0, 1] for every label of this model, one dict per text."""
+        texts = _check_texts(texts)
+        labels = self.labels
+        return [{label: float(doc.cats[label]) for label in labels}
+                for doc in self.nlp.pipe(texts, batch_size=256)]
+
+    def predict_codes(self, texts: Sequence[str]) -> list[set[str]]:
+        """The labels whose probability reaches their threshold, per text."""
+        th = self.thresholds
+        return [{c for c, p in probs.items() if p >= th.get(c, DEFAULT_THRESHOLD)}
+                for probs in self.predict(texts)]
+
+    def set_cv_scores(self, scores: dict[str, CodeScores]) -> None:
+        """Record cross-validated scores in the metadata (saved with the model)."""
+        self.meta["cv"] = {k: _scores_dict(v) for k, v in scores.items()}
+
+    # --- persistence ------------------------------------------------------
+
+    def save(self, path: str | Path) -> None:
+        """Write a folder: ``nlp/`` (spaCy ``to_disk``) and ``meta.json``.
+
+        An existing model folder at ``path`` is replaced; any other non-empty
+        folder is refused.
+        """
+        path = Path(path)
+        if path.exists() and not path.is_dir():
+            raise BaolianError("cannot save the model: the path is a file", file=path,
+                               hint="give a folder path")
+        if path.is_dir() and any(path.iterdir()) and not (path / "meta.json").is_file():
+            raise BaolianError("cannot save the model: the folder is not empty and holds no model",
+                               file=path, hint="give a new or empty folder")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".model-", dir=path.parent))
+        try:
+            self._write(tmp)
+            if path.exists():
+                shutil.rmtree(path)
+            tmp.rename(path)
+        except OSError as err:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise BaolianError(f"cannot save the model: {err.strerror or err}", file=path,
+                               hint="check that the folder is writable") from None
+
+    def _write(self, folder: Path) -> None:
+        self.nlp.to_disk(folder / "nlp")
+        text = json.dumps(self.meta, ensure_ascii=False, indent=2, sort_keys=True)
+        (folder / "meta.json").write_text(text + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> Model:
+        path = Path(path)
+        meta_file = path / "meta.json"
+        if not path.is_dir() or not meta_file.is_file() or not (path / "nlp").is_dir():
+            raise BaolianError("not a saved model (expected a folder with meta.json and nlp/)",
+                               file=path, hint="give the folder written by Model.save or baolian train")
+        try:
+            meta = json.loads(meta_file.read_text(encoding="utf-8"))
+            ok = meta.get("format") == FORMAT and isinstance(meta.get("labels"), list)
+        except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+            ok = False
+        if not ok:
+            raise BaolianError("not a saved model: meta.json is missing or damaged", file=meta_file,
+                               hint="train the model again")
+        if meta.get("format_version", 0) > FORMAT_VERSION:
+            raise BaolianError(f"the model was saved by a newer Baolian (format {meta['format_version']})",
+                               file=meta_file, hint="upgrade Baolian or train the model again")
+        import spacy
+
+        try:
+            nlp = spacy.load(path / "nlp")
+        except BaolianError:
+            raise
+        except Exception as err:  # spaCy raises many kinds on a damaged folder
+            raise BaolianError(f"cannot load the model pipeline: {err}", file=path / "nlp",
+                               hint="train the model again") from None
+        if PIPE not in nlp.pipe_names or not set(meta["labels"]) <= set(nlp.get_pipe(PIPE).labels):
+            raise BaolianError("the model pipeline does not match meta.json", file=path,
+                               hint="train the model again")
+        return cls(nlp, meta)
+
+    def to_bytes(self) -> bytes:
+        """The saved folder as a gzipped tar (reproducible: sorted, no times)."""
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            self._write(root)
+            buf = io.BytesIO()
+            with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=6) as tar:
+                for file in sorted(p for p in root.rglob("*")):
+                    info = tar.gettarinfo(str(file), arcname=file.relative_to(root).as_posix())
+                    info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+                    if file.is_file():
+                        with file.open("rb") as fh:
+                            tar.addfile(info, fh)
+                    else:
+                        tar.addfile(info)
+            return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Model:
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise BaolianError(f"model bytes expected, got {type(data).__name__}",
+                               hint="pass what Model.to_bytes returned")
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                with tarfile.open(fileobj=io.BytesIO(bytes(data)), mode="r:gz") as tar:
+                    tar.extractall(tmp, filter="data")
+            except (tarfile.TarError, OSError, EOFError, ValueError) as err:
+                raise BaolianError(f"the stored model is damaged: {err}",
+                                   hint="train the model again") from None
+            return cls.load(tmp)
+
+    def __repr__(self) -> str:
+        return f"Model({self.version!r}, labels={self.labels})"
+
+
+def load_model(path: str | Path) -> Model:
+    return Model.load(path)
+
+
+# --- training -----------------------------------------------------------------
+
+
+def train(
+    examples: Sequence[Example],
+    labels: Sequence[str],
+    *,
+    epochs: int = 20,
+    seed: int = 0,
+    ngram_size: int = 2,
+    user_words: Iterable[str] = (),
+    implicit_negatives: bool = True,
+    learn_rate: float = 0.01,
+    batch_size: int = 16,
+    tune_folds: int = 0,
+) -> Model:
+    """Train a model on reviewed units.
+
+    ``tune_folds`` >= 2 tunes a threshold per code on out-of-fold predictions
+    of an inner cross-validation (``tune_folds`` extra trainings); codes that
+    cannot be tuned keep 0.5. Default 0: every threshold is 0.5.
+    """
+    examples, labels = _check_inputs(examples, labels)
+    if not isinstance(epochs, int) or epochs < 1:
+        raise BaolianError(f"epochs must be a positive integer, got {epochs!r}", field="epochs",
+                           hint="e.g. 20")
+    if ngram_size not in (1, 2, 3):
+        raise BaolianError(f"ngram_size must be 1, 2 or 3, got {ngram_size!r}", field="ngram_size",
+                           hint="2 (unigrams and bigrams) is the default")
+    settings = {"epochs": epochs, "seed": seed, "ngram_size": ngram_size,
+                "implicit_negatives": implicit_negatives, "learn_rate": learn_rate,
+                "batch_size": batch_size}
+    user_words = list(user_words)
+    positives = Counter(c for eg in examples for c in eg.codes)
+    rejected = Counter(c for eg in examples for c in eg.negative)
+    trained = [lb for lb in labels if positives[lb] > 0]
+    skipped = [{"label": lb, "reason": "no positive example"} for lb in labels if not positives[lb]]
+    if not trained:
+        raise BaolianError("no example has any of the labels to train, nothing to learn",
+                           field="labels", hint="accept some suggestions or code some units first")
+    ignored = Counter(c for eg in examples for c in eg.codes | eg.negative if c not in set(labels))
+
+    from spacy.training import Example as SpacyExample
+    from spacy.util import fix_random_seed, minibatch
+    from thinc.api import Adam
+
+    started = time.perf_counter()
+    fix_random_seed(seed)
+    nlp = make_nlp(user_words)
+    textcat = nlp.add_pipe(PIPE, config={"threshold": DEFAULT_THRESHOLD, "model": {
+        "@architectures": "spacy.TextCatBOW.v3", "exclusive_classes": False,
+        "ngram_size": ngram_size, "no_output_layer": False, "length": 262144}})
+    for label in trained:
+        textcat.add_label(label)
+    data = [SpacyExample.from_dict(nlp.make_doc(eg.text),
+                                   {"cats": _targets(eg, trained, implicit_negatives)})
+            for eg in examples]
+    nlp.initialize(lambda: data)
+    optimizer = Adam(learn_rate=learn_rate)
+    rng = random.Random(seed)
+    order = list(range(len(data)))
+    for _ in range(epochs):
+        rng.shuffle(order)
+        for batch in minibatch([data[i] for i in order], size=batch_size):
+            nlp.update(batch, sgd=optimizer, drop=0.0)
+    seconds = time.perf_counter() - started
+
+    meta: dict[str, Any] = {
+        "format": FORMAT, "format_version": FORMAT_VERSION,
+        "version": f"model:{_utc_stamp()}:{_data_hash(examples, labels, settings, user_words)}",
+        "labels": trained, "skipped_labels": skipped,
+        "thresholds": {lb: DEFAULT_THRESHOLD for lb in trained},
+        "training_size": len(examples),
+        "label_counts": {lb: {"positive": positives[lb], "rejected": rejected[lb]} for lb in labels},
+        "ignored_codes": dict(sorted(ignored.items())),
+        "settings": settings, "user_words": len(set(user_words)),
+        "train_seconds": round(seconds, 3), "cv": None, "tuned_on_folds": 0,
+    }
+    model = Model(nlp, meta)
+    if tune_folds:
+        probs = _oof_probabilities(examples, labels, tune_folds, seed, None, dict(
+            epochs=epochs, ngram_size=ngram_size, user_words=user_words,
+            implicit_negatives=implicit_negatives, learn_rate=learn_rate, batch_size=batch_size))
+        meta["thresholds"].update(_tune(examples, trained, probs))
+        meta["tuned_on_folds"] = tune_folds
+    return model
+
+
+def _targets(eg: Example, labels: Sequence[str], implicit_negatives: bool) -> dict[str, float]:
+    if implicit_negatives:
+        return {lb: 1.0 if lb in eg.codes else 0.0 for lb in labels}
+    return {lb: 1.0 if lb in eg.codes else 0.0 for lb in labels if lb in eg.codes | eg.negative}
+
+
+# --- cross-validation ------------------------------------------------------------
+
+
+def cross_validate(
+    examples: Sequence[Example],
+    labels: Sequence[str],
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    groups: Sequence[str] | None = None,
+    tune_thresholds: bool = False,
+    **train_kw: Any,
+) -> dict[str, CodeScores]:
+    """Per-code precision, recall, F1 and support over ``folds`` folds, plus "macro".
+
+    Folds are stratified by each example's rarest code, or keep every group
+    together when ``groups`` (e.g. a document id per example) is given. TP, FP
+    and FN are summed over the folds before P/R/F1 are computed; a code never
+    predicted has precision 0. Every example counts as gold with its ``codes``
+    (implicit negatives), whatever ``implicit_negatives`` training used.
+    Codes without any positive example are left out; "macro" is the mean over
+    the codes reported, its support the sum. With ``tune_thresholds`` each
+    fold's thresholds are tuned on an inner 3-fold split of its training part
+    only, so the scores stay honest (and it takes 4x as long).
+    """
+    examples, labels = _check_inputs(examples, labels)
+    if tune_thresholds:
+        train_kw["tune_folds"] = 3
+    probs = _oof_probabilities(examples, labels, folds, seed, groups, train_kw)
+    scored = [lb for lb in labels if any(lb in eg.codes for eg in examples)]
+    out: dict[str, CodeScores] = {}
+    for lb in scored:
+        gold = [lb in eg.codes for eg in examples]
+        pred = [p.get(lb, 0.0) >= th.get(lb, DEFAULT_THRESHOLD) for p, th in probs]
+        out[lb] = _prf(gold, pred)
+    if out:
+        n = len(out)
+        out["macro"] = CodeScores(
+            precision=sum(s.precision for s in out.values()) / n,
+            recall=sum(s.recall for s in out.values()) / n,
+            f1=sum(s.f1 for s in out.values()) / n,
+            support=sum(s.support for s in out.values()))
+    return out
+
+
+def _oof_probabilities(examples, labels, folds, seed, groups, train_kw):
+    """Out-of-fold (probabilities, thresholds) per example, in input order."""
+    if not isinstance(folds, int) or folds < 2:
+        raise BaolianError(f"folds must be an integer >= 2, got {folds!r}", field="folds",
+                           hint="e.g. 5")
+    assignment = _fold_of(examples, folds, seed, groups)
+    out: list[Any] = [None] * len(examples)
+    for k in range(folds):
+        train_idx = [i for i, f in enumerate(assignment) if f != k]
+        test_idx = [i for i, f in enumerate(assignment) if f == k]
+        if not test_idx:
+            continue
+        train_set = [examples[i] for i in train_idx]
+        if not any(eg.codes & set(labels) for eg in train_set):
+            model = None
+        else:
+            model = train(train_set, labels, seed=seed, **train_kw)
+        probs = model.predict([examples[i].text for i in test_idx]) if model else [{}] * len(test_idx)
+        th = model.thresholds if model else {}
+        for i, p in zip(test_idx, probs):
+            out[i] = (p, th)
+    return out
+
+
+def _fold_of(examples, folds, seed, groups) -> list[int]:
+    n = len(examples)
+    if groups is not None:
+        groups = list(groups)
+        if len(groups) != n:
+            raise BaolianError(f"{len(groups)} groups for {n} examples", field="groups",
+                               hint="give one group (e.g. document id) per example")
+        names = sorted(set(map(str, groups)))
+        if len(names) < folds:
+            raise BaolianError(f"only {len(names)} groups for {folds} folds", field="folds",
+                               hint="use fewer folds or no groups")
+        random.Random(seed).shuffle(names)
+        fold = {g: i % folds for i, g in enumerate(names)}
+        return [fold[str(g)] for g in groups]
+    if n < folds:
+        raise BaolianError(f"only {n} examples for {folds} folds", field="folds",
+                           hint="use fewer folds or more examples")
+    freq = Counter(c for eg in examples for c in eg.codes)
+    idx = list(range(n))
+    random.Random(seed).shuffle(idx)
+    # Rarest code first, no code last: round-robin then spreads every code.
+    idx.sort(key=lambda i: min((freq[c] for c in examples[i].codes), default=n + 1))
+    out = [0] * n
+    for pos, i in enumerate(idx):
+        out[i] = pos % folds
+    return out
+
+
+def _tune(examples, labels, probs) -> dict[str, float]:
+    """Per code, the grid threshold with the best out-of-fold F1 (ties: nearest 0.5)."""
+    out = {}
+    for lb in labels:
+        gold = [lb in eg.codes for eg in examples]
+        if not any(gold):
+            continue
+        best = max(_THRESHOLD_GRID, key=lambda t: (
+            _prf(gold, [p.get(lb, 0.0) >= t for p, _ in probs]).f1, -abs(t - DEFAULT_THRESHOLD)))
+        out[lb] = best
+    return out
+
+
+def _prf(gold: Sequence[bool], pred: Sequence[bool]) -> CodeScores:
+    tp = sum(g and p for g, p in zip(gold, pred))
+    fp = sum(p and not g for g, p in zip(gold, pred))
+    fn = sum(g and not p for g, p in zip(gold, pred))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return CodeScores(precision, recall, f1, tp + fn)
+
+
+# --- helpers ------------------------------------------------------------------
+
+
+def _check_inputs(examples, labels) -> tuple[list[Example], list[str]]:
+    if isinstance(labels, str):
+        raise BaolianError("labels must be a list of code ids, not a single string",
+                           field="labels", hint="pass e.g. ['F1', 'M2']")
+    labels = list(dict.fromkeys(labels))
+    if not labels or not all(isinstance(lb, str) and lb.strip() for lb in labels):
+        raise BaolianError(f"labels must be non-empty code ids, got {labels!r}", field="labels",
+                           hint="pass the codebook's code ids, e.g. ['F1', 'M2']")
+    examples = list(examples)
+    if not examples:
+        raise BaolianError("no training examples", field="examples",
+                           hint="code or review some units first")
+    for i, eg in enumerate(examples):
+        if not isinstance(eg, Example):
+            raise BaolianError(f"example {i} is a {type(eg).__name__}, not an Example",
+                               field="examples", hint="build coding.model.Example(text, codes)")
+    return examples, labels
+
+
+def _check_texts(texts: Sequence[str]) -> list[str]:
+    if isinstance(texts, str):
+        raise BaolianError("predict takes a list of texts, not a single string", field="texts",
+                           hint="wrap it: model.predict([text])")
+    texts = list(texts)
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise BaolianError(f"text {i} is a {type(t).__name__}, not a string", field="texts",
+                               hint="pass the units' text")
+    return texts
+
+
+def _scores_dict(s: CodeScores) -> dict[str, float | int]:
+    return {"precision": round(s.precision, 4), "recall": round(s.recall, 4),
+            "f1": round(s.f1, 4), "support": s.support}
+
+
+def _utc_stamp() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _data_hash(examples, labels, settings, user_words) -> str:
+    blob = json.dumps({"labels": list(labels), "settings": settings,
+                       "user_words": sorted(set(user_words)),
+                       "examples": [[e.text, sorted(e.codes), sorted(e.negative)] for e in examples]},
+                      ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]

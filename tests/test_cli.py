@@ -1,0 +1,110 @@
+"""The `baolian` command line, run in-process through main() and once as real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from coding.cli import main
+
+from .conftest import CODEBOOK, CORPUS, ROOT
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def cli_project(tmp_path, capsys):
+    path = tmp_path / "cli.sqlite"
+    code, _, err = run(capsys, "init", "--project", str(path), "--codebook", str(CODEBOOK))
+    assert code == 0, err
+    return path
+
+
+def test_init_import_list_info(cli_project, capsys):
+    p = str(cli_project)
+    code, out, err = run(capsys, "import", str(CORPUS), "--project", p)
+    assert code == 0, err
+    assert "15 imported" in out
+    code, out, _ = run(capsys, "documents", "--project", p, "--json")
+    docs = json.loads(out)
+    assert len(docs) == 15 and {"id", "title", "kind", "n_sentences"} <= set(docs[0])
+    code, out, _ = run(capsys, "info", "--project", p, "--json")
+    info = json.loads(out)
+    assert info["documents"] == 15 and info["segments"] > 1000 and info["characters"] >= 60_000
+    code, out, _ = run(capsys, "documents", "--project", p)
+    assert code == 0 and "interview" in out
+
+
+def test_segments_json_and_table(cli_project, capsys):
+    p = str(cli_project)
+    run(capsys, "import", str(CORPUS / "interviews" / "i01_lhy_vice_district_head.txt"), "--project", p,
+        "--kind", "interview", "--participant", "LHY:包联人", "--participant", "访谈者:研究者")
+    code, out, err = run(capsys, "segments", "1", "--project", p, "--unit", "turn", "--json")
+    assert code == 0, err
+    turns = json.loads(out)
+    assert turns and {t["speaker"] for t in turns} == {"LHY", "访谈者"}
+    code, out, _ = run(capsys, "segments", "1", "--project", p, "--unit", "sentence", "--words")
+    assert code == 0 and " / " in out
+
+
+def test_env_variable_selects_project(cli_project, capsys, monkeypatch):
+    monkeypatch.setenv("BAOLIAN_PROJECT", str(cli_project))
+    code, out, _ = run(capsys, "info", "--json")
+    assert code == 0 and json.loads(out)["project"].endswith("cli.sqlite")
+
+
+def test_tokens_keep_codebook_terms_whole(cli_project, capsys):
+    code, out, _ = run(capsys, "tokens", "包联领导牵头成立工作专班", "--project", str(cli_project))
+    assert code == 0
+    assert out.split("\n")[:4] == ["包联领导", "牵头", "成立", "工作专班"]
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["import", "/no/such/file.txt"], "does not exist"),
+        (["segments", "999"], "no document"),
+        (["segments", "1", "--unit", "chapter"], "unknown unit"),
+        (["import", "--kind", "novel", "{corpus}/news"], "kind"),
+        (["import", "{corpus}/news", "--date", "2020-13-45"], "date"),
+    ],
+)
+def test_bad_input_is_one_clear_line_and_status_2(cli_project, capsys, argv, fragment):
+    argv = [a.replace("{corpus}", str(CORPUS)) for a in argv]
+    code, out, err = run(capsys, *argv, "--project", str(cli_project))
+    assert code == 2
+    assert fragment in err
+    assert "Traceback" not in err + out
+
+
+def test_missing_project_is_reported(tmp_path, capsys):
+    code, _, err = run(capsys, "info", "--project", str(tmp_path / "none.sqlite"))
+    assert code == 2 and "baolian init" in err and "Traceback" not in err
+
+
+def test_bad_codebook_on_init(tmp_path, capsys):
+    bad = tmp_path / "cb.yaml"
+    bad.write_text("version: '1.0.0'\ntitle: t\ncodes:\n  - id: A\n    name: 甲\n    name_en: a\n    color: red\n", encoding="utf-8")
+    code, _, err = run(capsys, "init", "--project", str(tmp_path / "x.sqlite"), "--codebook", str(bad))
+    assert code == 2 and "cb.yaml:7" in err and "color" in err
+
+
+def test_console_script_and_module_entry_points(tmp_path):
+    project = tmp_path / "sub.sqlite"
+    bindir = Path(sys.executable).parent
+    for cmd in ([str(bindir / "baolian")], [sys.executable, "-m", "coding"]):
+        proc = subprocess.run([*cmd, "init", "--project", str(project), "--codebook", str(CODEBOOK)],
+                              capture_output=True, text=True, cwd=ROOT)
+        assert proc.returncode == 0, proc.stderr
+        proc = subprocess.run([*cmd, "info", "--project", str(project), "--json"], capture_output=True, text=True)
+        assert proc.returncode == 0 and json.loads(proc.stdout)["documents"] == 0
+        proc = subprocess.run([*cmd, "segments", "1", "--project", str(project)], capture_output=True, text=True)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr
