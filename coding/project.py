@@ -65,15 +65,11 @@ class SegmentView:
     words: tuple[str, ...]
 
 
-def split_words(text: str, boundaries: str | None) -> tuple[str, ...]:
-    """Rebuild a segment's words from its stored relative end offsets."""
-    if not boundaries:
+def split_words(stored: str | None) -> tuple[str, ...]:
+    """A sentence's words from their stored form (see :data:`coding.ingest.WORD_SEP`), whitespace left out."""
+    if not stored:
         return ()
-    words, prev = [], 0
-    for end in map(int, boundaries.split(",")):
-        words.append(text[prev:end])
-        prev = end
-    return tuple(w for w in words if w.strip())
+    return tuple(w for w in stored.split("\x1f") if w.strip())
 
 
 class Project:
@@ -280,7 +276,7 @@ class Project:
         for r in rows:
             text = doc.text[r.start:r.end]
             out.append(
-                SegmentView(r.id, r.unit, r.idx, r.start, r.end, r.speaker, text, split_words(text, r.words))
+                SegmentView(r.id, r.unit, r.idx, r.start, r.end, r.speaker, text, split_words(r.words))
             )
         return out
 

@@ -130,7 +130,7 @@ class Segment(Base):
     start: Mapped[int] = mapped_column("start_offset", Integer)
     end: Mapped[int] = mapped_column("end_offset", Integer)
     speaker: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    # Word boundaries: comma-separated end offsets of the words, relative to ``start``.
+    # A sentence's words: its text with U+001F between words (see coding.ingest.WORD_SEP).
     words: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     document: Mapped[Document] = relationship(back_populates="segments")

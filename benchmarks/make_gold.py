@@ -1,0 +1,68 @@
+"""Build the gold JSONL files from the hand-coded sentence sheets in _work/.
+
+    python benchmarks/make_gold.py
+
+The sheets (_work/<document>.tsv: sid, speaker, codes, text) are the editable source: one row per
+sentence of the document as Baolian segments it. This script checks every row against a fresh
+segmentation of the corpus (same text, same order), adds offsets, and splits by document into
+dev.jsonl (for writing rules and training) and test.jsonl (held out: report scores here only).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HERE = ROOT / "corpus" / "gold"
+sys.path.insert(0, str(ROOT))
+
+from coding.codebook import load_codebook  # noqa: E402
+from coding.corpus import collect  # noqa: E402
+from coding.ingest import speakers_of  # noqa: E402
+from coding.segment import segment_text  # noqa: E402
+
+GOLD_CODES = ("F1", "F2", "F3", "M1", "M2", "M3", "M4", "M5")
+TEST_DOCUMENTS = ("i02_zym_bureau_party_member", "i06_wxg_petitioner", "m02_case_closure_review",
+                  "p03_district_notice_five_package", "n01_district_news_report")
+
+
+def main() -> None:
+    known = set(load_codebook(ROOT / "codebook.yaml").codes_by_id)
+    docs, refused = collect([ROOT / "corpus"])
+    assert not refused, refused
+    out = {"dev": [], "test": []}
+    for doc in docs:
+        stem = Path(doc.filename).stem
+        sheet = HERE / "_work" / f"{stem}.tsv"
+        sentences = [s for s in segment_text(doc.text, speakers=speakers_of(doc.meta)) if s.unit == "sentence"]
+        rows = list(csv.DictReader(sheet.open(encoding="utf-8"), delimiter="\t"))
+        if len(rows) != len(sentences):
+            sys.exit(f"{sheet}: {len(rows)} rows but the document has {len(sentences)} sentences")
+        rel = doc.path.relative_to(ROOT / "corpus").as_posix()
+        for line, (row, seg) in enumerate(zip(rows, sentences), start=2):
+            text = doc.text[seg.start:seg.end]
+            if row["text"] != text:
+                sys.exit(f"{sheet}:{line}: text differs from the corpus: {row['text']!r} != {text!r}")
+            codes = [c for c in row["codes"].split(",") if c]
+            bad = [c for c in codes if c not in GOLD_CODES or c not in known]
+            if bad:
+                sys.exit(f"{sheet}:{line}: unknown gold code(s) {bad}")
+            split = "test" if stem in TEST_DOCUMENTS else "dev"
+            out[split].append({
+                "id": f"{stem}#s{seg.index}", "doc": rel, "unit": "sentence", "start": seg.start,
+                "end": seg.end, "speaker": seg.speaker, "text": text, "codes": codes,
+            })
+    for split, units in out.items():
+        with (HERE / f"{split}.jsonl").open("w", encoding="utf-8") as f:
+            for unit in units:
+                f.write(json.dumps(unit, ensure_ascii=False) + "\n")
+        counts = {c: sum(c in u["codes"] for u in units) for c in GOLD_CODES}
+        none = sum(not u["codes"] for u in units)
+        print(f"{split}: {len(units)} units, {none} without code, per code {counts}")
+
+
+if __name__ == "__main__":
+    main()
