@@ -1,35 +1,36 @@
-"""Baolian workbench (Streamlit entry). A thin shell: every action calls `coding`."""
+"""Baolian workbench (Streamlit entry). A thin shell: every action calls `coding`.
+
+    BAOLIAN_PROJECT=demo.sqlite streamlit run app.py
+"""
 
 from __future__ import annotations
 
-import os
-
 import streamlit as st
 
-from coding.errors import BaolianError
-from coding.project import Project
+from coding.decisions import undo_last
+from pages._shared import coder, project, run_action
 
-st.set_page_config(page_title="包联 Baolian", layout="wide")
-st.title("包联 Baolian · 中文质性研究编码工作台")
+st.set_page_config(page_title="包联 Baolian", page_icon="📑", layout="wide")
 
-location = os.environ.get("BAOLIAN_PROJECT", "demo.sqlite")
-try:
-    project = Project.open(location)
-    info = project.info()
-except BaolianError as exc:
-    st.error(f"无法打开项目 cannot open project: {exc}")
-    st.stop()
+PAGES = [
+    st.Page("pages/overview.py", title="项目概览 Overview", icon="🏠", default=True, url_path="overview"),
+    st.Page("pages/import_documents.py", title="导入 Import", icon="📥", url_path="import"),
+    st.Page("pages/document_coding.py", title="文档编码 Document coding", icon="🖍️", url_path="coding"),
+    st.Page("pages/review_queue.py", title="审核队列 Review queue", icon="✅", url_path="review"),
+    st.Page("pages/codebook_editor.py", title="编码本 Codebook", icon="📚", url_path="codebook"),
+    st.Page("pages/frequencies.py", title="统计 Frequencies", icon="📊", url_path="frequencies"),
+]
 
-cols = st.columns(4)
-cols[0].metric("文档 documents", info["documents"])
-cols[1].metric("片段 segments", info["segments"])
-cols[2].metric("字数 characters", info["characters"])
-cols[3].metric("编码本 codebook", info["codebook_version"] or "—")
-st.dataframe(
-    [
-        {"id": d.id, "标题": d.title, "类型": d.kind, "日期": d.date, "字数": d.n_chars,
-         "句子": d.n_sentences, "话轮": d.n_turns}
-        for d in project.documents()
-    ],
-    hide_index=True,
-)
+p = project()
+with st.sidebar:
+    st.markdown("### 包联 Baolian")
+    st.caption(f"项目 project: `{p.url}`")
+    known = p.coders()
+    st.text_input("编码员 Coder", key="coder", placeholder="输入姓名 your name",
+                  help="每个决定都会记录编码员与时间 — every decision records who and when. "
+                       + (f"已有 known: {', '.join(known)}" if known else ""))
+    if coder() and st.button("↶ 撤销 Undo my last action", use_container_width=True):
+        undone = run_action(undo_last, p, coder=coder())
+        st.toast(f"已撤销 undone: {undone}" if undone else "没有可撤销的操作 nothing to undo")
+
+st.navigation(PAGES).run()

@@ -9,6 +9,17 @@ from typing import Annotated, Optional
 
 import click
 import typer
+
+# typer >= 0.26 vendors click as typer._click: catch its exceptions and click's alike.
+try:
+    from typer._click.exceptions import ClickException as _TyperClickError
+    from typer._click.exceptions import UsageError as _TyperUsageError
+except ImportError:  # older typer raises click's own exceptions
+    _TyperClickError, _TyperUsageError = click.exceptions.ClickException, click.exceptions.UsageError
+USAGE_ERRORS = (click.exceptions.UsageError, _TyperUsageError)
+CLICK_ERRORS = (click.exceptions.ClickException, _TyperClickError)
+EXITS = (click.exceptions.Exit, typer.Exit)
+ABORTS = (click.exceptions.Abort, typer.Abort, KeyboardInterrupt)
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -197,23 +208,60 @@ def info(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
     out.print(table)
 
 
+@app.command("code")
+def code_(
+    project: ProjectOpt = None,
+    recode_all: Annotated[bool, typer.Option("--all", help="Re-code every document for every code.")] = False,
+) -> None:
+    """Apply the codebook's rules: write suggestions (never touching coders' decisions)."""
+    from coding.autocode import code_project
+
+    p = _open(project)
+    with progress_bar() as bar:
+        task = bar.add_task("自动编码 coding", total=None)
+        run = code_project(p, recode_all=recode_all,
+                           progress=lambda done, total, label: bar.update(task, completed=done, total=total))
+    out.print(f"{run.version}: {run.documents} documents coded, {run.added} suggestions added, "
+              f"{run.removed} removed, {run.kept} kept (decided by coders)")
+    if run.recoded:
+        out.print(f"codes (re)coded: {', '.join(run.recoded)}")
+
+
 @app.command()
 def demo(
     project: ProjectOpt = None,
     corpus: Annotated[Path, typer.Option(help="Demo corpus folder.")] = REPO / "corpus",
     codebook: Annotated[Path, typer.Option(help="Codebook YAML.")] = REPO / "codebook.yaml",
 ) -> None:
-    """Create (or refresh) a project with the demo corpus and the paper's codebook."""
+    """Create (or refresh) a project with the demo corpus, the paper's codebook and rule suggestions."""
     from coding.project import Project
 
     p = Project.init(project or "demo.sqlite", codebook=codebook)
-    report = p.import_paths([corpus], coder="demo")
+    with progress_bar() as bar:
+        task = bar.add_task("导入示例语料 importing the demo corpus", total=None)
+        report = p.import_paths(
+            [corpus], coder="demo",
+            progress=lambda done, total, label: bar.update(task, completed=done, total=total),
+        )
+    from coding.autocode import code_project
+
+    run = code_project(p)
     out.print(
         f"demo project {p.url}: {len(report.imported)} imported, "
-        f"{len(report.duplicates)} already present, {len(report.refused)} refused"
+        f"{len(report.duplicates)} already present, {len(report.refused)} refused; "
+        f"{run.added} new suggestions"
     )
     for refusal in report.refused:
         err.print(f"✗ {refusal.path}: {refusal.reason}", markup=False)
+
+
+def _register_pipeline_commands() -> None:
+    from coding.cli_coding import register
+
+    register(app)
+
+
+_register_pipeline_commands()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -223,16 +271,23 @@ def main(argv: list[str] | None = None) -> int:
     except BaolianError as exc:
         err.print(f"错误 error: {exc}", markup=False)
         return 2
-    except click.exceptions.UsageError as exc:
-        err.print(f"错误 usage: {exc.format_message()}", markup=False)
-        if exc.ctx is not None:
-            err.print(f"see `{exc.ctx.command_path} --help`", markup=False)
+    except USAGE_ERRORS as exc:
+        message = exc.format_message().strip()
+        if not message:  # no arguments at all: the help was printed
+            return 2
+        err.print(f"错误 usage: {message}", markup=False)
+        ctx = getattr(exc, "ctx", None)
+        if ctx is not None:
+            err.print(f"see `{ctx.command_path} --help`", markup=False)
         return 2
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except CLICK_ERRORS as exc:
+        err.print(f"错误 error: {exc.format_message()}", markup=False)
+        return 2
+    except ABORTS:
         err.print("中止 aborted")
         return 1
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
+    except EXITS as exc:
+        return getattr(exc, "exit_code", getattr(exc, "code", 0)) or 0
     except Exception as exc:  # noqa: BLE001 - last line of defence: never a traceback
         err.print(f"内部错误 internal error: {type(exc).__name__}: {exc} (please report this)", markup=False)
         return 1

@@ -32,7 +32,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -102,8 +102,13 @@ class Model:
         """Probability in [0, 1] for every label of this model, one dict per text."""
         texts = _check_texts(texts)
         labels = self.labels
-        return [{label: float(doc.cats[label]) for label in labels}
-                for doc in self.nlp.pipe(texts, batch_size=256)]
+        docs = [self.nlp.make_doc(t) for t in texts]
+        # Blank texts score 0.0 (no evidence). A doc without tokens ("") would
+        # crash TextCatBOW's n-gram extraction when batched with others.
+        for _ in self.nlp.pipe((d for d, t in zip(docs, texts) if t.strip()), batch_size=256):
+            pass
+        return [{label: float(doc.cats[label]) if t.strip() else 0.0 for label in labels}
+                for doc, t in zip(docs, texts)]
 
     def predict_codes(self, texts: Sequence[str]) -> list[set[str]]:
         """The labels whose probability reaches their threshold, per text."""
@@ -230,8 +235,8 @@ def train(
     ngram_size: int = 2,
     user_words: Iterable[str] = (),
     implicit_negatives: bool = True,
-    learn_rate: float = 0.01,
-    batch_size: int = 16,
+    learn_rate: float = 0.02,
+    batch_size: int = 32,
     tune_folds: int = 0,
 ) -> Model:
     """Train a model on reviewed units.
@@ -241,6 +246,11 @@ def train(
     cannot be tuned keep 0.5. Default 0: every threshold is 0.5.
     """
     examples, labels = _check_inputs(examples, labels)
+    empty = sum(not eg.text.strip() for eg in examples)
+    examples = [eg for eg in examples if eg.text.strip()]  # blank: nothing to learn
+    if not examples:
+        raise BaolianError("every training example has a blank text", field="examples",
+                           hint="code or review some units with text first")
     if not isinstance(epochs, int) or epochs < 1:
         raise BaolianError(f"epochs must be a positive integer, got {epochs!r}", field="epochs",
                            hint="e.g. 20")
@@ -276,7 +286,7 @@ def train(
                                    {"cats": _targets(eg, trained, implicit_negatives)})
             for eg in examples]
     nlp.initialize(lambda: data)
-    optimizer = Adam(learn_rate=learn_rate)
+    optimizer = Adam(learn_rate=learn_rate, use_averages=False)
     rng = random.Random(seed)
     order = list(range(len(data)))
     for _ in range(epochs):
@@ -290,7 +300,7 @@ def train(
         "version": f"model:{_utc_stamp()}:{_data_hash(examples, labels, settings, user_words)}",
         "labels": trained, "skipped_labels": skipped,
         "thresholds": {lb: DEFAULT_THRESHOLD for lb in trained},
-        "training_size": len(examples),
+        "training_size": len(examples), "empty_examples_dropped": empty,
         "label_counts": {lb: {"positive": positives[lb], "rejected": rejected[lb]} for lb in labels},
         "ignored_codes": dict(sorted(ignored.items())),
         "settings": settings, "user_words": len(set(user_words)),

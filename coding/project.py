@@ -31,7 +31,7 @@ from coding.store import (
     record_event,
     session_factory,
 )
-from coding.store.db import project_url
+from coding.store.db import project_url, writer
 from coding.words import WordSegmenter
 
 
@@ -79,6 +79,7 @@ class Project:
         self.engine = engine
         self.url = url
         self._sessions = session_factory(engine)
+        self._writes = session_factory(writer(engine))
 
     # -- opening -----------------------------------------------------------------
     @classmethod
@@ -101,7 +102,7 @@ class Project:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: committed as a whole or not at all."""
-        with self._sessions.begin() as session:
+        with self._writes.begin() as session:
             yield session
 
     def read(self) -> Session:

@@ -1,0 +1,114 @@
+"""Applying the codebook's rules to a project: the service between :mod:`coding.rules` and the store.
+
+Suggestions are machine rows (no coder, status 'suggested') with score,
+origin, the rule version that made them and evidence spans. A run never
+touches a coder's decision, and after a codebook edit it re-codes only the
+codes whose rules (or the concepts they use) changed, plus documents never
+coded before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, delete, exists, insert, select
+from sqlalchemy.orm import aliased
+
+from coding.codebook import Codebook
+from coding.errors import BaolianError
+from coding.rules import compile_codebook, suggest_codes
+from coding.store import Code, CodeApplication, Document, Segment, record_event
+
+STATE_KEY = "autocode"
+
+
+@dataclass
+class CodingRun:
+    version: str
+    documents: int = 0
+    added: int = 0
+    removed: int = 0
+    kept: int = 0
+    recoded: list[str] = field(default_factory=list)
+
+
+def rule_fingerprints(codebook: Codebook) -> dict[str, str]:
+    """Per codable code, a hash of everything its rules depend on (the rules and the concepts they use)."""
+    out = {}
+    for code in codebook.codable_codes():
+        rules = [r.model_dump(mode="json") for r in code.rules or []]
+        used = sorted({t[1:] for r in code.rules or [] for t in _literals(r) if t.startswith("@")})
+        concepts = {name: codebook.concept_terms(name) for name in used}
+        blob = json.dumps([rules, concepts], ensure_ascii=False, sort_keys=True)
+        out[code.id] = hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+    return out
+
+
+def _literals(rule) -> list[str]:
+    items = list(rule.any or []) + list(rule.exclude or [])
+    for group in rule.all or []:
+        items += list(group)
+    return items
+
+
+def code_project(project, *, recode_all: bool = False,
+                 progress: Callable[[int, int, str], None] | None = None) -> CodingRun:
+    """Write rule suggestions for every document that needs them."""
+    codebook = project.codebook()
+    if codebook is None:
+        raise BaolianError("the project has no codebook", hint="load one with `baolian init --codebook FILE`")
+    compiled = compile_codebook(codebook)
+    fingerprints = rule_fingerprints(codebook)
+    state = {} if recode_all else (project.setting(STATE_KEY) or {})
+    old = state.get("rules", {})
+    changed = {c for c, fp in fingerprints.items() if old.get(c) != fp} | (set(old) - set(fingerprints))
+    coded_before = set(state.get("documents", []))
+    run = CodingRun(version=compiled.version, recoded=sorted(changed))
+    docs = project.documents()
+    for i, summary in enumerate(docs, 1):
+        todo = changed if summary.id in coded_before else set(fingerprints) | changed
+        if todo:
+            added, removed, kept = _code_document(project, summary.id, compiled, todo)
+            run.documents += 1
+            run.added, run.removed, run.kept = run.added + added, run.removed + removed, run.kept + kept
+        if progress is not None:
+            progress(i, len(docs), summary.filename)
+    project.set_setting(STATE_KEY, {"rules": fingerprints, "documents": sorted(d.id for d in docs),
+                                    "version": compiled.version})
+    return run
+
+
+def _code_document(project, document_id: int, compiled, codes: set[str]) -> tuple[int, int, int]:
+    with project.transaction() as s:
+        text = s.scalar(select(Document.text).where(Document.id == document_id))
+        code_ids = dict(s.execute(select(Code.key, Code.id).where(Code.key.in_(codes))).all())
+        segments = {(u, a, b): sid for sid, u, a, b in s.execute(
+            select(Segment.id, Segment.unit, Segment.start, Segment.end).where(Segment.document_id == document_id))}
+        decision = aliased(CodeApplication)
+        machine = and_(CodeApplication.document_id == document_id, CodeApplication.coder_id.is_(None),
+                       CodeApplication.origin == "rule", CodeApplication.code_id.in_(list(code_ids.values())))
+        decided = exists().where(decision.suggestion_id == CodeApplication.id)
+        kept = {(c, a, b) for c, a, b in s.execute(
+            select(CodeApplication.code_id, CodeApplication.start, CodeApplication.end).where(machine, decided))}
+        removed = s.execute(delete(CodeApplication).where(machine, ~decided)
+                            .execution_options(synchronize_session=False)).rowcount
+        rows = []
+        for sug in suggest_codes(text, compiled):
+            code_id = code_ids.get(sug.code)
+            if code_id is None or (code_id, sug.start, sug.end) in kept:
+                continue
+            rows.append({
+                "document_id": document_id, "segment_id": segments.get((sug.unit, sug.start, sug.end)),
+                "start": sug.start, "end": sug.end, "code_id": code_id, "coder_id": None, "origin": "rule",
+                "status": "suggested", "score": sug.score, "made_by": sug.version,
+                "evidence": [{"start": e.start, "end": e.end, "text": e.text, "rule": e.rule} for e in sug.evidence],
+            })
+        if rows:
+            s.execute(insert(CodeApplication), rows)
+        record_event(s, "autocode.document", "document", document_id,
+                     after={"version": compiled.version, "codes": sorted(codes), "added": len(rows),
+                            "removed": removed, "kept": len(kept)})
+        return len(rows), removed, len(kept)

@@ -1,0 +1,294 @@
+"""Codebook edits meet the project: preview edited rules, count usage, save file and database together.
+
+* :func:`preview_rules` runs the edited codebook's rules on every document in memory and compares
+  them with the project's current rule suggestions. Nothing is written.
+* :func:`save_codebook_to_project` writes ``codebook.yaml`` and the project's codebook (version row,
+  mirrored codes, merges moving codings) as one unit of work. Order:
+
+  1. validate the codebook (and bump its version if its content changed but its version did not go up);
+  2. open ONE database transaction; stage the new codebook version, the mirrored codes and every merge
+     (codings and memos of the dropped code move to the kept one; event-log rows); flush, so that a
+     database problem shows up here, before the file is touched;
+  3. write the YAML file atomically (temporary file + ``os.replace``); if that fails the transaction
+     rolls back and the project is as it was;
+  4. commit. If the commit itself fails, the previous file content is put back (or the new file
+     removed if there was none), so file and database never disagree.
+
+(:mod:`coding.codebook_edit` re-exports these names.)
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from coding.codebook import Codebook, dump_codebook, parse_codebook, save_codebook
+from coding.codebook_edit import bump_version, version_tuple
+from coding.errors import BaolianError, CodebookError, StoreError
+from coding.review import mark_evidence
+from coding.rules import compile_codebook, suggest_codes
+from coding.store import Code, CodeApplication, CodebookVersion, Document, Memo, record_event
+from coding.store.models import utcnow
+
+
+@dataclass
+class CodeChange:
+    added: int = 0  # suggestions the edited rules make that the project does not have
+    removed: int = 0  # undecided suggestions the edited rules no longer make (re-coding deletes them)
+    unchanged: int = 0
+    kept_decided: int = 0  # suggestions no longer made but decided by a coder: re-coding keeps them
+
+
+@dataclass(frozen=True)
+class PreviewSample:
+    code: str
+    change: str  # "added" | "removed"
+    document_id: int
+    document: str
+    start: int
+    end: int
+    text: str  # the unit, evidence in 【】
+
+
+@dataclass
+class RulePreview:
+    version: str
+    documents: int
+    changes: dict[str, CodeChange] = field(default_factory=dict)
+    samples: list[PreviewSample] = field(default_factory=list)
+
+    @property
+    def added(self) -> int:
+        return sum(c.added for c in self.changes.values())
+
+    @property
+    def removed(self) -> int:
+        return sum(c.removed for c in self.changes.values())
+
+
+def preview_rules(project, new_codebook: Codebook, *, code_map: dict[str, str] | None = None,
+                  sample_size: int = 5) -> RulePreview:
+    """What re-coding with ``new_codebook``'s rules would add and remove, per code, with sample units.
+
+    ``code_map`` maps codes of the project to codes of the new codebook (merges: ``{drop: keep}``),
+    so that a merged code's suggestions count as the kept code's. Nothing is written.
+    """
+    code_map = dict(code_map or {})
+    compiled = compile_codebook(new_codebook)
+    codable = {c.id for c in new_codebook.codable_codes()}
+    preview = RulePreview(version=compiled.version, documents=0)
+    counts: dict[str, dict[str, int]] = {}
+
+    def change(code: str) -> CodeChange:
+        return preview.changes.setdefault(code, CodeChange())
+
+    def sample(code: str, kind: str, doc_id: int, title: str, start: int, end: int, text: str, evidence) -> None:
+        seen = counts.setdefault(code, {}).setdefault(kind, 0)
+        if seen < sample_size:
+            preview.samples.append(PreviewSample(code, kind, doc_id, title, start, end,
+                                                 mark_evidence(text[start:end], start, evidence)))
+        counts[code][kind] = seen + 1
+
+    with project.read() as s:
+        docs = s.execute(select(Document.id, Document.title).where(Document.deleted_at.is_(None))
+                         .order_by(Document.id)).all()
+        decided = {sid for (sid,) in s.execute(select(CodeApplication.suggestion_id).where(
+            CodeApplication.suggestion_id.is_not(None)).distinct())}
+        current: dict[int, dict[tuple[str, int, int], tuple[int, list]]] = {}
+        for app_id, doc_id, key, start, end, evidence in s.execute(
+                select(CodeApplication.id, CodeApplication.document_id, Code.key, CodeApplication.start,
+                       CodeApplication.end, CodeApplication.evidence)
+                .join(Code, Code.id == CodeApplication.code_id)
+                .where(CodeApplication.coder_id.is_(None), CodeApplication.origin == "rule")):
+            current.setdefault(doc_id, {})[(code_map.get(key, key), start, end)] = (app_id, evidence)
+    for doc_id, title in docs:
+        text = project.document_text(doc_id)
+        preview.documents += 1
+        before = current.get(doc_id, {})
+        seen: set[tuple[str, int, int]] = set()
+        for sug in suggest_codes(text, compiled):
+            if sug.code not in codable:
+                continue
+            key = (sug.code, sug.start, sug.end)
+            seen.add(key)
+            if key in before:
+                change(sug.code).unchanged += 1
+            else:
+                change(sug.code).added += 1
+                sample(sug.code, "added", doc_id, title, sug.start, sug.end, text,
+                       [{"start": e.start, "end": e.end} for e in sug.evidence])
+        for key, (app_id, evidence) in before.items():
+            if key in seen:
+                continue
+            code, start, end = key
+            if app_id in decided:
+                change(code).kept_decided += 1
+            else:
+                change(code).removed += 1
+                sample(code, "removed", doc_id, title, start, end, text, evidence)
+    return preview
+
+
+def code_usage(project) -> dict[str, dict[str, int]]:
+    """Per code id: how many machine suggestions ('suggested') and coder decisions ('accepted', 'rejected')."""
+    out: dict[str, dict[str, int]] = {}
+    with project.read() as s:
+        for key, status, n in s.execute(
+                select(Code.key, CodeApplication.status, func.count(CodeApplication.id))
+                .join(Code, Code.id == CodeApplication.code_id).group_by(Code.key, CodeApplication.status)):
+            out.setdefault(key, {"suggested": 0, "accepted": 0, "rejected": 0})[status] = n
+    return out
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    version: str
+    path: str
+    changed: bool  # False: the project already had this codebook (the file was still written)
+    moved: dict[str, int] = field(default_factory=dict)  # dropped code -> codings moved to the kept code
+    codebook: Codebook | None = None  # what was saved (with its bumped version)
+
+
+def save_codebook_to_project(project, codebook: Codebook, path: str | Path, *, coder: str | None,
+                             merges: Sequence[tuple[str, str]] = (), bump: str | None = "patch",
+                             source: str | None = None) -> SaveResult:
+    """Write ``codebook`` to ``path`` and make it the project's codebook, in one go (order: module docstring).
+
+    ``merges``: ``(keep, drop)`` pairs already applied to ``codebook`` with
+    :func:`coding.codebook_edit.merge_codes`; the project's codings and memos of ``drop`` move to ``keep``
+    in the same transaction. ``bump``: how to raise the version when the content changed but the version
+    did not go up (None: refuse instead).
+    """
+    target = Path(path)
+    codebook = parse_codebook(dump_codebook(codebook), file=str(target))  # validated as a file would be
+    merges = [(str(k), str(d)) for k, d in merges]
+    for keep, drop in merges:
+        if keep not in codebook.codes_by_id or not codebook.code(keep).codable:
+            raise CodebookError(f"merge target {keep!r} is not a codable code of the codebook", field="merge",
+                                hint="merge into a code that exists and can be applied")
+        if drop in codebook.codes_by_id and not codebook.code(drop).retired:
+            raise CodebookError(f"merged code {drop!r} is still in the codebook", field="merge",
+                                hint="apply merge_codes to the codebook before saving")
+    last = project.codebook()
+    if last is not None:
+        same = codebook.model_copy(update={"version": last.version}).fingerprint() == last.fingerprint()
+        if not same and version_tuple(codebook.version) <= version_tuple(last.version):
+            if bump is None:
+                raise CodebookError(f"version {codebook.version} is not above the project's {last.version}",
+                                    field="version", hint="raise the version (patch, minor or major) before saving")
+            codebook = bump_version(codebook.model_copy(update={"version": last.version}), bump)
+    old = target.read_bytes() if target.is_file() else None
+    written = False
+    try:
+        with project.transaction() as s:
+            coder_id = project.coder_id(s, coder)
+            changed = _stage_codebook(s, codebook, coder_id, source or str(target))
+            moved = {drop: _stage_merge(s, keep, drop, coder_id) for keep, drop in merges}
+            s.flush()
+            save_codebook(codebook, target)
+            written = True
+    except BaseException as exc:
+        if written:
+            _restore(target, old)
+        if isinstance(exc, SQLAlchemyError):
+            raise StoreError(f"the codebook was not saved: {exc}", file=target,
+                             hint="nothing was changed; try again, or check the project database") from exc
+        raise
+    project.__dict__.pop("segmenter", None)  # the user dictionary follows the codebook's terms
+    return SaveResult(codebook.version, str(target), changed or any(moved.values()), moved, codebook)
+
+
+def _stage_codebook(s, codebook: Codebook, coder_id: int | None, source: str) -> bool:
+    """Project.set_codebook's database work, inside the caller's transaction. False if already current."""
+    fingerprint = codebook.fingerprint()
+    last = s.scalar(select(CodebookVersion).order_by(CodebookVersion.id.desc()).limit(1))
+    if last is not None and last.fingerprint == fingerprint:
+        return False
+    s.add(CodebookVersion(version=codebook.version, fingerprint=fingerprint, content=dump_codebook(codebook),
+                          saved_by=coder_id))
+    existing = {c.key: c for c in s.scalars(select(Code))}
+    for position, code in enumerate(codebook.codes):
+        row = existing.pop(code.id, None) or Code(key=code.id)
+        row.name, row.name_en, row.parent_key = code.name, code.name_en, code.parent
+        row.color, row.codable, row.retired, row.position = code.color, code.codable, code.retired, position
+        s.add(row)
+    for row in existing.values():
+        row.retired = True
+    record_event(s, "codebook.load", "codebook", None,
+                 before=None if last is None else {"version": last.version, "fingerprint": last.fingerprint},
+                 after={"version": codebook.version, "fingerprint": fingerprint, "source": source},
+                 coder_id=coder_id)
+    s.flush()
+    return True
+
+
+def _stage_merge(s, keep: str, drop: str, coder_id: int | None) -> int:
+    """Move every coding and memo of ``drop`` to ``keep``; drop exact duplicates that creates. Returns moved."""
+    rows = dict(s.execute(select(Code.key, Code.id).where(Code.key.in_([keep, drop]))).all())
+    if drop not in rows:
+        return 0  # never stored: nothing to move
+    keep_id, drop_id = rows[keep], rows[drop]
+    moved = list(s.scalars(select(CodeApplication.id).where(CodeApplication.code_id == drop_id)))
+    s.execute(update(CodeApplication).where(CodeApplication.code_id == drop_id)
+              .values(code_id=keep_id, version=CodeApplication.version + 1, updated_at=utcnow())
+              .execution_options(synchronize_session=False))
+    memos = s.execute(update(Memo).where(Memo.code_id == drop_id).values(code_id=keep_id)
+                      .execution_options(synchronize_session=False)).rowcount
+    removed = _drop_duplicates(s, keep_id, set(moved))
+    s.execute(update(Code).where(Code.id == drop_id).values(retired=True))
+    record_event(s, "codebook.merge", "code", drop_id,
+                 before={"code": drop, "applications": moved, "duplicates_removed": removed},
+                 after={"code": keep, "memos_moved": memos}, coder_id=coder_id)
+    return len(moved)
+
+
+def _drop_duplicates(s, code_id: int, moved: set[int]) -> list[dict]:
+    """After a merge, one span may carry the kept code twice. Remove the moved copy when it is an exact
+    duplicate: a coder's decision with the same span, coder and status, or an undecided machine suggestion
+    with the same span. Returns the removed rows (for the event log)."""
+    rows = s.execute(select(CodeApplication.id, CodeApplication.document_id, CodeApplication.start,
+                            CodeApplication.end, CodeApplication.coder_id, CodeApplication.status,
+                            CodeApplication.origin, CodeApplication.score, CodeApplication.suggestion_id)
+                     .where(CodeApplication.code_id == code_id)
+                     .order_by(CodeApplication.id)).all()
+    of_code = select(CodeApplication.id).where(CodeApplication.code_id == code_id).scalar_subquery()
+    decided = {sid for (sid,) in s.execute(select(CodeApplication.suggestion_id).where(
+        CodeApplication.suggestion_id.in_(of_code)))}
+    first: dict[tuple, int] = {}
+    gone: list[dict] = []
+    for r in sorted(rows, key=lambda r: (r.id in moved, r.id)):  # rows of the kept code win
+        key = (r.document_id, r.start, r.end, r.coder_id, r.status if r.coder_id is not None else None)
+        if key not in first:
+            first[key] = r.id
+        elif r.id in moved and (r.coder_id is not None or r.id not in decided):
+            gone.append({"id": r.id, "document_id": r.document_id, "start": r.start, "end": r.end,
+                         "coder_id": r.coder_id, "status": r.status, "origin": r.origin, "score": r.score,
+                         "suggestion_id": r.suggestion_id, "duplicate_of": first[key]})
+    if gone:
+        s.execute(update(Memo).where(Memo.application_id.in_([g["id"] for g in gone])).values(application_id=None))
+        s.execute(delete(CodeApplication).where(CodeApplication.id.in_([g["id"] for g in gone]))
+                  .execution_options(synchronize_session=False))
+    return gone
+
+
+def _restore(target: Path, old: bytes | None) -> None:
+    """Put the previous file back after the database refused the save (atomic, like the save)."""
+    if old is None:
+        target.unlink(missing_ok=True)
+        return
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".restore", dir=target.parent)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(old)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except OSError as err:  # pragma: no cover - the disk failed twice
+        raise BaolianError(f"the database refused the codebook and the old file could not be restored: {err}",
+                           file=target, hint="the project kept its codebook; save again from the codebook page to rewrite the file") from err
