@@ -10,7 +10,7 @@ coder, or by nobody at all when no coder is given.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import pandas as pd
 from sqlalchemy import select
@@ -190,12 +190,16 @@ def code_frequencies(project, *, by: str = "kind", status: Iterable[str] = ("acc
     return out.sort_values(["position", by]).reset_index(drop=True)[columns]
 
 
-def frequency_table(freq: pd.DataFrame, by: str = "kind") -> pd.DataFrame:
-    """Wide table of :func:`code_frequencies`: one row per code, one column per ``by`` value, and a total."""
+def frequency_table(freq: pd.DataFrame, by: str = "kind", order: Sequence[str] | None = None) -> pd.DataFrame:
+    """Wide table of :func:`code_frequencies`: one row per code, one column per ``by`` value (in ``order``
+    when given, values not in it last), and a total."""
     if freq.empty:
         return pd.DataFrame(columns=["code", "name", "total"])
     wide = freq.pivot_table(index=["position", "code", "name"], columns=by, values="count", aggfunc="sum",
                             fill_value=0)
+    rank = {str(v): i for i, v in enumerate(order or [])}
+    columns = sorted(wide.columns, key=lambda c: (rank.get(str(c), len(rank)), str(c)))
+    wide = wide[columns]
     wide.columns = [str(c) for c in wide.columns]
     wide["total"] = wide.sum(axis=1)
     return wide.reset_index().drop(columns="position")

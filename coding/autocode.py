@@ -54,34 +54,67 @@ def _literals(rule) -> list[str]:
     return items
 
 
-def code_project(project, *, recode_all: bool = False,
+COMBINE_KEY = "combine_mode"  # project setting: how rules and the trained model combine (coding.annotate.combine)
+
+
+def code_project(project, *, recode_all: bool = False, use_model: bool = True,
                  progress: Callable[[int, int, str], None] | None = None) -> CodingRun:
-    """Write rule suggestions for every document that needs them."""
+    """Write suggestions for every document that needs them.
+
+    Rules alone until the project has a trained model; then, per sentence,
+    rules and model combined as the project's ``combine_mode`` says
+    (default "max"), and a new model re-codes every code.
+    """
     codebook = project.codebook()
     if codebook is None:
         raise BaolianError("the project has no codebook", hint="load one with `baolian init --codebook FILE`")
     compiled = compile_codebook(codebook)
-    fingerprints = rule_fingerprints(codebook)
+    annotator = None
+    if use_model:
+        from coding.annotate import Annotator
+        from coding.learning import current_model
+
+        model = current_model(project)
+        if model is not None:
+            annotator = Annotator(compiled, model, project.setting(COMBINE_KEY) or "max")
+    version = annotator.version if annotator else compiled.version
+    fingerprints = {c: fp if annotator is None else f"{fp}|{version}"
+                    for c, fp in rule_fingerprints(codebook).items()}
     state = {} if recode_all else (project.setting(STATE_KEY) or {})
     old = state.get("rules", {})
     changed = {c for c, fp in fingerprints.items() if old.get(c) != fp} | (set(old) - set(fingerprints))
     coded_before = set(state.get("documents", []))
-    run = CodingRun(version=compiled.version, recoded=sorted(changed))
+    run = CodingRun(version=version, recoded=sorted(changed))
     docs = project.documents()
     for i, summary in enumerate(docs, 1):
         todo = changed if summary.id in coded_before else set(fingerprints) | changed
         if todo:
-            added, removed, kept = _code_document(project, summary.id, compiled, todo)
+            added, removed, kept = _code_document(project, summary.id, compiled, annotator, todo)
             run.documents += 1
             run.added, run.removed, run.kept = run.added + added, run.removed + removed, run.kept + kept
         if progress is not None:
             progress(i, len(docs), summary.filename)
     project.set_setting(STATE_KEY, {"rules": fingerprints, "documents": sorted(d.id for d in docs),
-                                    "version": compiled.version})
+                                    "version": version})
     return run
 
 
-def _code_document(project, document_id: int, compiled, codes: set[str]) -> tuple[int, int, int]:
+def _machine_suggestions(text: str, segments: dict, compiled, annotator) -> list[tuple]:
+    """(unit, start, end, code, score, origin, version, evidence dicts) for one document."""
+    if annotator is None:
+        return [(s.unit, s.start, s.end, s.code, s.score, "rule", s.version,
+                 [{"start": e.start, "end": e.end, "text": e.text, "rule": e.rule} for e in s.evidence])
+                for s in suggest_codes(text, compiled)]
+    sentences = sorted((a, b) for (unit, a, b) in segments if unit == "sentence")
+    out = []
+    for (a, b), records in zip(sentences, annotator.codes_for([text[a:b] for a, b in sentences])):
+        for r in records:
+            evidence = [{**e, "start": e["start"] + a, "end": e["end"] + a} for e in r["evidence"]]
+            out.append(("sentence", a, b, r["code"], r["score"], r["origin"], annotator.version, evidence))
+    return out
+
+
+def _code_document(project, document_id: int, compiled, annotator, codes: set[str]) -> tuple[int, int, int]:
     with project.transaction() as s:
         text = s.scalar(select(Document.text).where(Document.id == document_id))
         code_ids = dict(s.execute(select(Code.key, Code.id).where(Code.key.in_(codes))).all())
@@ -89,26 +122,28 @@ def _code_document(project, document_id: int, compiled, codes: set[str]) -> tupl
             select(Segment.id, Segment.unit, Segment.start, Segment.end).where(Segment.document_id == document_id))}
         decision = aliased(CodeApplication)
         machine = and_(CodeApplication.document_id == document_id, CodeApplication.coder_id.is_(None),
-                       CodeApplication.origin == "rule", CodeApplication.code_id.in_(list(code_ids.values())))
+                       CodeApplication.origin.in_(("rule", "model")),
+                       CodeApplication.code_id.in_(list(code_ids.values())))
         decided = exists().where(decision.suggestion_id == CodeApplication.id)
         kept = {(c, a, b) for c, a, b in s.execute(
             select(CodeApplication.code_id, CodeApplication.start, CodeApplication.end).where(machine, decided))}
         removed = s.execute(delete(CodeApplication).where(machine, ~decided)
                             .execution_options(synchronize_session=False)).rowcount
         rows = []
-        for sug in suggest_codes(text, compiled):
-            code_id = code_ids.get(sug.code)
-            if code_id is None or (code_id, sug.start, sug.end) in kept:
+        for unit, start, end, code, score, origin, version, evidence in _machine_suggestions(
+                text, segments, compiled, annotator):
+            code_id = code_ids.get(code)
+            if code_id is None or (code_id, start, end) in kept:
                 continue
             rows.append({
-                "document_id": document_id, "segment_id": segments.get((sug.unit, sug.start, sug.end)),
-                "start": sug.start, "end": sug.end, "code_id": code_id, "coder_id": None, "origin": "rule",
-                "status": "suggested", "score": sug.score, "made_by": sug.version,
-                "evidence": [{"start": e.start, "end": e.end, "text": e.text, "rule": e.rule} for e in sug.evidence],
+                "document_id": document_id, "segment_id": segments.get((unit, start, end)), "start": start,
+                "end": end, "code_id": code_id, "coder_id": None, "origin": origin, "status": "suggested",
+                "score": score, "made_by": version, "evidence": evidence,
             })
         if rows:
             s.execute(insert(CodeApplication), rows)
         record_event(s, "autocode.document", "document", document_id,
-                     after={"version": compiled.version, "codes": sorted(codes), "added": len(rows),
+                     after={"version": annotator.version if annotator else compiled.version,
+                            "codes": sorted(codes), "added": len(rows),
                             "removed": removed, "kept": len(kept)})
         return len(rows), removed, len(kept)

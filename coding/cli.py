@@ -212,11 +212,23 @@ def info(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
 def code_(
     project: ProjectOpt = None,
     recode_all: Annotated[bool, typer.Option("--all", help="Re-code every document for every code.")] = False,
+    combine: Annotated[
+        Optional[str],
+        typer.Option(help="How rules and the trained model combine: rules | model | max | mean | weighted:ALPHA "
+                          "(saved in the project)."),
+    ] = None,
 ) -> None:
-    """Apply the codebook's rules: write suggestions (never touching coders' decisions)."""
-    from coding.autocode import code_project
+    """Apply the codebook (rules, plus the trained model once there is one): write suggestions.
+
+    Coders' decisions are never touched; after a codebook edit only changed codes are re-coded.
+    """
+    from coding.annotate import parse_mode
+    from coding.autocode import COMBINE_KEY, code_project
 
     p = _open(project)
+    if combine is not None:
+        parse_mode(combine)
+        p.set_setting(COMBINE_KEY, combine)
     with progress_bar() as bar:
         task = bar.add_task("自动编码 coding", total=None)
         run = code_project(p, recode_all=recode_all,
@@ -225,6 +237,56 @@ def code_(
               f"{run.removed} removed, {run.kept} kept (decided by coders)")
     if run.recoded:
         out.print(f"codes (re)coded: {', '.join(run.recoded)}")
+
+
+@app.command()
+def train(
+    project: ProjectOpt = None,
+    coder: Annotated[Optional[str], typer.Option(help="Learn from this coder's decisions only.")] = None,
+    gold: Annotated[
+        Optional[Path], typer.Option(help="Train on a gold JSONL file instead of the project's decisions.")
+    ] = None,
+    codebook: Annotated[Optional[Path], typer.Option(help="Codebook for --gold (default ./codebook.yaml).")] = None,
+    out_dir: Annotated[
+        Optional[Path], typer.Option("--out", help="Save the model trained from --gold to this folder.")
+    ] = None,
+    folds: Annotated[int, typer.Option(help="Cross-validation folds.")] = 5,
+    as_json: JsonOpt = False,
+) -> None:
+    """Train the model on coders' decisions (or a gold file); report cross-validated P/R/F1 per code."""
+    from coding.learning import train_examples, train_from_decisions
+
+    if gold is not None:
+        from coding.codebook import load_codebook
+        from coding.evaluate import load_gold
+        from coding.model import Example
+
+        if out_dir is None:
+            raise BaolianError("--gold needs --out DIR to save the model", field="--out",
+                               hint="e.g. --out models/dev")
+        cb = load_codebook(codebook or Path("codebook.yaml"))
+        units = load_gold(gold, cb)
+        labels = sorted({c for u in units for c in u.codes})
+        model, result = train_examples([Example(u.text, u.codes) for u in units], labels,
+                                       user_words=cb.terms(), folds=folds)
+        model.save(out_dir)
+    else:
+        if out_dir is not None:
+            raise BaolianError("--out goes with --gold; a project's model is stored in the project",
+                               field="--out", hint="drop --out, or train from --gold")
+        p = _open(project)
+        with err.status("训练中 training…"):
+            result = train_from_decisions(p, coder=coder, trained_by=coder, folds=folds)
+    if as_json:
+        _print_json(result.__dict__)
+        return
+    table = Table("code", "precision", "recall", "F1", "support", title=f"{result.version} · {result.n_examples} units · "
+                  f"{folds}-fold cross-validation")
+    for code, sc in sorted(result.scores.items()):
+        table.add_row(code, f"{sc['precision']:.3f}", f"{sc['recall']:.3f}", f"{sc['f1']:.3f}", str(sc["support"]))
+    out.print(table)
+    if result.macro_f1 is not None:
+        out.print(f"macro-F1 {result.macro_f1:.3f}")
 
 
 @app.command()

@@ -13,6 +13,7 @@ from coding.store.models import (
     Memo,
     Segment,
     Setting,
+    TrainedModel,
 )
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Memo",
     "Segment",
     "Setting",
+    "TrainedModel",
     "open_engine",
     "project_url",
     "record_event",

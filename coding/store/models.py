@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -190,6 +191,19 @@ class Memo(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class TrainedModel(Base):
+    """A model trained from coders' decisions, stored inside the project (spaCy pipeline as bytes)."""
+
+    __tablename__ = "trained_models"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("coders.id"), nullable=True)
+    n_examples: Mapped[int] = mapped_column(Integer)
+    scores: Mapped[dict] = mapped_column(JSON, default=dict)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Event(Base):
