@@ -22,8 +22,11 @@ demo: $(STAMP)
 app: demo
 	BAOLIAN_PROJECT=$(DEMO) $(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true
 
+# The whole suite on SQLite, then every database test again on a throwaway PostgreSQL server
+# (skipped with the reason where PostgreSQL is not installed; CI sets BAOLIAN_REQUIRE_PG=1).
 test: $(STAMP)
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --db=postgresql
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/pipeline.py

@@ -21,8 +21,8 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def cli_project(tmp_path, capsys):
-    path = tmp_path / "cli.sqlite"
+def cli_project(new_location, capsys):
+    path = new_location("cli")
     code, _, err = run(capsys, "init", "--project", str(path), "--codebook", str(CODEBOOK))
     assert code == 0, err
     return path
@@ -58,7 +58,7 @@ def test_segments_json_and_table(cli_project, capsys):
 def test_env_variable_selects_project(cli_project, capsys, monkeypatch):
     monkeypatch.setenv("BAOLIAN_PROJECT", str(cli_project))
     code, out, _ = run(capsys, "info", "--json")
-    assert code == 0 and json.loads(out)["project"].endswith("cli.sqlite")
+    assert code == 0 and json.loads(out)["project"].endswith(str(cli_project).rsplit("/", 1)[-1])
 
 
 def test_tokens_keep_codebook_terms_whole(cli_project, capsys):

@@ -89,13 +89,24 @@ def test_folder_with_good_and_bad_files(project, tmp_path):
         assert s.scalar(select(func.count()).select_from(Document)) == 2
 
 
+FAILING_TRIGGER = {
+    "sqlite": ["CREATE TRIGGER fail_segment BEFORE INSERT ON segments WHEN NEW.idx = 3 AND NEW.unit = 'sentence' "
+               "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"],
+    "postgresql": [
+        "CREATE FUNCTION fail_segment() RETURNS trigger AS $$ BEGIN IF NEW.idx = 3 AND NEW.unit = 'sentence' "
+        "THEN RAISE EXCEPTION 'disk on fire'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER fail_segment BEFORE INSERT ON segments FOR EACH ROW EXECUTE FUNCTION fail_segment()",
+    ],
+}
+DROP_TRIGGER = {"sqlite": "DROP TRIGGER fail_segment", "postgresql": "DROP TRIGGER fail_segment ON segments"}
+
+
 def test_import_is_one_transaction(project, tmp_path):
     """A database failure in the middle of a document's segments leaves no trace of it."""
+    dialect = project.engine.dialect.name
     with project.engine.begin() as conn:
-        conn.execute(text(
-            "CREATE TRIGGER fail_segment BEFORE INSERT ON segments WHEN NEW.idx = 3 AND NEW.unit = 'sentence' "
-            "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
-        ))
+        for statement in FAILING_TRIGGER[dialect]:
+            conn.execute(text(statement))
     (tmp_path / "long.txt").write_text("第一句。第二句。第三句。第四句。第五句。", encoding="utf-8")
     with pytest.raises(Exception, match="disk on fire"):
         project.import_paths([tmp_path / "long.txt"])
@@ -104,7 +115,7 @@ def test_import_is_one_transaction(project, tmp_path):
         assert s.scalar(select(func.count()).select_from(Segment)) == 0
         assert s.scalar(select(func.count()).select_from(Event).where(Event.action == "document.import")) == 0
     with project.engine.begin() as conn:
-        conn.execute(text("DROP TRIGGER fail_segment"))
+        conn.execute(text(DROP_TRIGGER[dialect]))
     report = project.import_paths([tmp_path / "long.txt"])
     assert len(report.imported) == 1
 
