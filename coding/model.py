@@ -22,6 +22,8 @@ a seeded shuffle). Scores of :func:`cross_validate` are pooled over the folds
 
 from __future__ import annotations
 
+import contextlib
+import gzip
 import hashlib
 import io
 import json
@@ -38,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BaolianError
-from .words import make_nlp
+from .words import clean_user_words, make_nlp
 
 FORMAT = "baolian-model"
 FORMAT_VERSION = 1
@@ -190,15 +192,13 @@ class Model:
             root = Path(tmp)
             self._write(root)
             buf = io.BytesIO()
-            with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=6) as tar:
-                for file in sorted(p for p in root.rglob("*")):
+            with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz, \
+                    tarfile.open(fileobj=gz, mode="w") as tar:
+                for file in sorted(root.rglob("*")):
                     info = tar.gettarinfo(str(file), arcname=file.relative_to(root).as_posix())
                     info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
-                    if file.is_file():
-                        with file.open("rb") as fh:
-                            tar.addfile(info, fh)
-                    else:
-                        tar.addfile(info)
+                    with file.open("rb") if file.is_file() else contextlib.nullcontext() as fh:
+                        tar.addfile(info, fh)
             return buf.getvalue()
 
     @classmethod
@@ -213,7 +213,11 @@ class Model:
             except (tarfile.TarError, OSError, EOFError, ValueError) as err:
                 raise BaolianError(f"the stored model is damaged: {err}",
                                    hint="train the model again") from None
-            return cls.load(tmp)
+            try:
+                return cls.load(tmp)
+            except BaolianError as err:
+                err.file = "(stored model bytes)"
+                raise
 
     def __repr__(self) -> str:
         return f"Model({self.version!r}, labels={self.labels})"
@@ -237,6 +241,7 @@ def train(
     implicit_negatives: bool = True,
     learn_rate: float = 0.02,
     batch_size: int = 32,
+    length: int = 262144,
     tune_folds: int = 0,
 ) -> Model:
     """Train a model on reviewed units.
@@ -251,16 +256,11 @@ def train(
     if not examples:
         raise BaolianError("every training example has a blank text", field="examples",
                            hint="code or review some units with text first")
-    if not isinstance(epochs, int) or epochs < 1:
-        raise BaolianError(f"epochs must be a positive integer, got {epochs!r}", field="epochs",
-                           hint="e.g. 20")
-    if ngram_size not in (1, 2, 3):
-        raise BaolianError(f"ngram_size must be 1, 2 or 3, got {ngram_size!r}", field="ngram_size",
-                           hint="2 (unigrams and bigrams) is the default")
     settings = {"epochs": epochs, "seed": seed, "ngram_size": ngram_size,
                 "implicit_negatives": implicit_negatives, "learn_rate": learn_rate,
-                "batch_size": batch_size}
-    user_words = list(user_words)
+                "batch_size": batch_size, "length": length}
+    _check_settings(settings, tune_folds)
+    user_words = list(clean_user_words(user_words))
     positives = Counter(c for eg in examples for c in eg.codes)
     rejected = Counter(c for eg in examples for c in eg.negative)
     trained = [lb for lb in labels if positives[lb] > 0]
@@ -279,7 +279,7 @@ def train(
     nlp = make_nlp(user_words)
     textcat = nlp.add_pipe(PIPE, config={"threshold": DEFAULT_THRESHOLD, "model": {
         "@architectures": "spacy.TextCatBOW.v3", "exclusive_classes": False,
-        "ngram_size": ngram_size, "no_output_layer": False, "length": 262144}})
+        "ngram_size": ngram_size, "no_output_layer": False, "length": length}})
     for label in trained:
         textcat.add_label(label)
     data = [SpacyExample.from_dict(nlp.make_doc(eg.text),
@@ -308,9 +308,11 @@ def train(
     }
     model = Model(nlp, meta)
     if tune_folds:
-        probs = _oof_probabilities(examples, labels, tune_folds, seed, None, dict(
-            epochs=epochs, ngram_size=ngram_size, user_words=user_words,
-            implicit_negatives=implicit_negatives, learn_rate=learn_rate, batch_size=batch_size))
+        inner = {k: v for k, v in settings.items() if k != "seed"}
+        from coding.model_cv import _oof_probabilities, _tune
+
+        probs = _oof_probabilities(examples, labels, tune_folds, seed, None,
+                                   dict(inner, user_words=user_words))
         meta["thresholds"].update(_tune(examples, trained, probs))
         meta["tuned_on_folds"] = tune_folds
     return model
@@ -320,126 +322,6 @@ def _targets(eg: Example, labels: Sequence[str], implicit_negatives: bool) -> di
     if implicit_negatives:
         return {lb: 1.0 if lb in eg.codes else 0.0 for lb in labels}
     return {lb: 1.0 if lb in eg.codes else 0.0 for lb in labels if lb in eg.codes | eg.negative}
-
-
-# --- cross-validation ------------------------------------------------------------
-
-
-def cross_validate(
-    examples: Sequence[Example],
-    labels: Sequence[str],
-    *,
-    folds: int = 5,
-    seed: int = 0,
-    groups: Sequence[str] | None = None,
-    tune_thresholds: bool = False,
-    **train_kw: Any,
-) -> dict[str, CodeScores]:
-    """Per-code precision, recall, F1 and support over ``folds`` folds, plus "macro".
-
-    Folds are stratified by each example's rarest code, or keep every group
-    together when ``groups`` (e.g. a document id per example) is given. TP, FP
-    and FN are summed over the folds before P/R/F1 are computed; a code never
-    predicted has precision 0. Every example counts as gold with its ``codes``
-    (implicit negatives), whatever ``implicit_negatives`` training used.
-    Codes without any positive example are left out; "macro" is the mean over
-    the codes reported, its support the sum. With ``tune_thresholds`` each
-    fold's thresholds are tuned on an inner 3-fold split of its training part
-    only, so the scores stay honest (and it takes 4x as long).
-    """
-    examples, labels = _check_inputs(examples, labels)
-    if tune_thresholds:
-        train_kw["tune_folds"] = 3
-    probs = _oof_probabilities(examples, labels, folds, seed, groups, train_kw)
-    scored = [lb for lb in labels if any(lb in eg.codes for eg in examples)]
-    out: dict[str, CodeScores] = {}
-    for lb in scored:
-        gold = [lb in eg.codes for eg in examples]
-        pred = [p.get(lb, 0.0) >= th.get(lb, DEFAULT_THRESHOLD) for p, th in probs]
-        out[lb] = _prf(gold, pred)
-    if out:
-        n = len(out)
-        out["macro"] = CodeScores(
-            precision=sum(s.precision for s in out.values()) / n,
-            recall=sum(s.recall for s in out.values()) / n,
-            f1=sum(s.f1 for s in out.values()) / n,
-            support=sum(s.support for s in out.values()))
-    return out
-
-
-def _oof_probabilities(examples, labels, folds, seed, groups, train_kw):
-    """Out-of-fold (probabilities, thresholds) per example, in input order."""
-    if not isinstance(folds, int) or folds < 2:
-        raise BaolianError(f"folds must be an integer >= 2, got {folds!r}", field="folds",
-                           hint="e.g. 5")
-    assignment = _fold_of(examples, folds, seed, groups)
-    out: list[Any] = [None] * len(examples)
-    for k in range(folds):
-        train_idx = [i for i, f in enumerate(assignment) if f != k]
-        test_idx = [i for i, f in enumerate(assignment) if f == k]
-        if not test_idx:
-            continue
-        train_set = [examples[i] for i in train_idx]
-        if not any(eg.codes & set(labels) for eg in train_set):
-            model = None
-        else:
-            model = train(train_set, labels, seed=seed, **train_kw)
-        probs = model.predict([examples[i].text for i in test_idx]) if model else [{}] * len(test_idx)
-        th = model.thresholds if model else {}
-        for i, p in zip(test_idx, probs):
-            out[i] = (p, th)
-    return out
-
-
-def _fold_of(examples, folds, seed, groups) -> list[int]:
-    n = len(examples)
-    if groups is not None:
-        groups = list(groups)
-        if len(groups) != n:
-            raise BaolianError(f"{len(groups)} groups for {n} examples", field="groups",
-                               hint="give one group (e.g. document id) per example")
-        names = sorted(set(map(str, groups)))
-        if len(names) < folds:
-            raise BaolianError(f"only {len(names)} groups for {folds} folds", field="folds",
-                               hint="use fewer folds or no groups")
-        random.Random(seed).shuffle(names)
-        fold = {g: i % folds for i, g in enumerate(names)}
-        return [fold[str(g)] for g in groups]
-    if n < folds:
-        raise BaolianError(f"only {n} examples for {folds} folds", field="folds",
-                           hint="use fewer folds or more examples")
-    freq = Counter(c for eg in examples for c in eg.codes)
-    idx = list(range(n))
-    random.Random(seed).shuffle(idx)
-    # Rarest code first, no code last: round-robin then spreads every code.
-    idx.sort(key=lambda i: min((freq[c] for c in examples[i].codes), default=n + 1))
-    out = [0] * n
-    for pos, i in enumerate(idx):
-        out[i] = pos % folds
-    return out
-
-
-def _tune(examples, labels, probs) -> dict[str, float]:
-    """Per code, the grid threshold with the best out-of-fold F1 (ties: nearest 0.5)."""
-    out = {}
-    for lb in labels:
-        gold = [lb in eg.codes for eg in examples]
-        if not any(gold):
-            continue
-        best = max(_THRESHOLD_GRID, key=lambda t: (
-            _prf(gold, [p.get(lb, 0.0) >= t for p, _ in probs]).f1, -abs(t - DEFAULT_THRESHOLD)))
-        out[lb] = best
-    return out
-
-
-def _prf(gold: Sequence[bool], pred: Sequence[bool]) -> CodeScores:
-    tp = sum(g and p for g, p in zip(gold, pred))
-    fp = sum(p and not g for g, p in zip(gold, pred))
-    fn = sum(g and not p for g, p in zip(gold, pred))
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return CodeScores(precision, recall, f1, tp + fn)
 
 
 # --- helpers ------------------------------------------------------------------
@@ -462,6 +344,27 @@ def _check_inputs(examples, labels) -> tuple[list[Example], list[str]]:
             raise BaolianError(f"example {i} is a {type(eg).__name__}, not an Example",
                                field="examples", hint="build coding.model.Example(text, codes)")
     return examples, labels
+
+
+_SETTING_RULES = {  # name: (test, what is expected, hint)
+    "epochs": (lambda v: v >= 1, "a positive integer", "e.g. 20"),
+    "seed": (lambda v: True, "an integer", "e.g. 0"),
+    "ngram_size": (lambda v: 1 <= v <= 3, "1, 2 or 3", "2: unigrams and bigrams"),
+    "batch_size": (lambda v: v >= 1, "a positive integer", "e.g. 32"),
+    "length": (lambda v: v >= 1024, "an integer >= 1024", "e.g. 262144"),
+    "learn_rate": (lambda v: 0 < v < 1, "a number between 0 and 1", "e.g. 0.02"),
+    "tune_folds": (lambda v: v == 0 or v >= 2, "0 or an integer >= 2", "0: no tuning, e.g. 3"),
+}
+
+
+def _check_settings(settings: dict[str, Any], tune_folds: Any) -> None:
+    for name, value in [*settings.items(), ("tune_folds", tune_folds)]:
+        if name not in _SETTING_RULES:
+            continue
+        test, expected, hint = _SETTING_RULES[name]
+        kinds = (int, float) if name == "learn_rate" else int
+        if not isinstance(value, kinds) or isinstance(value, bool) or not test(value):
+            raise BaolianError(f"{name} must be {expected}, got {value!r}", field=name, hint=hint)
 
 
 def _check_texts(texts: Sequence[str]) -> list[str]:
@@ -491,3 +394,7 @@ def _data_hash(examples, labels, settings, user_words) -> str:
                        "examples": [[e.text, sorted(e.codes), sorted(e.negative)] for e in examples]},
                       ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]
+
+
+# Cross-validation lives in its own module; re-exported here for callers of coding.model.
+from coding.model_cv import cross_validate  # noqa: E402,F401

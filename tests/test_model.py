@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import gzip
+import io
 import subprocess
 import sys
+import tarfile
+import time
 from pathlib import Path
 
 import pytest
@@ -195,13 +199,23 @@ def test_save_load_in_fresh_process_identical(model, tmp_path):
 
 def test_to_bytes_round_trip(model):
     data = model.to_bytes()
+    time.sleep(1.1)  # no time stamps inside: the same model gives the same bytes
     assert isinstance(data, bytes) and data == model.to_bytes()
     back = Model.from_bytes(data)
     assert back.version == model.version
     assert back.labels == model.labels
     assert back.predict(PROBE) == model.predict(PROBE)
+    # A valid archive that holds no model.
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb") as gz, tarfile.open(fileobj=gz, mode="w") as tar:
+        info = tarfile.TarInfo("notes.txt")
+        info.size = 2
+        tar.addfile(info, io.BytesIO(b"hi"))
+    with pytest.raises(BaolianError, match="not a saved model"):
+        Model.from_bytes(buf.getvalue())
 
 
+@pytest.mark.slow
 def test_cross_validate_scores():
     scores = cross_validate(EXAMPLES, LABELS, folds=3, user_words=USER_WORDS)
     assert set(scores) == {*LABELS, "macro"}
@@ -216,6 +230,7 @@ def test_cross_validate_scores():
     assert cross_validate(EXAMPLES, LABELS, folds=3, user_words=USER_WORDS) == scores
 
 
+@pytest.mark.slow
 def test_cross_validate_with_groups_and_tuned_thresholds():
     groups = [f"doc{i % 4}" for i in range(len(EXAMPLES))]
     scores = cross_validate(EXAMPLES, LABELS, folds=2, groups=groups, epochs=5,
@@ -227,6 +242,7 @@ def test_cross_validate_with_groups_and_tuned_thresholds():
         cross_validate(EXAMPLES, LABELS, folds=5, groups=groups)
 
 
+@pytest.mark.slow
 def test_tuned_thresholds_and_cv_scores_are_saved(tmp_path):
     m = train(EXAMPLES, LABELS, user_words=USER_WORDS, tune_folds=3, epochs=10)
     assert m.meta["tuned_on_folds"] == 3
@@ -270,7 +286,10 @@ def test_label_without_positive_is_skipped_not_fatal():
         (lambda: train(EXAMPLES, "M2"), "single string"),
         (lambda: train(["文本"], LABELS), "not an Example"),
         (lambda: train(EXAMPLES, LABELS, epochs=0), "epochs"),
-        (lambda: train(EXAMPLES, LABELS, ngram_size=7), "ngram_size"),
+        (lambda: train(EXAMPLES, LABELS, ngram_size=7), "ngram_size must be 1, 2 or 3"),
+        (lambda: train(EXAMPLES, LABELS, learn_rate="fast"), "learn_rate"),
+        (lambda: train(EXAMPLES, LABELS, tune_folds=1), "tune_folds"),
+        (lambda: train(EXAMPLES, LABELS, user_words="工作专班"), "user words"),
         (lambda: cross_validate(EXAMPLES, LABELS, folds=1), "folds"),
         (lambda: cross_validate(EXAMPLES[:3], LABELS, folds=5), "only 3 examples"),
         (lambda: Example("文本", frozenset({"M2"}), frozenset({"M2"})), "both accepted and rejected"),
