@@ -89,6 +89,17 @@ def combine(rule_scores: Mapping[str, float], model_scores: Mapping[str, float],
     return out
 
 
+def calibrated(p: float, t: float) -> float:
+    """Rescale probability ``p`` so that threshold ``t`` maps to 0.5 (monotone; 0 -> 0, 1 -> 1)."""
+    if t == 0.5:
+        return p
+    if t >= 1.0:  # only certainty passes
+        return 0.5 * p if p < 1.0 else 1.0
+    if t <= 0.0:  # everything passes
+        return 0.5 + 0.5 * p
+    return 0.5 * p / t if p < t else 0.5 + 0.5 * (p - t) / (1.0 - t)
+
+
 def load_model(path: str | Path) -> Any:
     """``coding.model.load_model(path)``, imported only when a model is asked for."""
     try:
@@ -102,8 +113,9 @@ def load_model(path: str | Path) -> Any:
 class Annotator:
     """Rules (and optionally a model) -> the output code records of the contract.
 
-    ``threshold`` (with a model): the combined score a code needs to be reported; default 0.5, and in
-    mode "model" the model's own per-code thresholds (``model.thresholds``) where it has them. With a
+    ``threshold`` (with a model): the combined score a code needs to be reported; default 0.5. Model
+    scores are first rescaled so that the model's per-code thresholds (``model.thresholds``) map to
+    0.5 (:func:`calibrated`); the reported model scores are these rescaled values. With a
     model, a rule suggestion for a code the model has no label for counts for the nearest ancestor it
     has (M4.2 -> M4 for a model trained on the main codes), so that rules and model speak about the
     same code; codes without such an ancestor (e.g. R4) stay as they are.
@@ -125,8 +137,10 @@ class Annotator:
         self.uses_rules = kind != "model"
         self.threshold = DEFAULT_THRESHOLD if threshold is None else threshold
         self._thresholds: dict[str, float] = {}
-        if kind == "model" and threshold is None:
-            self._thresholds = {c: float(v) for c, v in (getattr(model, "thresholds", None) or {}).items()}
+        # The model's per-code thresholds (tuned on out-of-fold predictions) are applied by rescaling its
+        # scores so that each threshold maps to 0.5 (see calibrated()): then rules, model and their
+        # combinations all speak on one scale and meet one threshold.
+        self._model_thresholds = {c: float(v) for c, v in (getattr(model, "thresholds", None) or {}).items()}
         self._codes = {c.id for c in compiled.codebook.codable_codes()}
         self._lifted: dict[str, str] = {}
 
@@ -145,7 +159,8 @@ class Annotator:
         predicted = self.model.predict(list(texts)) if texts else []
         out = []
         for sug, scores in zip(rules, predicted, strict=True):
-            model_scores = {c: float(v) for c, v in scores.items() if c in self._codes}
+            model_scores = {c: calibrated(float(v), self._model_thresholds.get(c, DEFAULT_THRESHOLD))
+                            for c, v in scores.items() if c in self._codes}
             rule_scores: dict[str, float] = {}
             evidence: dict[str, set[Any]] = {}
             for s in sug:

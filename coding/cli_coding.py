@@ -29,12 +29,17 @@ ThresholdOpt = Annotated[
                  "Default 0.5 (with --combine model: the model's own per-code thresholds).", show_default=False),
 ]
 
+RuleScoreOpt = Annotated[
+    str, typer.Option("--rule-score", help="Score of a code whose rules fired: max (of the rule weights) | noisy_or.")
+]
 
-def _annotator(codebook: Path, model: Path | None, combine: str | None, threshold: float | None):
+
+def _annotator(codebook: Path, model: Path | None, combine: str | None, threshold: float | None,
+               rule_score: str = "max"):
     from coding.annotate import Annotator, load_model
     from coding.rules import compile_codebook
 
-    compiled = compile_codebook(codebook)
+    compiled = compile_codebook(codebook, score=rule_score)
     loaded = load_model(model) if model is not None else None
     return Annotator(compiled, loaded, combine, threshold)
 
@@ -47,6 +52,7 @@ def annotate(
     model: ModelOpt = None,
     combine: CombineOpt = None,
     threshold: ThresholdOpt = None,
+    rule_score: RuleScoreOpt = "max",
     workers: Annotated[
         Optional[int], typer.Option("--workers", min=1, help="Processes for large inputs. Default: all CPUs.",
                                     show_default=False)
@@ -59,7 +65,7 @@ def annotate(
     """
     from coding.annotate import annotate_file
 
-    annotator = _annotator(codebook, model, combine, threshold)
+    annotator = _annotator(codebook, model, combine, threshold, rule_score)
     report = annotate_file(in_path, out_path, annotator, workers=workers)
     for skip in report.skipped:
         err.print(f"✗ {in_path}:{skip.line}: skipped: {skip.reason}", markup=False)
@@ -78,6 +84,7 @@ def evaluate(
     model: ModelOpt = None,
     combine: CombineOpt = None,
     threshold: ThresholdOpt = None,
+    rule_score: RuleScoreOpt = "max",
     codes: Annotated[
         Optional[str], typer.Option("--codes", help="Comma-separated codes to evaluate. Default: the gold's codes.",
                                     show_default=False)
@@ -89,7 +96,7 @@ def evaluate(
     from coding.evaluate import evaluate as run_evaluation
     from coding.evaluate import load_gold
 
-    annotator = _annotator(codebook, model, combine, threshold)
+    annotator = _annotator(codebook, model, combine, threshold, rule_score)
     cb = annotator.compiled.codebook
     scope = None
     if codes is not None:

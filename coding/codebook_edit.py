@@ -390,7 +390,7 @@ def version_tuple(version: str) -> tuple[int, int, int]:
     return major, minor, patch
 
 
-_SERVICES = ("preview_rules", "save_codebook_to_project", "code_usage", "RulePreview", "CodeChange",
+_SERVICES = ("preview_rules", "save_codebook_to_project", "code_usage", "describe_changes", "RulePreview", "CodeChange",
              "PreviewSample", "SaveResult")
 
 

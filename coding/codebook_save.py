@@ -9,16 +9,18 @@
   2. open ONE database transaction; stage the new codebook version, the mirrored codes and every merge
      (codings and memos of the dropped code move to the kept one; event-log rows); flush, so that a
      database problem shows up here, before the file is touched;
-  3. write the YAML file atomically (temporary file + ``os.replace``); if that fails the transaction
-     rolls back and the project is as it was;
+  3. write the YAML file atomically (temporary file + ``os.replace``; the same bytes as
+     :func:`coding.codebook.save_codebook`, from the one dump made in step 1); if that fails the
+     transaction rolls back and the project is as it was;
   4. commit. If the commit itself fails, the previous file content is put back (or the new file
      removed if there was none), so file and database never disagree.
 
-(:mod:`coding.codebook_edit` re-exports these names.)
+(:mod:`coding.codebook_edit` re-exports these names.) Pure helper: :func:`describe_changes`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from collections.abc import Sequence
@@ -28,7 +30,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from coding.codebook import Codebook, dump_codebook, parse_codebook, save_codebook
+from coding.codebook import Codebook, dump_codebook, parse_codebook
 from coding.codebook_edit import bump_version, version_tuple
 from coding.errors import BaolianError, CodebookError, StoreError
 from coding.review import mark_evidence
@@ -135,6 +137,29 @@ def preview_rules(project, new_codebook: Codebook, *, code_map: dict[str, str] |
     return preview
 
 
+def describe_changes(old: Codebook | None, new: Codebook) -> list[str]:
+    """Human-readable differences between two codebooks (codes added, removed, fields changed; concepts)."""
+    if old is None:
+        return [f"新编码本 new codebook ({len(new.codes)} codes)"]
+    out = []
+    if old.version != new.version:
+        out.append(f"版本 version {old.version} → {new.version}")
+    before, after = old.codes_by_id, new.codes_by_id
+    out += [f"+ {cid} {after[cid].name}" for cid in after if cid not in before]
+    out += [f"− {cid} {before[cid].name}" for cid in before if cid not in after]
+    for cid in after:
+        if cid in before:
+            a, b = before[cid].model_dump(), after[cid].model_dump()
+            fields = [key for key in b if a.get(key) != b.get(key)]
+            if fields:
+                out.append(f"~ {cid} {after[cid].name}: {', '.join(fields)}")
+    if old.concepts != new.concepts:
+        changed = sorted(set(old.concepts) ^ set(new.concepts)
+                         | {k for k in old.concepts if k in new.concepts and old.concepts[k] != new.concepts[k]})
+        out.append(f"~ concepts: {', '.join(changed)}")
+    return out
+
+
 def code_usage(project) -> dict[str, dict[str, int]]:
     """Per code id: how many machine suggestions ('suggested') and coder decisions ('accepted', 'rejected')."""
     out: dict[str, dict[str, int]] = {}
@@ -166,7 +191,8 @@ def save_codebook_to_project(project, codebook: Codebook, path: str | Path, *, c
     did not go up (None: refuse instead).
     """
     target = Path(path)
-    codebook = parse_codebook(dump_codebook(codebook), file=str(target))  # validated as a file would be
+    text = dump_codebook(codebook)  # the YAML dump is the slow part (~0.15 s): made once, or twice on a bump
+    codebook = parse_codebook(text, file=str(target))  # validated as a file would be
     merges = [(str(k), str(d)) for k, d in merges]
     for keep, drop in merges:
         if keep not in codebook.codes_by_id or not codebook.code(keep).codable:
@@ -176,22 +202,23 @@ def save_codebook_to_project(project, codebook: Codebook, path: str | Path, *, c
             raise CodebookError(f"merged code {drop!r} is still in the codebook", field="merge",
                                 hint="apply merge_codes to the codebook before saving")
     last = project.codebook()
-    if last is not None:
-        same = codebook.model_copy(update={"version": last.version}).fingerprint() == last.fingerprint()
-        if not same and version_tuple(codebook.version) <= version_tuple(last.version):
+    if last is not None and codebook.model_copy(update={"version": last.version}) != last:
+        if version_tuple(codebook.version) <= version_tuple(last.version):
             if bump is None:
                 raise CodebookError(f"version {codebook.version} is not above the project's {last.version}",
                                     field="version", hint="raise the version (patch, minor or major) before saving")
             codebook = bump_version(codebook.model_copy(update={"version": last.version}), bump)
+            text = dump_codebook(codebook)
+    fingerprint = hashlib.sha256(text.encode("utf-8")).hexdigest()  # == codebook.fingerprint()
     old = target.read_bytes() if target.is_file() else None
     written = False
     try:
         with project.transaction() as s:
             coder_id = project.coder_id(s, coder)
-            changed = _stage_codebook(s, codebook, coder_id, source or str(target))
+            changed = _stage_codebook(s, codebook, text, fingerprint, coder_id, source or str(target))
             moved = {drop: _stage_merge(s, keep, drop, coder_id) for keep, drop in merges}
             s.flush()
-            save_codebook(codebook, target)
+            _write_atomic(target, text.encode("utf-8"))  # what save_codebook writes, without dumping again
             written = True
     except BaseException as exc:
         if written:
@@ -204,14 +231,13 @@ def save_codebook_to_project(project, codebook: Codebook, path: str | Path, *, c
     return SaveResult(codebook.version, str(target), changed or any(moved.values()), moved, codebook)
 
 
-def _stage_codebook(s, codebook: Codebook, coder_id: int | None, source: str) -> bool:
+def _stage_codebook(s, codebook: Codebook, text: str, fingerprint: str, coder_id: int | None,
+                    source: str) -> bool:
     """Project.set_codebook's database work, inside the caller's transaction. False if already current."""
-    fingerprint = codebook.fingerprint()
     last = s.scalar(select(CodebookVersion).order_by(CodebookVersion.id.desc()).limit(1))
     if last is not None and last.fingerprint == fingerprint:
         return False
-    s.add(CodebookVersion(version=codebook.version, fingerprint=fingerprint, content=dump_codebook(codebook),
-                          saved_by=coder_id))
+    s.add(CodebookVersion(version=codebook.version, fingerprint=fingerprint, content=text, saved_by=coder_id))
     existing = {c.key: c for c in s.scalars(select(Code))}
     for position, code in enumerate(codebook.codes):
         row = existing.pop(code.id, None) or Code(key=code.id)
@@ -277,18 +303,31 @@ def _drop_duplicates(s, code_id: int, moved: set[int]) -> list[dict]:
     return gone
 
 
-def _restore(target: Path, old: bytes | None) -> None:
-    """Put the previous file back after the database refused the save (atomic, like the save)."""
-    if old is None:
-        target.unlink(missing_ok=True)
-        return
+def _write_atomic(target: Path, data: bytes) -> None:
+    """Write a file atomically, as :func:`coding.codebook.save_codebook` does (temporary file + os.replace)."""
+    tmp: str | None = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".restore", dir=target.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(old)
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
-    except OSError as err:  # pragma: no cover - the disk failed twice
+    except OSError as err:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise CodebookError(f"cannot write the codebook: {err}", file=target,
+                            hint="check that the folder exists and is writable") from None
+
+
+def _restore(target: Path, old: bytes | None) -> None:
+    """Put the previous file back after the database refused the save."""
+    try:
+        if old is None:
+            target.unlink(missing_ok=True)
+        else:
+            _write_atomic(target, old)
+    except (OSError, CodebookError) as err:  # pragma: no cover - the disk failed twice
         raise BaolianError(f"the database refused the codebook and the old file could not be restored: {err}",
-                           file=target, hint="the project kept its codebook; save again from the codebook page to rewrite the file") from err
+                           file=target, hint="the project kept its codebook; save again from the codebook page "
+                                             "to rewrite the file") from err

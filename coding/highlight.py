@@ -23,7 +23,7 @@ ORIGIN_LABELS = {"rule": "规则 rule", "human": "人工 human", "model": "模�
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _DEFAULT_COLOR = "#888888"
 _RANK = {"accepted": 0, "suggested": 1, "rejected": 2}
-_ALPHA = {"accepted": "66", "suggested": "2E", "rejected": "00"}
+_ALPHA = {"accepted": "66", "suggested": "3A", "rejected": "00"}
 
 STYLE = """<style>
 .bl-doc{line-height:2.05;font-size:1.02rem}
@@ -84,7 +84,7 @@ def _style(active: tuple[Span, ...]) -> tuple[str, str]:
         c = safe_color(s.color)
         if c not in colors:
             colors.append(c)
-    alpha = _ALPHA.get(top.status, "2E")
+    alpha = _ALPHA.get(top.status, "3A")
     if len(colors) == 1:
         background = f"background-color:{colors[0]}{alpha}"
     else:  # overlapping codes: diagonal stripes of each code's colour

@@ -40,6 +40,11 @@ def cross_validate(
     if tune_thresholds:
         train_kw["tune_folds"] = 3
     probs = _oof_probabilities(examples, labels, folds, seed, groups, train_kw)
+    return score_probabilities(examples, labels, probs)
+
+
+def score_probabilities(examples: Sequence[Example], labels: Sequence[str], probs) -> dict[str, CodeScores]:
+    """Per-code and macro scores of out-of-fold ``(probabilities, thresholds)`` (see :func:`out_of_fold`)."""
     scored = [lb for lb in labels if any(lb in eg.codes for eg in examples)]
     out: dict[str, CodeScores] = {}
     for lb in scored:
@@ -54,6 +59,18 @@ def cross_validate(
             f1=sum(s.f1 for s in out.values()) / n,
             support=sum(s.support for s in out.values()))
     return out
+
+
+def out_of_fold(examples: Sequence[Example], labels: Sequence[str], *, folds: int = 5, seed: int = 0,
+                **train_kw: Any) -> list:
+    """Out-of-fold ``(probabilities, thresholds)`` per example: each predicted by a model that never saw it."""
+    examples, labels = _check_inputs(examples, labels)
+    return _oof_probabilities(examples, labels, folds, seed, None, train_kw)
+
+
+def tune_thresholds(examples: Sequence[Example], labels: Sequence[str], probs) -> dict[str, float]:
+    """Per-code thresholds that maximise F1 on out-of-fold probabilities."""
+    return _tune(list(examples), list(labels), probs)
 
 
 def _oof_probabilities(examples, labels, folds, seed, groups, train_kw):

@@ -12,7 +12,7 @@ project with tens of thousands of pending suggestions lists as fast as a small o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func, select
@@ -152,13 +152,16 @@ def review_page(project, *, coder: str | None, filt: ReviewFilter | None = None,
     with project.read() as s:
         where = _pending(_coder_id(s, coder))
         total = s.scalar(_filtered(_live(select(func.count(CodeApplication.id))).where(where), filt)) or 0
+        order = (CodeApplication.score.desc(), CodeApplication.id)
+        # Pick the page's ids first (narrow rows, cheap to sort), then read only those rows in full.
+        ids = list(s.scalars(_filtered(_live(select(CodeApplication.id)).where(where), filt)
+                             .order_by(*order).offset(offset).limit(limit)))
         length = CodeApplication.end - CodeApplication.start
-        query = _filtered(_live(select(
+        query = _live(select(
             CodeApplication.id, CodeApplication.document_id, Document.title, Code.key, Code.name, Code.color,
             CodeApplication.origin, CodeApplication.score, CodeApplication.evidence, CodeApplication.start,
             CodeApplication.end, func.substr(Document.text, CodeApplication.start + 1, length),
-        )).where(where), filt)
-        query = query.order_by(CodeApplication.score.desc(), CodeApplication.id).offset(offset).limit(limit)
+        )).where(CodeApplication.id.in_(ids)).order_by(*order)
         rows = [
             ReviewRow(id=i, document_id=d, document=title, code=key, code_name=name, color=color, origin=origin,
                       score=score, rules=rule_names(ev), unit_text=text or "",
@@ -169,20 +172,19 @@ def review_page(project, *, coder: str | None, filt: ReviewFilter | None = None,
 
 
 def review_options(project, *, coder: str | None) -> ReviewOptions:
-    """Codes, documents and origins that have pending suggestions for ``coder``, with counts."""
+    """Codes, documents and origins that have pending suggestions for ``coder``, with counts (one query)."""
+    codes: dict[str, list] = {}
+    docs: dict[int, list] = {}
+    origins: set[str] = set()
     with project.read() as s:
         where = _pending(_coder_id(s, coder))
-        codes = [(k, n, c) for k, n, c, _ in s.execute(
-            _live(select(Code.key, Code.name, func.count(CodeApplication.id), Code.position)).where(where)
-            .group_by(Code.key, Code.name, Code.position).order_by(Code.position, Code.key))]
-        docs = [tuple(r) for r in s.execute(
-            _live(select(Document.id, Document.title, func.count(CodeApplication.id))).where(where)
-            .group_by(Document.id, Document.title).order_by(Document.id))]
-        origins = sorted(o for (o,) in s.execute(
-            _live(select(CodeApplication.origin)).where(where).group_by(CodeApplication.origin)))
-    return ReviewOptions(codes=codes, documents=docs, origins=origins, total=sum(c for _, _, c in codes))
-
-
-def rows_by_id(page: ReviewPage, ids: Sequence[int]) -> list[ReviewRow]:
-    wanted = set(ids)
-    return [r for r in page.rows if r.id in wanted]
+        groups = (Code.position, Code.key, Code.name, Document.id, Document.title, CodeApplication.origin)
+        for position, key, name, doc_id, title, origin, n in s.execute(
+                _live(select(*groups, func.count(CodeApplication.id))).where(where).group_by(*groups)):
+            codes.setdefault(key, [position, name, 0])[2] += n
+            docs.setdefault(doc_id, [title, 0])[1] += n
+            origins.add(origin)
+    ordered = sorted(codes.items(), key=lambda item: (item[1][0], item[0]))
+    return ReviewOptions(codes=[(key, name, n) for key, (_, name, n) in ordered],
+                         documents=[(doc_id, title, n) for doc_id, (title, n) in sorted(docs.items())],
+                         origins=sorted(origins), total=sum(n for _, (_, _, n) in ordered))

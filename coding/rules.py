@@ -6,8 +6,8 @@ Pure: no database, no UI. Semantics of a rule (notes/CODEBOOK-SCHEMA.md), as imp
   start and its end both fall on token boundaries of the jieba (rjieba) segmentation of the text, the
   codebook's terms being user words of the segmenter. A term never matches inside a longer token: in
   ``成立工作专班`` the segmenter keeps ``工作专班`` as one token, so the term ``专班`` does *not* match there
-  (``工作专班`` does, when it is a term itself, e.g. through ``@专班``). A term may span several tokens
-  (``领导包案`` over ``领导/包案``) as long as both of its ends are boundaries.
+  (``工作专班`` does, when it is a term itself, e.g. through ``@专班``); in ``创城专班`` (cut ``创城/专班``)
+  it does. A term may span several tokens as long as both of its ends are boundaries.
 * **Parts are conjunctive.** ``any`` (any-of terms), every group of ``all`` (each an any-of group) and
   ``regex`` (any-of regular expressions over the unit text, matched raw, not on word boundaries) must
   each be satisfied when given. A regex counts only with a non-empty match.
@@ -31,7 +31,10 @@ Pure: no database, no UI. Semantics of a rule (notes/CODEBOOK-SCHEMA.md), as imp
 Speed: all literal terms (rule and concept terms, any/all/exclude) are one Aho-Corasick automaton; every
 regex is compiled once and run only on units that contain one of its *required literals* (derived from
 the regex's syntax tree: a set of strings one of which every match must contain), so most of the ~60
-regexes of the paper's codebook never run on a given sentence. Segmentation runs once per paragraph.
+regexes of the paper's codebook never run on a given sentence. A rule with terms becomes a candidate
+only when a term of its smallest part is present. Segmentation and the automaton run once per document
+(:func:`suggest_codes`) or per batch of units (:func:`suggest_for_units`, texts joined by line breaks,
+which always end a token).
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ import ahocorasick
 
 from coding.codebook import Codebook, load_codebook
 from coding.errors import BaolianError
+from coding.rule_literals import required_literals
 from coding.segment import paragraph_spans, sentence_spans
 from coding.words import WordSegmenter
 
@@ -99,9 +103,11 @@ class CompiledCodebook:
     def __init__(self, codebook: Codebook, *, version: str | None = None, score: str = "max",
                  engine: str | None = None) -> None:
         if score not in SCORE_MODES:
-            raise BaolianError(f"unknown score mode {score!r}", field="score", hint=f"use one of {SCORE_MODES}")
+            raise BaolianError(f"unknown score mode {score!r}", field="score",
+                               hint="use max or noisy_or (--rule-score on the command line)")
         self.codebook = codebook
-        self.version = version or f"rules:{codebook.version}:{codebook.fingerprint()[:8]}"
+        self.version = version or (f"rules:{codebook.version}:{codebook.fingerprint()[:8]}"
+                                   + ("" if score == "max" else f":{score}"))
         self.score_mode = score
         self._engine = engine
         self.segmenter = WordSegmenter(codebook.terms(), engine)
@@ -330,107 +336,6 @@ def _window(groups: list[list[tuple[int, int]]], words: Callable[[int, int], int
     return sorted(set(best[1])) if best else None
 
 
-# -- required literals of a regex (the trigger that lets it run) ---------------------------------
-
-try:  # CPython 3.11+; without it every regex simply runs on every unit
-    from re import _constants as _sre_c
-    from re import _parser as _sre_p
-except ImportError:  # pragma: no cover
-    _sre_c = _sre_p = None  # type: ignore[assignment]
-
-_MAX_SET = 64
-
-
-def required_literals(pattern: re.Pattern[str]) -> frozenset[str] | None:
-    """A set of non-empty strings one of which every match of ``pattern`` contains, or None if unknown.
-
-    Built from the parsed regex: literal runs (with small alternations and character classes
-    multiplied out) of the top-level sequence and of repeats with a minimum of at least one. Of the
-    candidate sets, the one whose shortest string is longest wins.
-    """
-    if _sre_p is None or pattern.flags & re.IGNORECASE:
-        return None
-    try:
-        exact, candidates = _sequence(list(_sre_p.parse(pattern.pattern, pattern.flags)))
-    except Exception:  # noqa: BLE001 - unknown syntax tree: run the regex on every unit
-        return None
-    if exact is not None:
-        candidates.append(exact)
-    candidates = [c for c in candidates if c and "" not in c]
-    if not candidates:
-        return None
-    return frozenset(max(candidates, key=lambda c: (min(map(len, c)), -len(c))))
-
-
-def _sequence(items: list[Any]) -> tuple[set[str] | None, list[set[str]]]:
-    """(every string the sequence can match, if finitely few; else None), [necessary literal sets]."""
-    run, exact_all, candidates = {""}, True, []
-    for op, av in items:
-        exact, found = _item(op, av)
-        candidates += found
-        if exact is None:
-            exact_all = False
-            if run != {""}:
-                candidates.append(run)
-            run = {""}
-            continue
-        product = {a + b for a in run for b in exact}
-        if len(product) > _MAX_SET:
-            exact_all = False
-            if run != {""}:
-                candidates.append(run)
-            product = set(exact)
-        run = product
-    if run != {""}:
-        candidates.append(run)
-    return (run if exact_all else None), candidates
-
-
-def _item(op: Any, av: Any) -> tuple[set[str] | None, list[set[str]]]:
-    c = _sre_c
-    if op is c.LITERAL:
-        return {chr(av)}, []
-    if op is c.AT:
-        return {""}, []
-    if op is c.IN:
-        chars: set[str] = set()
-        for kind, arg in av:
-            if kind is c.LITERAL:
-                chars.add(chr(arg))
-            elif kind is c.RANGE and arg[1] - arg[0] < 32:
-                chars.update(map(chr, range(arg[0], arg[1] + 1)))
-            else:
-                return None, []
-        return chars, []
-    if op is c.SUBPATTERN:
-        _, add_flags, _, sub = av
-        return (None, []) if add_flags & re.IGNORECASE else _sequence(list(sub))
-    if op is getattr(c, "ATOMIC_GROUP", None):
-        return _sequence(list(av))
-    if op is c.BRANCH:
-        results = [_sequence(list(b)) for b in av[1]]
-        if all(ex is not None for ex, _ in results):
-            union = set().union(*(ex for ex, _ in results))
-            if len(union) <= _MAX_SET:
-                return union, []
-        bests = []
-        for ex, found in results:
-            options = [s for s in found + ([ex] if ex is not None else []) if s and "" not in s]
-            if not options:
-                return None, []
-            bests.append(max(options, key=lambda s: (min(map(len, s)), -len(s))))
-        return None, [set().union(*bests)]
-    if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
-        low, high, sub = av
-        exact, found = _sequence(list(sub))
-        if low == 0:
-            return None, []
-        if low == high == 1:
-            return exact, found
-        return None, found + ([exact] if exact is not None else [])
-    return None, []  # ANY, CATEGORY, NOT_LITERAL, assertions, group references: no literal known
-
-
 # -- public API -----------------------------------------------------------------------------------
 
 
@@ -438,7 +343,8 @@ def compile_codebook(codebook: Codebook | str | Path, *, version: str | None = N
                      engine: str | None = None) -> CompiledCodebook:
     """Compile once. ``codebook``: a Codebook or the path of a codebook YAML (errors name file, line, field).
 
-    ``version`` defaults to ``rules:<codebook version>:<first 8 hex digits of its fingerprint>``.
+    ``version`` defaults to ``rules:<codebook version>:<first 8 hex digits of its fingerprint>`` (plus
+    ``:noisy_or`` with that score mode).
     """
     if not isinstance(codebook, Codebook):
         codebook = load_codebook(codebook)

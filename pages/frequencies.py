@@ -52,16 +52,17 @@ chart = (
     .mark_bar()
     .encode(
         y=alt.Y("label:N", sort=order, title="编码 code", axis=alt.Axis(labelLimit=260)),
-        x=alt.X("sum(count):Q", title="次数 count"),
-        color=alt.Color(f"{by}:N", title=BY_LABELS[by], legend=alt.Legend(orient="bottom", columns=2)),
+        x=alt.X("sum(count):Q", title="次数 count", axis=alt.Axis(format="d", tickMinStep=1)),
+        color=alt.Color(f"{by}:N", title=BY_LABELS[by], legend=alt.Legend(orient="bottom", columns=2),
+                        sort=list(KIND_LABELS.values()) if by == "kind" else "ascending"),
         tooltip=[alt.Tooltip("label:N", title="编码 code"), alt.Tooltip(f"{by}:N", title=BY_LABELS[by]),
                  alt.Tooltip("count:Q", title="次数 count")],
     )
-    .properties(height=max(200, 28 * len(order)))
+    .properties(height=alt.Step(26))
 )
 st.altair_chart(chart, width="stretch")
 
-table = frequency_table(freq, by=by)
+table = frequency_table(freq, by=by, order=list(KIND_LABELS.values()) if by == "kind" else None)
 st.dataframe(table, hide_index=True, width="stretch",
              column_config={"code": "编码 code", "name": "名称 name", "total": "合计 total"})
 st.download_button("下载表格 Download CSV", table.to_csv(index=False).encode("utf-8-sig"),

@@ -72,7 +72,8 @@ if st.button("开始导入 Import", type="primary", disabled=not files, key="imp
                 coding_bar.empty()
                 last["coded"] = run if run is not None else "failed"
             st.session_state[LAST] = last
-            st.session_state["import_nonce"] = nonce + 1  # clears the uploaders on the next run
+            st.session_state["import_nonce"] = nonce + 1  # new uploader keys: empty for the next import
+            st.rerun()
 
 last = st.session_state.get(LAST)
 if last:

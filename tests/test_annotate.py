@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -133,14 +134,50 @@ def test_bad_codebook_and_usage_exit_2(cli, tmp_path: Path, capsys) -> None:
 
 
 
+@pytest.mark.parametrize(("old", "new", "field", "words"), [
+    ("any: [领导重视]", "any: []", ".any", "empty term list"),
+    ("any: [领导重视]", "any: ['@上级领导']", ".any[0]", "unknown concept '@上级领导'"),
+    (", 往后(排|放)]", ", 往后(排|放]", ".regex[1]", "does not compile"),
+])
+def test_bad_rules_stop_annotate_with_one_line(cli, tmp_path: Path, capsys, old: str, new: str, field: str,
+                                               words: str) -> None:
+    text = REAL.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    text = text.replace(old, new)
+    bad = tmp_path / "codebook.yaml"
+    bad.write_text(text, encoding="utf-8")
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if new in row)
+    src = write_lines(tmp_path / "in.jsonl", [json.dumps(GOOD[0], ensure_ascii=False)])
+    assert cli(["annotate", "--in", str(src), "--out", str(tmp_path / "o.jsonl"), "--codebook", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and words in err
+    assert re.search(rf"{re.escape(str(bad))}:{line}: codes\[\d+\]\.rules\[\d+\]{re.escape(field)}: ", err), err
+
+
 def test_usage_error_exits_2(cli, tmp_path: Path, capsys) -> None:
     src = write_lines(tmp_path / "in.jsonl", [json.dumps(GOOD[0], ensure_ascii=False)])
     assert cli(["annotate", "--in", str(src), "--codebook", str(REAL)]) == 2  # --out missing
     assert "--out" in capsys.readouterr().err
 
 
+def test_rule_score_option(cli, tmp_path: Path, capsys) -> None:
+    src = write_lines(tmp_path / "in.jsonl", [json.dumps({"id": 1, "text": "成立工作专班，逐案会商研判。"},
+                                                         ensure_ascii=False)])
+    args = ["annotate", "--in", str(src), "--out", str(tmp_path / "o.jsonl"), "--codebook", str(REAL)]
+    assert cli(args) == 0
+    (m3,) = [c for c in read_out(tmp_path / "o.jsonl")[0]["codes"] if c["code"] == "M3"]
+    assert m3["score"] == 0.9 and {e["rule"] for e in m3["evidence"]} == {
+        "task-force-terms", "departments-deliberate-together"}  # weights 0.9 and 0.8
+    assert cli([*args, "--rule-score", "noisy_or"]) == 0
+    (m3,) = [c for c in read_out(tmp_path / "o.jsonl")[0]["codes"] if c["code"] == "M3"]
+    assert m3["score"] == pytest.approx(1 - 0.1 * 0.2)
+    assert ":noisy_or)" in capsys.readouterr().out
+    assert cli([*args, "--rule-score", "sum"]) == 2
+    assert "unknown score mode 'sum'" in capsys.readouterr().err
+
+
 def test_default_codebook_is_the_one_in_the_working_folder(cli, tmp_path: Path, monkeypatch) -> None:
-    src = write_lines(tmp_path / "in.jsonl", [json.dumps(GOOD[2], ensure_ascii=False)])
+    write_lines(tmp_path / "in.jsonl", [json.dumps(GOOD[2], ensure_ascii=False)])
     monkeypatch.chdir(tmp_path)
     assert cli(["annotate", "--in", "in.jsonl", "--out", "out.jsonl"]) == 2  # no ./codebook.yaml here
     (tmp_path / "codebook.yaml").write_text(REAL.read_text(encoding="utf-8"), encoding="utf-8")
@@ -221,6 +258,7 @@ def test_annotate_with_a_trained_model(cli, tmp_path: Path) -> None:
     # mode "model" without --threshold uses the model's per-code thresholds
     loaded.meta["thresholds"]["M3"] = 1.0
     assert all(r["code"] != "M3" for recs in Annotator(compiled, loaded, "model").codes_for(texts) for r in recs)
+    loaded.meta["thresholds"]["M3"] = 0.5  # back to the saved model (the file run below reloads it)
     src = write_lines(tmp_path / "in.jsonl", [json.dumps({"id": i, "text": t}, ensure_ascii=False)
                                               for i, t in enumerate(texts)])
     report = annotate_file(src, tmp_path / "out.jsonl", Annotator(compiled, loaded, "mean"))

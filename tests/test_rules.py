@@ -298,3 +298,13 @@ def test_document_sentences_agree_with_single_units(real: CompiledCodebook) -> N
             if (s.start, s.end) == (start, end):
                 shifted = {(e.start - start, e.end - start, e.text, e.rule) for e in s.evidence}
                 assert shifted <= {(e.start, e.end, e.text, e.rule) for e in alone[s.code].evidence}
+
+
+def test_document_units_are_the_stored_segments(real: CompiledCodebook) -> None:
+    from coding.segment import segment_text
+
+    docs, _ = collect([ROOT / "corpus"])
+    for doc in docs:
+        segments = {(s.unit, s.start, s.end) for s in segment_text(doc.text)}
+        units = {(s.unit, s.start, s.end) for s in suggest_codes(doc.text, real)}
+        assert units and units <= segments, doc.filename

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import io
 import os
+import re
 import tempfile
 import typing
 from pathlib import Path
@@ -196,6 +197,10 @@ def _translate(error: dict[str, Any], tree: Any, file: str) -> CodebookError:
 # -- saving -----------------------------------------------------------------------------------
 
 
+# Characters that YAML flow syntax or YAML 1.1 readers give a meaning (regexes are full of them).
+_RISKY = re.compile(r"[?:#\[\]{},&*!|>'\"%@`]|^[-\s]|\s$")
+
+
 def _yaml_writer() -> YAML:
     yaml = YAML(typ="safe", pure=True)
     yaml.allow_unicode = True
@@ -205,7 +210,12 @@ def _yaml_writer() -> YAML:
     yaml.sort_base_mapping_type_on_output = False
 
     def text(representer: Any, value: str) -> Any:
-        style = "|" if "\n" in value.strip("\n") else None
+        if "\n" in value.strip("\n"):
+            style = "|"
+        elif _RISKY.search(value):  # quote what a YAML 1.1 reader (PyYAML, other tools) might misread
+            style = "'"
+        else:
+            style = None
         return representer.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
     yaml.representer.add_representer(str, text)

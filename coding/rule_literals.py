@@ -1,0 +1,111 @@
+"""Required literals of a regular expression: strings one of which every match must contain.
+
+Used by :mod:`coding.rules` to run a rule's regex only on units that contain one of its literals.
+Pure and self-contained (only :mod:`re`'s own parser).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+try:  # CPython 3.11+; without it every regex simply runs on every unit
+    from re import _constants as _sre_c
+    from re import _parser as _sre_p
+except ImportError:  # pragma: no cover
+    _sre_c = _sre_p = None  # type: ignore[assignment]
+
+_MAX_SET = 64
+
+
+def required_literals(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """A set of non-empty strings one of which every match of ``pattern`` contains, or None if unknown.
+
+    Built from the parsed regex: literal runs (with small alternations and character classes
+    multiplied out) of the top-level sequence and of repeats with a minimum of at least one. Of the
+    candidate sets, the one whose shortest string is longest wins.
+    """
+    if _sre_p is None or pattern.flags & re.IGNORECASE:
+        return None
+    try:
+        exact, candidates = _sequence(list(_sre_p.parse(pattern.pattern, pattern.flags)))
+    except Exception:  # noqa: BLE001 - unknown syntax tree: run the regex on every unit
+        return None
+    if exact is not None:
+        candidates.append(exact)
+    candidates = [c for c in candidates if c and "" not in c]
+    if not candidates:
+        return None
+    return frozenset(max(candidates, key=lambda c: (min(map(len, c)), -len(c))))
+
+
+def _sequence(items: list[Any]) -> tuple[set[str] | None, list[set[str]]]:
+    """(every string the sequence can match, if finitely few; else None), [necessary literal sets]."""
+    run, exact_all, candidates = {""}, True, []
+    for op, av in items:
+        exact, found = _item(op, av)
+        candidates += found
+        if exact is None:
+            exact_all = False
+            if run != {""}:
+                candidates.append(run)
+            run = {""}
+            continue
+        product = {a + b for a in run for b in exact}
+        if len(product) > _MAX_SET:
+            exact_all = False
+            if run != {""}:
+                candidates.append(run)
+            product = set(exact)
+        run = product
+    if run != {""}:
+        candidates.append(run)
+    return (run if exact_all else None), candidates
+
+
+def _item(op: Any, av: Any) -> tuple[set[str] | None, list[set[str]]]:
+    c = _sre_c
+    if op is c.LITERAL:
+        return {chr(av)}, []
+    if op is c.AT:
+        return {""}, []
+    if op is c.IN:
+        chars: set[str] = set()
+        for kind, arg in av:
+            if kind is c.LITERAL:
+                chars.add(chr(arg))
+            elif kind is c.RANGE and arg[1] - arg[0] < 32:
+                chars.update(map(chr, range(arg[0], arg[1] + 1)))
+            else:
+                return None, []
+        return chars, []
+    if op is c.SUBPATTERN:
+        _, add_flags, _, sub = av
+        return (None, []) if add_flags & re.IGNORECASE else _sequence(list(sub))
+    if op is getattr(c, "ATOMIC_GROUP", None):
+        return _sequence(list(av))
+    if op is c.BRANCH:
+        results = [_sequence(list(b)) for b in av[1]]
+        if all(ex is not None for ex, _ in results):
+            union = set().union(*(ex for ex, _ in results))
+            if len(union) <= _MAX_SET:
+                return union, []
+        bests = []
+        for ex, found in results:
+            options = [s for s in found + ([ex] if ex is not None else []) if s and "" not in s]
+            if not options:
+                return None, []
+            bests.append(max(options, key=lambda s: (min(map(len, s)), -len(s))))
+        return None, [set().union(*bests)]
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
+        low, high, sub = av
+        exact, found = _sequence(list(sub))
+        if low == 0:
+            return None, []
+        if low == high == 1:
+            return exact, found
+        return None, found + ([exact] if exact is not None else [])
+    return None, []  # ANY, CATEGORY, NOT_LITERAL, assertions, group references: no literal known
+
+
+__all__ = ["required_literals"]
