@@ -1,0 +1,374 @@
+"""End to end: the Streamlit workbench in headless Chromium (Playwright), checked against the database.
+
+One Streamlit server runs for the module on a temporary demo project (codebook + corpus + rule suggestions).
+Every test drives the app as a user would (sidebar coder name, sidebar page links, buttons, the uploader),
+then asserts on the database through the `coding` APIs, and saves screenshots under test-artifacts/.
+
+Needs Debian's /usr/bin/chromium (never `playwright install`). Without it the tests are skipped, unless
+BAOLIAN_REQUIRE_BROWSER=1 (set by CI), which makes them fail. BAOLIAN_UPDATE_SCREENSHOTS=1 also refreshes
+docs/screenshot-coding.png (the README's picture of the document coding page).
+
+    .venv/bin/pytest -q -m browser tests/test_e2e_browser.py
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from coding import decisions
+from coding.autocode import code_project
+from coding.project import Project
+
+from .conftest import CODEBOOK, CORPUS, ROOT
+from .e2e_server import CHROMIUM, CHROMIUM_ARGS, AppServer, wait_idle, wait_until
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = ROOT / "test-artifacts"
+README_SHOT = ROOT / "docs" / "screenshot-coding.png"
+TIMEOUT = 90_000  # ms, for one Streamlit rerun on a slow shared machine
+VIEWPORT = {"width": 1440, "height": 1000}
+README_VIEWPORT = {"width": 1440, "height": 1200}
+
+# (sidebar link text, url path, heading shown by the page)
+PAGES = [
+    ("项目概览 Overview", "/", "项目概览 Overview"),
+    ("导入 Import", "/import", "导入 Import"),
+    ("文档编码 Document coding", "/coding", "建议与编码 Suggestions and codings"),
+    ("审核队列 Review queue", "/review", "审核队列 Review queue"),
+    ("编码本 Codebook", "/codebook", "编码本 Codebook"),
+    ("统计 Frequencies", "/frequencies", "统计 Frequencies"),
+]
+INJECTIONS = ("<script>window.__xss=1</script>", '<img src=x onerror="window.__xss=2">', "**bold**",
+              "[link](javascript:alert(1))")
+
+
+# -- fixtures ------------------------------------------------------------------------------------------
+
+def _no_browser(reason: str):
+    if os.environ.get("BAOLIAN_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"browser tests are required here (BAOLIAN_REQUIRE_BROWSER=1) but {reason}", pytrace=False)
+    pytest.skip(f"browser tests skipped: {reason}")
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if not CHROMIUM.exists():
+        _no_browser(f"{CHROMIUM} is missing (apt-get install chromium fonts-noto-cjk)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        _no_browser(f"Playwright is not installed ({exc}; pip install -e '.[test]')")
+    with sync_playwright() as pw:
+        try:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        except Exception as exc:  # noqa: BLE001 - any launch failure means "no usable browser"
+            _no_browser(f"{CHROMIUM} did not start: {exc}")
+        yield browser
+        browser.close()
+
+
+@dataclass
+class App:
+    url: str
+    project: Project
+    folder: Path
+    server: AppServer
+    first_input_kept: bool  # did the very first browser session keep its first widget input?
+
+
+@pytest.fixture(scope="module")
+def app(chromium, tmp_path_factory):
+    """The demo project in a temporary folder, served by `streamlit run app.py` on a free port."""
+    folder = tmp_path_factory.mktemp("e2e")
+    codebook = folder / "codebook.yaml"
+    shutil.copyfile(CODEBOOK, codebook)
+    location = folder / "e2e.sqlite"
+    project = Project.init(location, codebook=codebook)
+    report = project.import_paths([CORPUS])
+    assert report.imported and not report.refused, report.refused
+    code_project(project)
+    server = AppServer({"BAOLIAN_PROJECT": str(location), "BAOLIAN_CODEBOOK": str(codebook)},
+                       folder / "streamlit.log").start()
+    try:
+        # The first session of a fresh server has lost its first widget input (see
+        # test_first_session_keeps_the_coder_name); probe it once here, which also warms the server up.
+        context, pg = new_session(chromium, server.url)
+        try:
+            kept = try_coder(pg, "e2e-first-visit")
+            shot(pg, "first-session-coder")
+        finally:
+            context.close()
+        yield App(server.url, project, folder, server, kept)
+    finally:
+        server.stop()
+        project.close()
+
+
+def new_session(chromium, url: str):
+    """A fresh browser session on "/" (the first visit must not deep-link: st.navigation needs it)."""
+    context = chromium.new_context(viewport=VIEWPORT, locale="zh-CN")
+    context.set_default_timeout(TIMEOUT)
+    pg = context.new_page()
+    pg.dialogs = []  # every alert/confirm/prompt the page opened (none expected)
+    pg.js_errors = []
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    pg.on("pageerror", lambda e: pg.js_errors.append(str(e)))
+    pg.goto(url + "/", wait_until="domcontentloaded")
+    pg.get_by_test_id("stSidebarNavLink").filter(has_text="项目概览 Overview").wait_for()
+    pg.get_by_role("heading", name="项目概览 Overview").wait_for()
+    wait_idle(pg)
+    return context, pg
+
+
+@pytest.fixture
+def page(chromium, app, request):
+    context, pg = new_session(chromium, app.url)
+    yield pg
+    try:
+        shot(pg, f"{request.node.name}.final")  # the last state, to look at when a test failed
+    finally:
+        context.close()
+
+
+# -- helpers -------------------------------------------------------------------------------------------
+
+def shot(pg, name: str, *, show=None, readme: bool = False) -> Path:
+    """Save test-artifacts/<name>.png (scrolled to `show` if given); `readme` may refresh the README picture."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    pg.evaluate("() => document.activeElement && document.activeElement.blur()")  # no focus ring
+    if show is not None:
+        show.scroll_into_view_if_needed()
+    if readme and os.environ.get("BAOLIAN_UPDATE_SCREENSHOTS") == "1":
+        pg.set_viewport_size(README_VIEWPORT)
+        wait_idle(pg)
+        pg.screenshot(path=str(README_SHOT))
+        pg.set_viewport_size(VIEWPORT)
+    pg.screenshot(path=str(path))
+    return path
+
+
+def expect(locator):
+    from playwright.sync_api import expect as _expect
+
+    return _expect(locator)
+
+
+def no_exception(pg, where: str) -> None:
+    boxes = pg.get_by_test_id("stException")
+    assert boxes.count() == 0, f"{where}: Streamlit exception box:\n" + "\n---\n".join(boxes.all_inner_texts())
+
+
+UNDO_OR_EMPTY = """() => {
+    const bar = document.querySelector('[data-testid="stSidebar"]');
+    const box = bar && bar.querySelector('input[aria-label="编码员 Coder"]');
+    const undo = bar && [...bar.querySelectorAll('button')].some(b => b.innerText.includes('撤销 Undo'));
+    return undo || (box && box.value === '');
+}"""
+
+
+def try_coder(pg, name: str) -> bool:
+    """Type the coder name on the sidebar; True once the app knows it (its Undo button appears)."""
+    box = pg.get_by_test_id("stSidebar").get_by_label("编码员 Coder", exact=True)
+    box.fill(name)
+    box.press("Enter")
+    # either the app took the name (Undo button) or the rerun threw the input away (empty box)
+    pg.wait_for_function(UNDO_OR_EMPTY, timeout=TIMEOUT)
+    wait_idle(pg)
+    return pg.get_by_test_id("stSidebar").get_by_role("button", name=re.compile("撤销 Undo")).count() > 0
+
+
+def set_coder(pg, name: str) -> None:
+    for _attempt in range(2):
+        if try_coder(pg, name):
+            return
+    raise AssertionError(f"the sidebar did not keep the coder name {name!r}")
+
+
+def open_page(pg, app: App, link: str, path: str, heading: str) -> None:
+    """Navigate with the sidebar link, as a user would, and wait for the page to settle."""
+    pg.get_by_test_id("stSidebarNavLink").filter(has_text=link).click()
+    pg.wait_for_url(app.url + path)
+    pg.get_by_text(heading, exact=True).first.wait_for()
+    wait_idle(pg)
+
+
+def open_coding(pg, app: App) -> None:
+    open_page(pg, app, *PAGES[2])
+
+
+def upload_and_import(pg, app: App, files: list[Path]) -> None:
+    open_page(pg, app, *PAGES[1])
+    uploader = pg.get_by_test_id("stFileUploader").filter(has_text="文档 Documents")
+    uploader.get_by_test_id("stFileUploaderDropzoneInput").set_input_files([str(f) for f in files])
+    # one chip per file, none still uploading or failed (the chip shortens long names: count them)
+    expect(uploader.get_by_test_id("stFileChip")).to_have_count(len(files), timeout=TIMEOUT)
+    expect(uploader.get_by_test_id("stFileChipIconSpinner")).to_have_count(0, timeout=TIMEOUT)
+    assert uploader.get_by_test_id("stFileChipIconError").count() == 0, uploader.inner_text()
+    wait_idle(pg)
+    go = pg.get_by_role("button", name="开始导入 Import")
+    expect(go).to_be_enabled(timeout=TIMEOUT)
+    go.click()
+    pg.get_by_text("导入结果 Results").wait_for()
+    pg.get_by_text(re.compile("自动编码完成 auto-coded")).wait_for()
+    wait_idle(pg)
+
+
+def document_by_filename(project: Project, filename: str):
+    return next((d for d in project.documents() if d.filename == filename), None)
+
+
+def decisions_of(project: Project, document_id: int, coder: str):
+    return [a for a in decisions.document_applications(project, document_id, coder=coder) if a.coder == coder]
+
+
+# -- tests ---------------------------------------------------------------------------------------------
+
+@pytest.mark.xfail(strict=False, reason="Streamlit shows the pages/ folder as v1 pages until the first run, and the "
+                                        "first session of a fresh server drops its first widget input "
+                                        "(fixed by renaming pages/, e.g. to views/)")
+def test_first_session_keeps_the_coder_name(app):
+    """A researcher starts the app, opens it and types their name: the name must stay (probed by `app`)."""
+    assert app.first_input_kept, f"the first session lost its coder name; see {ARTIFACTS / 'first-session-coder.png'}"
+
+
+def test_every_page_renders_without_exception(page, app):
+    before = decisions.history(app.project, limit=5)
+    no_exception(page, "overview, no coder")
+    shot(page, "page-overview-no-coder")
+    set_coder(page, "e2e-viewer")
+    for link, path, heading in PAGES[1:] + PAGES[:1]:
+        open_page(page, app, link, path, heading)
+        no_exception(page, link)
+        shot(page, "page-" + path.strip("/") if path != "/" else "page-overview")
+    assert page.dialogs == []
+    assert page.js_errors == [], page.js_errors
+    # looking changes nothing in the project
+    assert decisions.history(app.project, limit=5) == before
+
+
+def test_import_through_the_uploader(page, app, tmp_path):
+    set_coder(page, "e2e-importer")
+    source = tmp_path / "e2e_upload_interview.txt"
+    text = ("访谈者：区里是怎么组织的？\n\n"
+            "受访者：区里成立了工作专班，包联领导牵头协调，一案一策。我们每周开一次调度会。\n")
+    source.write_text(text, encoding="utf-8")
+    assert document_by_filename(app.project, source.name) is None
+    upload_and_import(page, app, [source])
+    no_exception(page, "import")
+    shot(page, "import-done", show=page.get_by_text("导入结果 Results"))
+
+    doc = wait_until(lambda: document_by_filename(app.project, source.name), what="the uploaded document")
+    assert app.project.document_text(doc.id).replace("\r\n", "\n").strip() == text.strip()
+    assert app.project.segments(doc.id, unit="sentence")
+    # the import page auto-codes what it imported
+    suggested = {s.code for s in decisions.pending_suggestions(app.project, coder=None, document_id=doc.id)}
+    assert {"M5", "R1"} <= suggested, suggested
+
+
+def test_accept_a_suggestion_on_the_document_coding_page(page, app):
+    coder = "e2e-acceptor"
+    set_coder(page, coder)
+    open_coding(page, app)
+    doc_id = min(d.id for d in app.project.documents())  # the page opens the first document
+    pending = {a.id: a for a in decisions.document_applications(app.project, doc_id, coder=coder)
+               if a.status == "suggested"}
+    assert pending and decisions_of(app.project, doc_id, coder) == []
+
+    accept = page.get_by_role("button", name="✔ 接受 Accept", exact=True)
+    expect(accept.first).to_be_enabled()
+    accept.first.click()
+    toast = page.get_by_test_id("stToast").filter(has_text="已接受 accepted")
+    toast.wait_for()
+    wait_idle(page)
+    no_exception(page, "after accepting")
+
+    rows = wait_until(lambda: decisions_of(app.project, doc_id, coder), what=f"a decision by {coder}")
+    assert len(rows) == 1, rows
+    (row,) = rows
+    assert row.status == "accepted" and row.origin != "human"
+    assert row.suggestion_id in pending and pending[row.suggestion_id].code == row.code
+    assert row.code in toast.inner_text()
+    assert row.suggestion_id not in {s.id for s in decisions.pending_suggestions(app.project, coder=coder,
+                                                                                 document_id=doc_id)}
+    # the page shows the decision from the database
+    page.get_by_test_id("stToast").filter(has_text="已接受 accepted").wait_for(state="detached")
+    expect(page.get_by_role("button", name="✘ 改为拒绝 Reject", exact=True).first).to_be_visible()
+    shot(page, "coding-accepted", readme=True)
+
+
+def test_add_a_code_to_a_sentence(page, app):
+    coder = "e2e-adder"
+    set_coder(page, coder)
+    open_coding(page, app)
+    doc_id = min(d.id for d in app.project.documents())
+    assert decisions_of(app.project, doc_id, coder) == []
+
+    combo = page.get_by_role("combobox", name="编码 Code（输入编号或名称搜索 type an id or name）")
+    combo.click()
+    combo.fill("M2")
+    page.get_by_role("option", name=re.compile(r"^M2 ")).click()
+    add = page.get_by_role("button", name="➕ 添加编码 Add code", exact=True)
+    expect(add).to_be_enabled()
+    selected = page.get_by_test_id("stText").filter(has_text="选中 Selected:").inner_text()
+    add.click()
+    page.get_by_test_id("stToast").filter(has_text="已添加 added M2").wait_for()
+    wait_idle(page)
+    no_exception(page, "after adding a code")
+    shot(page, "coding-added")
+
+    rows = wait_until(lambda: decisions_of(app.project, doc_id, coder), what=f"a coding by {coder}")
+    assert len(rows) == 1, rows
+    (row,) = rows
+    assert (row.code, row.origin, row.status, row.suggestion_id) == ("M2", "human", "accepted", None)
+    # the whole selected sentence (the slider's default span) was coded
+    coded = app.project.document_text(doc_id)[row.start:row.end]
+    assert selected.split("选中 Selected:", 1)[1].strip() == coded.strip()
+    expect(page.get_by_role("button", name="🗑 移除 Remove", exact=True)).to_be_visible()
+
+
+def test_hostile_document_is_shown_as_literal_text(page, app, tmp_path):
+    coder = "e2e-injector"
+    set_coder(page, coder)
+    source = tmp_path / "e2e_injection_<b>name.txt"
+    source.write_text("访谈者：" + INJECTIONS[0] + "区里成立了工作专班。\n\n"
+                      "受访者：" + INJECTIONS[1] + "包联领导牵头协调。\n\n"
+                      + INJECTIONS[2] + " " + INJECTIONS[3] + "\n", encoding="utf-8")
+    upload_and_import(page, app, [source])
+    doc = wait_until(lambda: document_by_filename(app.project, source.name), what="the hostile document")
+    stored = app.project.document_text(doc.id)
+    assert all(s in stored for s in INJECTIONS)  # stored verbatim
+
+    open_coding(page, app)
+    combo = page.get_by_role("combobox", name="文档 Document")
+    combo.click()
+    combo.fill(f"#{doc.id} ")
+    page.get_by_role("option", name=re.compile(rf"^#{doc.id} ")).click()
+    page.get_by_text(source.name).first.wait_for()  # the document's file name line
+    wait_idle(page)
+    no_exception(page, "hostile document")
+    shot(page, "coding-injection")
+
+    visible = page.get_by_test_id("stMain").inner_text()
+    for s in INJECTIONS + ("<b>name",):
+        assert s in visible, f"{s!r} is not shown as literal text"
+    # ... in the document view itself (highlighted HTML), not only in plain-text widgets
+    reading = " ".join(page.locator(".bl-doc").all_inner_texts())
+    for s in INJECTIONS:
+        assert s in reading, f"{s!r} is not shown as literal text in the document view"
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert page.dialogs == []
+    main = page.get_by_test_id("stMain")
+    assert main.locator('img[src="x"]').count() == 0
+    assert main.locator('a[href^="javascript:"]').count() == 0
+    assert main.locator("strong", has_text="bold").count() == 0
+    assert main.locator("b", has_text="name").count() == 0
+    # opening and reading it decided nothing
+    assert decisions_of(app.project, doc.id, coder) == []
