@@ -90,7 +90,7 @@ def document_coding_ms(location: str, doc_id: int, *, cache_bytecode: bool = Fal
         at = AppTest.from_file(APP, default_timeout=120)
         at.session_state["coder"] = "bench"
         at.session_state["dc_doc"] = doc_id
-        at.switch_page("pages/document_coding.py")
+        at.switch_page("views/document_coding.py")
         at.run()  # warm-up: imports, caches, first parse of the codebook
         if at.exception:
             raise RuntimeError(f"the page raised: {at.exception[0].value}")
@@ -153,7 +153,7 @@ def review_queue_ms(location: str, *, cache_bytecode: bool = False) -> float:
     with server_like_script_cache() if cache_bytecode else _nothing():
         at = AppTest.from_file(APP, default_timeout=120)
         at.session_state["coder"] = "bench"
-        at.switch_page("pages/review_queue.py")
+        at.switch_page("views/review_queue.py")
         at.run()  # warm-up
         if at.exception:
             raise RuntimeError(f"the page raised: {at.exception[0].value}")

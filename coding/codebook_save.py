@@ -1,7 +1,7 @@
 """Codebook edits meet the project: preview edited rules, count usage, save file and database together.
 
-* :func:`preview_rules` runs the edited codebook's rules on every document in memory and compares
-  them with the project's current rule suggestions. Nothing is written.
+* :func:`preview_rules` runs the edited codebook's rules in memory on every document that re-coding
+  would touch and compares them with the project's current rule suggestions. Nothing is written.
 * :func:`save_codebook_to_project` writes ``codebook.yaml`` and the project's codebook (version row,
   mirrored codes, merges moving codings) as one unit of work. Order:
 
@@ -30,6 +30,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from coding.autocode import STATE_KEY, rule_fingerprints
 from coding.codebook import Codebook, dump_codebook, parse_codebook
 from coding.codebook_edit import bump_version, version_tuple
 from coding.errors import BaolianError, CodebookError, StoreError
@@ -60,8 +61,9 @@ class PreviewSample:
 
 @dataclass
 class RulePreview:
-    version: str
-    documents: int
+    version: str  # the rule version re-coding would write ("" when nothing would be re-coded)
+    documents: int  # documents that re-coding would touch
+    recoded: list[str] = field(default_factory=list)  # codes whose rules changed: the ones re-coding re-runs
     changes: dict[str, CodeChange] = field(default_factory=dict)
     samples: list[PreviewSample] = field(default_factory=list)
 
@@ -76,64 +78,86 @@ class RulePreview:
 
 def preview_rules(project, new_codebook: Codebook, *, code_map: dict[str, str] | None = None,
                   sample_size: int = 5) -> RulePreview:
-    """What re-coding with ``new_codebook``'s rules would add and remove, per code, with sample units.
+    """What re-coding (:func:`coding.autocode.code_project`) after saving ``new_codebook`` would add and remove,
+    per code, with up to ``sample_size`` sample units per code and kind of change. Nothing is written.
 
-    ``code_map`` maps codes of the project to codes of the new codebook (merges: ``{drop: keep}``),
-    so that a merged code's suggestions count as the kept code's. Nothing is written.
+    It mirrors the re-coding exactly: only codes whose rules (or the concepts they use) changed are re-run
+    (documents never auto-coded get every code); their undecided rule suggestions are replaced, and a
+    suggestion a coder already decided is kept (``kept_decided`` when the new rules no longer make it).
+    ``code_map`` maps codes of the project to codes of the new codebook (merges: ``{drop: keep}``), so a
+    merged code's suggestions count as the kept code's, as they will after saving.
     """
     code_map = dict(code_map or {})
-    compiled = compile_codebook(new_codebook)
-    codable = {c.id for c in new_codebook.codable_codes()}
-    preview = RulePreview(version=compiled.version, documents=0)
-    counts: dict[str, dict[str, int]] = {}
-
-    def change(code: str) -> CodeChange:
-        return preview.changes.setdefault(code, CodeChange())
-
-    def sample(code: str, kind: str, doc_id: int, title: str, start: int, end: int, text: str, evidence) -> None:
-        seen = counts.setdefault(code, {}).setdefault(kind, 0)
-        if seen < sample_size:
-            preview.samples.append(PreviewSample(code, kind, doc_id, title, start, end,
-                                                 mark_evidence(text[start:end], start, evidence)))
-        counts[code][kind] = seen + 1
-
+    state = project.setting(STATE_KEY) or {}
+    old_rules = state.get("rules", {})
+    new_rules = rule_fingerprints(new_codebook)
+    changed = {c for c, fp in new_rules.items() if old_rules.get(c) != fp} | (set(old_rules) - set(new_rules))
+    coded_before = set(state.get("documents", []))
     with project.read() as s:
         docs = s.execute(select(Document.id, Document.title).where(Document.deleted_at.is_(None))
                          .order_by(Document.id)).all()
+    todo_of = {doc_id: changed if doc_id in coded_before else set(new_rules) | changed for doc_id, _ in docs}
+    preview = RulePreview(version="", documents=0, recoded=sorted(changed))
+    if not any(todo_of.values()):
+        return preview  # nothing would be re-coded: no need to compile the rules
+    compiled = compile_codebook(new_codebook)
+    preview.version = compiled.version
+    with project.read() as s:
         decided = {sid for (sid,) in s.execute(select(CodeApplication.suggestion_id).where(
             CodeApplication.suggestion_id.is_not(None)).distinct())}
-        current: dict[int, dict[tuple[str, int, int], tuple[int, list]]] = {}
+        current: dict[int, list[tuple[str, int, int, int, list]]] = {}
         for app_id, doc_id, key, start, end, evidence in s.execute(
                 select(CodeApplication.id, CodeApplication.document_id, Code.key, CodeApplication.start,
                        CodeApplication.end, CodeApplication.evidence)
                 .join(Code, Code.id == CodeApplication.code_id)
                 .where(CodeApplication.coder_id.is_(None), CodeApplication.origin == "rule")):
-            current.setdefault(doc_id, {})[(code_map.get(key, key), start, end)] = (app_id, evidence)
+            current.setdefault(doc_id, []).append((code_map.get(key, key), start, end, app_id, evidence))
+    sampled: dict[tuple[str, str], int] = {}
+
+    def sample(code: str, kind: str, doc_id: int, title: str, start: int, end: int, text: str, evidence) -> None:
+        n = sampled.get((code, kind), 0)
+        if n < sample_size:
+            preview.samples.append(PreviewSample(code, kind, doc_id, title, start, end,
+                                                 mark_evidence(text[start:end], start, evidence)))
+        sampled[(code, kind)] = n + 1
+
     for doc_id, title in docs:
-        text = project.document_text(doc_id)
+        todo = todo_of[doc_id]
+        if not todo:
+            continue
         preview.documents += 1
-        before = current.get(doc_id, {})
-        seen: set[tuple[str, int, int]] = set()
+        text = project.document_text(doc_id)
+        undecided: dict[tuple[str, int, int], list] = {}
+        kept: dict[tuple[str, int, int], int] = {}
+        for code, start, end, app_id, evidence in current.get(doc_id, []):
+            if code in todo:
+                if app_id in decided:
+                    kept[(code, start, end)] = kept.get((code, start, end), 0) + 1
+                else:
+                    undecided.setdefault((code, start, end), []).append(evidence)
+        new: dict[tuple[str, int, int], list] = {}
         for sug in suggest_codes(text, compiled):
-            if sug.code not in codable:
-                continue
-            key = (sug.code, sug.start, sug.end)
-            seen.add(key)
-            if key in before:
-                change(sug.code).unchanged += 1
-            else:
-                change(sug.code).added += 1
-                sample(sug.code, "added", doc_id, title, sug.start, sug.end, text,
-                       [{"start": e.start, "end": e.end} for e in sug.evidence])
-        for key, (app_id, evidence) in before.items():
-            if key in seen:
-                continue
+            if sug.code in todo and sug.code in new_rules:
+                new.setdefault((sug.code, sug.start, sug.end), []).append(
+                    [{"start": e.start, "end": e.end} for e in sug.evidence])
+        for key in sorted(set(new) | set(undecided) | set(kept)):
             code, start, end = key
-            if app_id in decided:
-                change(code).kept_decided += 1
-            else:
-                change(code).removed += 1
-                sample(code, "removed", doc_id, title, start, end, text, evidence)
+            n, u, d = len(new.get(key, [])), len(undecided.get(key, [])), kept.get(key, 0)
+            change = preview.changes.setdefault(code, CodeChange())
+            if d:  # decided: re-coding keeps the decided row and drops undecided copies
+                change.removed += u
+                if n:
+                    change.unchanged += d
+                else:
+                    change.kept_decided += d
+                continue
+            change.unchanged += min(n, u)
+            if n > u:
+                change.added += n - u
+                sample(code, "added", doc_id, title, start, end, text, new[key][0])
+            elif u > n:
+                change.removed += u - n
+                sample(code, "removed", doc_id, title, start, end, text, undecided[key][0])
     return preview
 
 
@@ -307,7 +331,9 @@ def _write_atomic(target: Path, data: bytes) -> None:
     """Write a file atomically, as :func:`coding.codebook.save_codebook` does (temporary file + os.replace)."""
     tmp: str | None = None
     try:
+        mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.fchmod(fd, mode)  # mkstemp makes 0600 files: keep the file's permissions (a shared codebook)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -150,10 +150,16 @@ class Project:
     def codebook(self) -> Codebook | None:
         """The project's current codebook (the last one loaded), or None."""
         with self.read() as s:
-            content = s.scalar(
-                select(CodebookVersion.content).order_by(CodebookVersion.id.desc()).limit(1)
-            )
-        return None if content is None else parse_codebook(content, file="<project codebook>")
+            latest = s.scalar(select(CodebookVersion.id).order_by(CodebookVersion.id.desc()).limit(1))
+            if latest is None:
+                return None
+            cached = self.__dict__.get("_codebook_cache")
+            if cached is not None and cached[0] == latest:
+                return cached[1]  # Codebook models are immutable in use: safe to share
+            content = s.scalar(select(CodebookVersion.content).where(CodebookVersion.id == latest))
+        codebook = parse_codebook(content, file="<project codebook>")
+        self.__dict__["_codebook_cache"] = (latest, codebook)
+        return codebook
 
     def set_codebook(
         self, codebook: Codebook, *, coder: str | None = None, source: str | None = None

@@ -137,7 +137,7 @@ def test_bad_codebook_and_usage_exit_2(cli, tmp_path: Path, capsys) -> None:
 @pytest.mark.parametrize(("old", "new", "field", "words"), [
     ("any: [领导重视]", "any: []", ".any", "empty term list"),
     ("any: [领导重视]", "any: ['@上级领导']", ".any[0]", "unknown concept '@上级领导'"),
-    (", 往后(排|放)]", ", 往后(排|放]", ".regex[1]", "does not compile"),
+    ("- '往后(排|放)'", "- '往后(排|放'", ".regex[1]", "does not compile"),
 ])
 def test_bad_rules_stop_annotate_with_one_line(cli, tmp_path: Path, capsys, old: str, new: str, field: str,
                                                words: str) -> None:

@@ -1,4 +1,4 @@
-"""The document coding page (pages/document_coding.py) under Streamlit's AppTest, on real projects."""
+"""The document coding page (views/document_coding.py) under Streamlit's AppTest, on real projects."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from coding.project import Project
 
 from .conftest import CODEBOOK, CORPUS, ROOT
 
-PAGE = "pages/document_coding.py"
+PAGE = "views/document_coding.py"
 INJECTIONS = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>", '"><svg onload=alert(1)>',
               "**加粗 bold** [link](javascript:alert(1))")
 

@@ -11,7 +11,7 @@ from coding.project import Project
 
 from .conftest import CODEBOOK, CORPUS, ROOT
 
-PAGE = "pages/frequencies.py"
+PAGE = "views/frequencies.py"
 FILES = ["interviews/i01_lhy_vice_district_head.txt", "policy/p02_city_deployment.txt",
          "minutes/m01_task_force_first_meeting.txt"]
 

@@ -10,7 +10,7 @@ from coding.project import Project
 
 from .conftest import CODEBOOK, CORPUS, ROOT
 
-PAGE = "pages/import_documents.py"
+PAGE = "views/import_documents.py"
 I06_GBK = CORPUS / "interviews/i06_wxg_petitioner.txt"
 M01 = CORPUS / "minutes/m01_task_force_first_meeting.txt"
 

@@ -11,7 +11,7 @@ from coding.project import Project
 
 from .conftest import CODEBOOK, CORPUS, ROOT
 
-PAGE = "pages/overview.py"
+PAGE = "views/overview.py"
 
 
 @pytest.fixture(scope="module")

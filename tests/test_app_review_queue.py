@@ -15,7 +15,7 @@ from coding.store import CodeApplication, Coder
 
 from .conftest import CODEBOOK, CORPUS, ROOT
 
-PAGE = "pages/review_queue.py"
+PAGE = "views/review_queue.py"
 PICK = "选择 Pick"
 TEXT = "句子与证据 Sentence 【evidence】"
 CODE = "编码 Code"
@@ -35,7 +35,7 @@ def template(tmp_path_factory):
 
 @pytest.fixture
 def demo(template, tmp_path):
-    path = tmp_path / "review.sqlite"  # a path of its own: pages/_shared caches the project by path
+    path = tmp_path / "review.sqlite"  # a path of its own: views/_shared caches the project by path
     shutil.copyfile(template, path)
     return path
 

@@ -249,8 +249,20 @@ def suggestions_of(project, code: str) -> list:
 
 def test_preview_of_the_same_codebook_changes_nothing(coded):
     preview = preview_rules(coded, coded.codebook())
-    assert preview.added == preview.removed == 0 and not preview.samples
-    assert sum(c.unchanged for c in preview.changes.values()) == len(pending_suggestions(coded, coder=None))
+    assert preview.recoded == [] and preview.documents == 0
+    assert preview.added == preview.removed == 0 and not preview.samples and not preview.changes
+    # a rename changes no rule: still nothing to re-code
+    assert preview_rules(coded, rename_code(coded.codebook(), "M2", "改名")).recoded == []
+
+
+def test_preview_codes_a_document_never_auto_coded(coded, tmp_path):
+    source = tmp_path / "new.txt"
+    source.write_text("过去这几件事，我们局里是有心无力，协调一个部门要跑好几趟。\n", encoding="utf-8")
+    coded.import_paths([source])
+    preview = preview_rules(coded, coded.codebook())
+    assert preview.recoded == [] and preview.documents == 1
+    assert preview.added > 0 and preview.removed == 0
+    assert code_project(coded).added == preview.added
 
 
 def test_preview_counts_match_what_recoding_then_does(coded, yaml_copy):
@@ -261,6 +273,7 @@ def test_preview_counts_match_what_recoding_then_does(coded, yaml_copy):
     m3_before = len(suggestions_of(coded, "M3"))
     edited = set_rules(set_rules(cb, "M3", ""), "M2", "- name: any-leader\n  any: ['@领导']\n")
     preview = preview_rules(coded, edited, sample_size=3)
+    assert preview.recoded == ["M2", "M3"]
     assert preview.changes["M3"].removed == m3_before - 1 and preview.changes["M3"].kept_decided == 1
     assert preview.changes["M3"].added == 0 and preview.changes["M2"].added > 0
     assert coded.codebook() == cb and len(suggestions_of(coded, "M2")) == m2_before  # nothing written
@@ -271,18 +284,20 @@ def test_preview_counts_match_what_recoding_then_does(coded, yaml_copy):
 
     save_codebook_to_project(coded, edited, yaml_copy, coder="甲")
     run = code_project(coded)
-    assert set(run.recoded) == {"M2", "M3"}
+    assert run.recoded == preview.recoded
     assert run.added - run.removed == preview.added - preview.removed  # re-coding also re-adds the unchanged
     assert len(suggestions_of(coded, "M3")) == 1  # the decided one stays
     assert len(suggestions_of(coded, "M2")) == m2_before + preview.changes["M2"].added - preview.changes["M2"].removed
 
 
 def test_save_writes_file_and_database_together(coded, yaml_copy):
+    yaml_copy.chmod(0o644)
     edited = recolor_code(rename_code(coded.codebook(), "M2", "信息直通机制"), "M2", "#102030")
     result = save_codebook_to_project(coded, edited, yaml_copy, coder="甲")
     assert result.changed and result.version == "1.0.1"
     on_disk = load_codebook(yaml_copy)
     assert yaml_copy.read_text(encoding="utf-8") == dump_codebook(result.codebook)  # canonical, as save_codebook
+    assert yaml_copy.stat().st_mode & 0o777 == 0o644  # permissions kept (a temporary file is 0600)
     assert on_disk == coded.codebook() == result.codebook
     assert on_disk.version == "1.0.1" and on_disk.code("M2").name == "信息直通机制"
     with coded.read() as s:
@@ -389,3 +404,14 @@ def test_save_validates_like_loading_a_file(coded, yaml_copy):
     err = error(save_codebook_to_project, coded, broken, yaml_copy, coder="甲")
     assert "duplicate code id" in err.message
     assert parse_codebook(yaml_copy.read_text(encoding="utf-8")) == cb
+
+
+def test_preview_of_a_merge_predicts_the_suggestions_after_saving_and_recoding(coded, yaml_copy):
+    merged = merge_codes(coded.codebook(), "M1", "M1.3")
+    n_before = len(suggestions_of(coded, "M1")) + len(suggestions_of(coded, "M1.3"))
+    preview = preview_rules(coded, merged, code_map={"M1.3": "M1"})
+    assert {"M1", "M1.3"} <= set(preview.recoded) and "M1.3" not in preview.changes
+    save_codebook_to_project(coded, merged, yaml_copy, coder="甲", merges=[("M1", "M1.3")])
+    code_project(coded)
+    assert len(suggestions_of(coded, "M1")) == n_before + preview.added - preview.removed
+    assert suggestions_of(coded, "M1.3") == []

@@ -39,10 +39,10 @@ README_VIEWPORT = {"width": 1440, "height": 1200}
 # (sidebar link text, url path, heading shown by the page)
 PAGES = [
     ("项目概览 Overview", "/", "项目概览 Overview"),
-    ("导入 Import", "/import", "导入 Import"),
-    ("文档编码 Document coding", "/coding", "建议与编码 Suggestions and codings"),
-    ("审核队列 Review queue", "/review", "审核队列 Review queue"),
-    ("编码本 Codebook", "/codebook", "编码本 Codebook"),
+    ("导入 Import", "/import_documents", "导入 Import"),
+    ("文档编码 Document coding", "/document_coding", "建议与编码 Suggestions and codings"),
+    ("审核队列 Review queue", "/review_queue", "审核队列 Review queue"),
+    ("编码本 Codebook", "/codebook_editor", "编码本 Codebook"),
     ("统计 Frequencies", "/frequencies", "统计 Frequencies"),
 ]
 INJECTIONS = ("<script>window.__xss=1</script>", '<img src=x onerror="window.__xss=2">', "**bold**",
@@ -231,9 +231,6 @@ def decisions_of(project: Project, document_id: int, coder: str):
 
 # -- tests ---------------------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=False, reason="Streamlit shows the pages/ folder as v1 pages until the first run, and the "
-                                        "first session of a fresh server drops its first widget input "
-                                        "(fixed by renaming pages/, e.g. to views/)")
 def test_first_session_keeps_the_coder_name(app):
     """A researcher starts the app, opens it and types their name: the name must stay (probed by `app`)."""
     assert app.first_input_kept, f"the first session lost its coder name; see {ARTIFACTS / 'first-session-coder.png'}"

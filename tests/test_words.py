@@ -5,11 +5,13 @@ from __future__ import annotations
 import functools
 import json
 import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 import operator
 import os
 import pickle
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -305,16 +307,19 @@ def test_words_saved_in_the_tokenizer_file_win_over_the_config(tmp_path):
     assert _load_in_fresh_process(tmp_path / "nlp")["tokens"] == ["包联领导", "牵头", "成立", "工作专班"]
 
 
-def test_spawned_worker_keeps_the_terms():
+def test_spawned_worker_keeps_the_terms(monkeypatch):
+    # A spawned child re-runs the parent's __main__ script; earlier tests (Streamlit's AppTest) can leave
+    # one there. Give the child nothing to re-run, and use an executor that fails instead of respawning.
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     ctx = multiprocessing.get_context("spawn")
     nlp = make_nlp(TERMS)
     seg = WordSegmenter(TERMS)
-    with ctx.Pool(1) as pool:
+    with ProcessPoolExecutor(1, mp_context=ctx) as pool:
         # operator.call / methodcaller pickle by reference, so the worker
         # receives only the pipeline or segmenter and rebuilds it itself.
-        doc = pool.apply(operator.call, (nlp, SENTENCE))
-        tokens = pool.apply(operator.methodcaller("cut", SENTENCE), (seg,))
-        engine = pool.apply(operator.attrgetter("engine"), (seg,))
+        doc = pool.submit(operator.call, nlp, SENTENCE).result(timeout=120)
+        tokens = pool.submit(operator.methodcaller("cut", SENTENCE), seg).result(timeout=120)
+        engine = pool.submit(operator.attrgetter("engine"), seg).result(timeout=120)
     assert [t.text for t in doc] == ["包联领导", "牵头", "成立", "工作专班"]
     assert tokens == ["包联领导", "牵头", "成立", "工作专班"]
     assert engine == seg.engine

@@ -254,7 +254,9 @@ def save_codebook(codebook: Codebook, path: str | Path) -> None:
     text = dump_codebook(codebook)
     tmp: str | None = None
     try:
+        mode = target.stat().st_mode & 0o777 if target.exists() else 0o644  # mkstemp would leave 0600
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.chmod(tmp, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()

@@ -166,7 +166,7 @@ class CodeApplication(Base):
     evidence: Mapped[list] = mapped_column(JSON, default=list)
     made_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     suggestion_id: Mapped[int | None] = mapped_column(
-        ForeignKey("code_applications.id", ondelete="SET NULL"), nullable=True
+        ForeignKey("code_applications.id", ondelete="SET NULL"), nullable=True, index=True
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -26,7 +26,7 @@ from coding.highlight import (
     spans_from_applications,
     with_descendants,
 )
-from pages._shared import coder, esc, project, run_action
+from views._shared import coder, esc, project, run_action
 
 KIND_LABELS = {"interview": "访谈", "policy": "政策", "minutes": "纪要", "news": "新闻", "other": "其他"}
 PER_PAGE = (20, 40, 80, 160)

@@ -6,7 +6,7 @@ import altair as alt
 import streamlit as st
 
 from coding.analysis import KIND_LABELS, code_frequencies, codes_frame, frequency_table
-from pages._shared import project
+from views._shared import project
 
 BY_LABELS = {"kind": "文档类型 kind", "document": "文档 document"}
 ALL = "*"
@@ -41,7 +41,7 @@ if by == "kind":
 if freq.empty:
     st.info("还没有符合条件的已接受编码。先在审核队列或文档编码页接受一些建议，或打开“包括待定建议”。"
             " No accepted codes yet: accept some suggestions first, or include pending suggestions.")
-    st.page_link("pages/review_queue.py", label="审核队列 Review queue", icon="✅")
+    st.page_link("views/review_queue.py", label="审核队列 Review queue", icon="✅")
     st.stop()
 
 total = int(freq["count"].sum())

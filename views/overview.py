@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from coding.analysis import coder_progress, documents_by_kind, status_counts
-from pages._shared import coder, esc, project
+from views._shared import coder, esc, project
 
 p = project()
 me = coder()
@@ -27,7 +27,7 @@ with st.container(border=True):
     if n_docs == 0:
         st.markdown("项目里还没有文档。先导入访谈记录、政策文件或会议纪要，系统会切分句子并按编码本规则自动给出编码建议。"
                     "  \nNo documents yet: import some, and the rules suggest codes at once.")
-        st.page_link("pages/import_documents.py", label="导入文档 Import documents", icon="📥")
+        st.page_link("views/import_documents.py", label="导入文档 Import documents", icon="📥")
     else:
         pending_for = f"其中 **{n_mine}** 条等你决定" if n_mine is not None else "在侧栏填写姓名后即可开始决定"
         st.markdown(
@@ -40,11 +40,11 @@ with st.container(border=True):
         )
         c1, c2, c3 = st.columns(3)
         with c1:
-            st.page_link("pages/review_queue.py", label="审核队列 Review queue", icon="✅")
+            st.page_link("views/review_queue.py", label="审核队列 Review queue", icon="✅")
         with c2:
-            st.page_link("pages/document_coding.py", label="文档编码 Document coding", icon="🖍️")
+            st.page_link("views/document_coding.py", label="文档编码 Document coding", icon="🖍️")
         with c3:
-            st.page_link("pages/import_documents.py", label="导入更多 Import more", icon="📥")
+            st.page_link("views/import_documents.py", label="导入更多 Import more", icon="📥")
     if not me:
         st.caption("提示 tip: 在侧栏输入你的姓名 — choose your coder name on the sidebar so your decisions are recorded.")
 
@@ -78,7 +78,7 @@ with left:
         codable = codebook.codable_codes()
         st.markdown(f"**{esc(codebook.title)}**  \n版本 version **{esc(codebook.version)}** · "
                     f"{len(codable)} 个可用编码 codable codes · {len(codebook.roots())} 个类别 groups")
-        st.page_link("pages/codebook_editor.py", label="查看与编辑编码本 Browse and edit", icon="📚")
+        st.page_link("views/codebook_editor.py", label="查看与编辑编码本 Browse and edit", icon="📚")
 
 with right:
     st.subheader("编码员进度 Progress per coder")

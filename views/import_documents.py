@@ -11,7 +11,7 @@ from coding.analysis import KIND_LABELS
 from coding.autocode import code_project
 from coding.corpus import KINDS, DocumentMeta
 from coding.uploads import DUPLICATE, IMPORTED, Upload, import_uploads, parse_cases, participants_from_rows
-from pages._shared import coder, project, run_action
+from views._shared import coder, project, run_action
 
 ROLES = "包联人 / 责任人 / 联系人 / 信访人 / 职能部门 / 研究者 / 工作人员 / 其他"
 RESULT_LABELS = {IMPORTED: "✓ 已导入 imported", DUPLICATE: "= 已存在 already in the project"}
@@ -116,6 +116,6 @@ if last:
     if n_ok:
         c1, c2 = st.columns(2)
         with c1:
-            st.page_link("pages/review_queue.py", label="去审核新建议 Review the suggestions", icon="✅")
+            st.page_link("views/review_queue.py", label="去审核新建议 Review the suggestions", icon="✅")
         with c2:
-            st.page_link("pages/document_coding.py", label="阅读并编码 Read and code", icon="🖍️")
+            st.page_link("views/document_coding.py", label="阅读并编码 Read and code", icon="🖍️")

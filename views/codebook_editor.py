@@ -21,7 +21,7 @@ from coding.autocode import code_project, rule_fingerprints
 from coding.codebook import load_codebook
 from coding.codebook_save import code_usage, describe_changes, preview_rules, save_codebook_to_project
 from coding.errors import BaolianError
-from pages._shared import coder, esc, project
+from views._shared import coder, esc, project
 
 CODEBOOK_PATH = Path(os.environ.get("BAOLIAN_CODEBOOK", "codebook.yaml"))
 FORM_KEYS = ("cb_name", "cb_name_en", "cb_color", "cb_short", "cb_definition", "cb_use_when", "cb_indicators",
@@ -32,7 +32,7 @@ state = st.session_state
 
 def md(text: object) -> str:
     """Untrusted text for st.markdown: HTML-escaped and Markdown/LaTeX syntax neutralised."""
-    marked = re.sub(r"([\\`*_{}\[\]()#+\-.!|~$:])", r"\\\1", "" if text is None else str(text))
+    marked = re.sub(r"([\\`*_{}\[\]()#+\-.!|~$])", r"\\\1", "" if text is None else str(text))
     return html.escape(marked, quote=False)
 
 
@@ -128,10 +128,23 @@ def on_rules(preview: bool) -> None:
         on_preview()
 
 
+def _merge_map() -> dict[str, str]:
+    """Dropped code -> the code its codings end up in (merges can chain: A into B, then B into C)."""
+    direct = {drop: keep for keep, drop in state.get("cb_merges", [])}
+    out = {}
+    for drop in direct:
+        target, seen = direct[drop], {drop}
+        while target in direct and target not in seen:
+            seen.add(target)
+            target = direct[target]
+        out[drop] = target
+    return out
+
+
 def on_preview() -> None:
     draft = state["cb_draft"]
     try:
-        result = preview_rules(project(), draft, code_map={drop: keep for keep, drop in state.get("cb_merges", [])})
+        result = preview_rules(project(), draft, code_map=_merge_map())
     except BaolianError as exc:
         state["cb_error"] = f"预览失败 Preview failed: {exc}"
         return
@@ -190,25 +203,26 @@ if "cb_draft" not in state:
         try:
             current = load_codebook(CODEBOOK_PATH)
         except BaolianError as exc:
-            st.error(f"项目还没有编码本，文件也无法读取 — the project has no codebook and the file cannot be read: {exc}")
+            st.error(f"项目还没有编码本，文件也无法读取 — the project has no codebook and the file cannot be read: {md(exc)}")
             st.stop()
     _load(current, "")
 if flash := state.pop("cb_flash", None):
-    st.success(flash)
+    st.success(md(flash))
 if problem := state.pop("cb_error", None):
-    st.error(problem)
+    st.error(md(problem))
 
 draft, base = state["cb_draft"], state["cb_base"]
 dirty = draft != base or bool(state.get("cb_merges"))
-st.caption(f"文件 file: {CODEBOOK_PATH} · 项目版本 project version {base.version} · "
+st.caption(f"文件 file: {md(CODEBOOK_PATH)} · 项目版本 project version {md(base.version)} · "
            f"草稿 draft {'有未保存的修改 has unsaved changes' if dirty else '与项目相同 same as the project'}")
 try:
     on_disk = load_codebook(CODEBOOK_PATH) if CODEBOOK_PATH.exists() else None
 except BaolianError as exc:
     on_disk = None
-    st.warning(f"文件有错误 The file has a problem: {exc}")
+    st.warning(f"文件有错误 The file has a problem: {md(exc)}")
 if on_disk is not None and on_disk != base:
-    st.warning(f"文件 {CODEBOOK_PATH}（版本 version {on_disk.version}）与项目的编码本不同 differs from the project's codebook.")
+    st.warning(f"文件 {md(CODEBOOK_PATH)}（版本 version {md(on_disk.version)}）与项目的编码本不同 differs from the "
+               "project's codebook.")
     st.button("把文件载入草稿 Load the file into the draft", key="cb_load_file", on_click=on_load_file)
 
 by_id = draft.codes_by_id
@@ -267,7 +281,7 @@ with edit_tab:
     with right.form("cb_form_merge"):
         st.markdown(f"**合并 Merge {md(cid)} into another code**")
         used = usage.get(cid, {})
-        st.caption(f"{cid} 的全部编码将移到保留的编码 — all codings of {cid} move to the kept code: "
+        st.caption(f"{md(cid)} 的全部编码将移到保留的编码 — all codings of {md(cid)} move to the kept code: "
                    f"待审 suggested {used.get('suggested', 0)}, 接受 accepted {used.get('accepted', 0)}, "
                    f"拒绝 rejected {used.get('rejected', 0)}. 保存时执行 done when saving.")
         targets = [c.id for c in draft.codes if c.id != cid and not c.retired]
@@ -338,8 +352,8 @@ with save_tab:
         result = shown[1]
         if not fresh:
             st.warning("预览之后草稿又改过 — the draft changed after this preview; preview again.")
-        st.markdown(f"在 {result.documents} 份文档上 on {result.documents} documents: "
-                    f"**+{result.added}** 新增建议 added, **−{result.removed}** 移除 removed")
+        st.markdown(f"重新编码 Re-coding {md(', '.join(result.recoded) or '—')}，涉及 {result.documents} 份文档 "
+                    f"documents: **+{result.added}** 新增建议 added, **−{result.removed}** 移除 removed")
         table = pd.DataFrame([{"编码 Code": f"{k} {by_id[k].name if k in by_id else ''}", "新增 Added": v.added,
                                "移除 Removed": v.removed, "不变 Unchanged": v.unchanged,
                                "已决定保留 Decided, kept": v.kept_decided}

@@ -16,7 +16,7 @@ import streamlit as st
 from coding.decisions import accept, reject
 from coding.errors import BaolianError
 from coding.review import ReviewFilter, review_options, review_page
-from pages._shared import coder, esc, project, run_action
+from views._shared import coder, esc, project, run_action
 
 PAGE_SIZES = (50, 100, 200, 500)
 ORIGINS = {"rule": "规则 rule", "model": "模型 model", "human": "人工 human"}
@@ -72,7 +72,7 @@ st.title("审核队列 Review queue")
 if flash := state.pop("rq_flash", None):
     st.success(flash)
 if problem := state.pop("rq_error", None):
-    st.error(problem)
+    st.error(esc(problem))
 if not me:
     st.info("在侧栏填写编码员姓名后即可接受或拒绝；现在显示全部机器建议。"
             " — Choose your coder name on the sidebar to accept or reject; showing all machine suggestions.")
