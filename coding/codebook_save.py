@@ -21,8 +21,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from coding.autocode import STATE_KEY, rule_fingerprints
 from coding.codebook import Codebook, dump_codebook, parse_codebook
+from coding.codebook.io import write_atomic
 from coding.codebook_edit import bump_version, version_tuple
 from coding.errors import BaolianError, CodebookError, StoreError
 from coding.review import mark_evidence
@@ -242,7 +241,7 @@ def save_codebook_to_project(project, codebook: Codebook, path: str | Path, *, c
             changed = _stage_codebook(s, codebook, text, fingerprint, coder_id, source or str(target))
             moved = {drop: _stage_merge(s, keep, drop, coder_id) for keep, drop in merges}
             s.flush()
-            _write_atomic(target, text.encode("utf-8"))  # what save_codebook writes, without dumping again
+            write_atomic(target, text.encode("utf-8"))  # what save_codebook writes, without dumping again
             written = True
     except BaseException as exc:
         if written:
@@ -327,32 +326,13 @@ def _drop_duplicates(s, code_id: int, moved: set[int]) -> list[dict]:
     return gone
 
 
-def _write_atomic(target: Path, data: bytes) -> None:
-    """Write a file atomically, as :func:`coding.codebook.save_codebook` does (temporary file + os.replace)."""
-    tmp: str | None = None
-    try:
-        mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        os.fchmod(fd, mode)  # mkstemp makes 0600 files: keep the file's permissions (a shared codebook)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except OSError as err:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        raise CodebookError(f"cannot write the codebook: {err}", file=target,
-                            hint="check that the folder exists and is writable") from None
-
-
 def _restore(target: Path, old: bytes | None) -> None:
     """Put the previous file back after the database refused the save."""
     try:
         if old is None:
             target.unlink(missing_ok=True)
         else:
-            _write_atomic(target, old)
+            write_atomic(target, old)
     except (OSError, CodebookError) as err:  # pragma: no cover - the disk failed twice
         raise BaolianError(f"the database refused the codebook and the old file could not be restored: {err}",
                            file=target, hint="the project kept its codebook; save again from the codebook page "

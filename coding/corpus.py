@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from coding.errors import ImportProblem
-from coding.readers import DEFAULT_MAX_BYTES, read_bytes, read_docx, read_pdf, read_text_file
+from coding.readers import DEFAULT_MAX_BYTES, read_docx, read_pdf, read_text_file
 
 __all__ = [
     "DEFAULT_MAX_BYTES", "KINDS", "MANIFEST_NAME", "SUPPORTED_EXTENSIONS", "DocumentMeta", "ImportedDocument",

@@ -158,10 +158,8 @@ def import_paths(
 ) -> ImportReport:
     """Import files and folders. Good files are stored, bad ones reported; one never stops another."""
     report = ImportReport()
-    read_progress = None
-    if progress is not None:
-        def read_progress(done: int, total: int, path: Path) -> None:
-            progress(done, total, f"读取 {Path(path).name}")
+    read_progress = None if progress is None else (
+        lambda done, total, path: progress(done, total, f"读取 {Path(path).name}"))
     docs, refused = collect(paths, manifest=manifest, defaults=defaults, max_bytes=max_bytes,
                             progress=read_progress)
     report.refused.extend(refused)

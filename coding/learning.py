@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from coding.errors import BaolianError
 from coding.model import Example, Model, train
-from coding.model_cv import out_of_fold, score_probabilities, tune_thresholds
+from coding.model_cv import out_of_fold, score_probabilities
 from coding.store import Code, CodeApplication, Coder, Document, Segment, TrainedModel, record_event
 
 MIN_EXAMPLES = 10
@@ -70,11 +70,8 @@ def train_examples(examples: list[Example], labels: list[str], *, user_words=(),
     cv = score_probabilities(examples, labels, probs)  # at the default threshold: an honest estimate
     model = train(examples, labels, seed=seed, user_words=user_words)
     model.set_cv_scores(cv)
-    # Thresholds tuned on the same out-of-fold predictions, for suggestions (recall matters more than
-    # the default 0.5 suggests on small data); the scores above stay those at 0.5.
-    model.meta["thresholds"].update({c: t for c, t in tune_thresholds(examples, list(model.labels), probs).items()
-                                     if c in model.labels})
-    model.meta["tuned_on_folds"] = folds
+    # Per-code thresholds tuned on these out-of-fold predictions raised recall but cost more precision
+    # than they gained on the held-out gold (benchmarks/EVALUATION.md): suggestions keep 0.5.
     scores = {code: {"precision": s.precision, "recall": s.recall, "f1": s.f1, "support": s.support}
               for code, s in cv.items() if code != "macro"}
     macro = cv.get("macro")

@@ -165,7 +165,7 @@ def test_adding_resizing_and_removing_a_code(monkeypatch, demo):
     assert (added.code, added.origin, added.status, added.start, added.end) == (
         "M4.2", "human", "accepted", seg.start + 1, seg.start + 5)
     assert added.segment_id == seg_id
-    assert f"M4.2 政策资源" in text_html(at)  # shown in the text at once
+    assert "M4.2 政策资源" in text_html(at)  # shown in the text at once
 
     # widen it to the whole sentence
     assert at.selectbox(key="dc_resize_target").value == added.id

@@ -250,22 +250,23 @@ def dump_codebook(codebook: Codebook) -> str:
 
 def save_codebook(codebook: Codebook, path: str | Path) -> None:
     """Write the canonical dump atomically (temporary file in the same folder + os.replace)."""
-    target = Path(path)
-    text = dump_codebook(codebook)
+    write_atomic(Path(path), dump_codebook(codebook).encode("utf-8"))
+
+
+def write_atomic(target: Path, data: bytes) -> None:
+    """Replace ``target`` with ``data`` atomically, keeping the file's permissions (mkstemp would make 0600)."""
     tmp: str | None = None
     try:
-        mode = target.stat().st_mode & 0o777 if target.exists() else 0o644  # mkstemp would leave 0600
+        mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        os.chmod(tmp, mode)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
     except OSError as err:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
-        raise CodebookError(f"cannot write the codebook: {err}", file=path,
+        raise CodebookError(f"cannot write the codebook: {err}", file=target,
                             hint="check that the folder exists and is writable") from None
-
-
