@@ -33,9 +33,10 @@ from coding.codebook import Codebook, dump_codebook, parse_codebook
 from coding.codebook.io import write_atomic
 from coding.codebook_edit import bump_version, version_tuple
 from coding.errors import BaolianError, CodebookError, StoreError
+from coding.project import stage_codebook
 from coding.review import mark_evidence
 from coding.rules import compile_codebook, suggest_codes
-from coding.store import Code, CodeApplication, CodebookVersion, Document, Memo, record_event
+from coding.store import Code, CodeApplication, Document, Memo, record_event
 from coding.store.models import utcnow
 
 
@@ -238,7 +239,7 @@ def save_codebook_to_project(project, codebook: Codebook, path: str | Path, *, c
     try:
         with project.transaction() as s:
             coder_id = project.coder_id(s, coder)
-            changed = _stage_codebook(s, codebook, text, fingerprint, coder_id, source or str(target))
+            changed = stage_codebook(s, codebook, text, fingerprint, lambda: coder_id, source or str(target))
             moved = {drop: _stage_merge(s, keep, drop, coder_id) for keep, drop in merges}
             s.flush()
             write_atomic(target, text.encode("utf-8"))  # what save_codebook writes, without dumping again
@@ -252,29 +253,6 @@ def save_codebook_to_project(project, codebook: Codebook, path: str | Path, *, c
         raise
     project.__dict__.pop("segmenter", None)  # the user dictionary follows the codebook's terms
     return SaveResult(codebook.version, str(target), changed or any(moved.values()), moved, codebook)
-
-
-def _stage_codebook(s, codebook: Codebook, text: str, fingerprint: str, coder_id: int | None,
-                    source: str) -> bool:
-    """Project.set_codebook's database work, inside the caller's transaction. False if already current."""
-    last = s.scalar(select(CodebookVersion).order_by(CodebookVersion.id.desc()).limit(1))
-    if last is not None and last.fingerprint == fingerprint:
-        return False
-    s.add(CodebookVersion(version=codebook.version, fingerprint=fingerprint, content=text, saved_by=coder_id))
-    existing = {c.key: c for c in s.scalars(select(Code))}
-    for position, code in enumerate(codebook.codes):
-        row = existing.pop(code.id, None) or Code(key=code.id)
-        row.name, row.name_en, row.parent_key = code.name, code.name_en, code.parent
-        row.color, row.codable, row.retired, row.position = code.color, code.codable, code.retired, position
-        s.add(row)
-    for row in existing.values():
-        row.retired = True
-    record_event(s, "codebook.load", "codebook", None,
-                 before=None if last is None else {"version": last.version, "fingerprint": last.fingerprint},
-                 after={"version": codebook.version, "fingerprint": fingerprint, "source": source},
-                 coder_id=coder_id)
-    s.flush()
-    return True
 
 
 def _stage_merge(s, keep: str, drop: str, coder_id: int | None) -> int:

@@ -8,7 +8,7 @@ row, so a failure leaves the project as it was.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -70,6 +70,35 @@ def split_words(stored: str | None) -> tuple[str, ...]:
     if not stored:
         return ()
     return tuple(w for w in stored.split("\x1f") if w.strip())
+
+
+def stage_codebook(session: Session, codebook: Codebook, text: str, fingerprint: str,
+                   coder_id: Callable[[], int | None], source: str | None) -> bool:
+    """Record ``codebook`` (dumped as ``text``) as the project's codebook inside the caller's transaction.
+
+    Codes are mirrored in the database; a code that disappears from the file is retired, never
+    deleted, so its history stays. Returns False, touching nothing, when it is already current;
+    ``coder_id`` is asked for only when something changes.
+    """
+    last = session.scalar(select(CodebookVersion).order_by(CodebookVersion.id.desc()).limit(1))
+    if last is not None and last.fingerprint == fingerprint:
+        return False
+    saved_by = coder_id()
+    session.add(CodebookVersion(version=codebook.version, fingerprint=fingerprint, content=text, saved_by=saved_by))
+    existing = {c.key: c for c in session.scalars(select(Code))}
+    for position, code in enumerate(codebook.codes):
+        row = existing.pop(code.id, None) or Code(key=code.id)
+        row.name, row.name_en, row.parent_key = code.name, code.name_en, code.parent
+        row.color, row.codable, row.retired, row.position = code.color, code.codable, code.retired, position
+        session.add(row)
+    for row in existing.values():
+        row.retired = True
+    record_event(session, "codebook.load", "codebook", None,
+                 before=None if last is None else {"version": last.version, "fingerprint": last.fingerprint},
+                 after={"version": codebook.version, "fingerprint": fingerprint, "source": source},
+                 coder_id=saved_by)
+    session.flush()
+    return True
 
 
 class Project:
@@ -169,35 +198,11 @@ class Project:
         Codes are mirrored in the database; a code that disappears from the
         file is retired, never deleted, so its history stays.
         """
-        fingerprint = codebook.fingerprint()
         with self.transaction() as s:
-            last = s.scalar(select(CodebookVersion).order_by(CodebookVersion.id.desc()).limit(1))
-            if last is not None and last.fingerprint == fingerprint:
-                return False
-            coder_id = self.coder_id(s, coder)
-            s.add(
-                CodebookVersion(
-                    version=codebook.version,
-                    fingerprint=fingerprint,
-                    content=dump_codebook(codebook),
-                    saved_by=coder_id,
-                )
-            )
-            existing = {c.key: c for c in s.scalars(select(Code))}
-            for position, code in enumerate(codebook.codes):
-                row = existing.pop(code.id, None) or Code(key=code.id)
-                row.name, row.name_en, row.parent_key = code.name, code.name_en, code.parent
-                row.color, row.codable, row.retired = code.color, code.codable, code.retired
-                row.position = position
-                s.add(row)
-            for row in existing.values():
-                row.retired = True
-            record_event(
-                s, "codebook.load", "codebook", None,
-                before=None if last is None else {"version": last.version, "fingerprint": last.fingerprint},
-                after={"version": codebook.version, "fingerprint": fingerprint, "source": source},
-                coder_id=coder_id,
-            )
+            changed = stage_codebook(s, codebook, dump_codebook(codebook), codebook.fingerprint(),
+                                     lambda: self.coder_id(s, coder), source)
+        if not changed:
+            return False
         self.__dict__.pop("segmenter", None)
         return True
 

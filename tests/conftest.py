@@ -61,6 +61,21 @@ def new_location(pg_server, tmp_path_factory):
     return make
 
 
+@pytest.fixture(scope="session")
+def coded_demo(tmp_path_factory) -> Path:
+    """The demo project as `baolian demo` builds it (corpus, codebook, rule suggestions), built once as a
+    SQLite file for the app tests. Copy it before changing it (``shutil.copyfile``)."""
+    from coding.autocode import code_project
+    from coding.project import Project
+
+    path = tmp_path_factory.mktemp("coded-demo") / "demo.sqlite"
+    p = Project.init(path, codebook=CODEBOOK)
+    assert not p.import_paths([CORPUS], coder="demo").refused
+    assert code_project(p).added > 200
+    p.close()
+    return path
+
+
 @pytest.fixture
 def project(new_location):
     from coding.project import Project

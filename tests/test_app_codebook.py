@@ -9,32 +9,21 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from coding.autocode import code_project
 from coding.codebook import load_codebook
 from coding.codebook_save import code_usage
 from coding.project import Project
 from coding.store import Code
 
-from .conftest import CODEBOOK, CORPUS, ROOT
+from .conftest import CODEBOOK, ROOT
 
 PAGE = "views/codebook_editor.py"
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("codebook-demo") / "demo.sqlite"
-    p = Project.init(path, codebook=CODEBOOK)
-    assert not p.import_paths([CORPUS], coder="demo").refused
-    code_project(p)
-    p.close()
-    return path
-
-
 @pytest.fixture
-def files(template, tmp_path):
+def files(coded_demo, tmp_path):
     """(project copy, codebook.yaml copy): the page writes the copy named by $BAOLIAN_CODEBOOK."""
     project, codebook = tmp_path / "cb.sqlite", tmp_path / "codebook.yaml"
-    shutil.copyfile(template, project)
+    shutil.copyfile(coded_demo, project)
     shutil.copyfile(CODEBOOK, codebook)
     return project, codebook
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -12,7 +13,7 @@ from coding.autocode import code_project
 from coding.decisions import add_memo, document_applications, memos
 from coding.project import Project
 
-from .conftest import CODEBOOK, CORPUS, ROOT
+from .conftest import CODEBOOK, ROOT
 
 PAGE = "views/document_coding.py"
 INJECTIONS = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>", '"><svg onload=alert(1)>',
@@ -20,13 +21,11 @@ INJECTIONS = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>", '"><s
 
 
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory):
-    """The demo project (corpus + codebook + rule suggestions); tests use their own coder names."""
+def demo(coded_demo, tmp_path_factory):
+    """A copy of the demo project (corpus + codebook + rule suggestions); tests use their own coder names."""
     location = str(tmp_path_factory.mktemp("dc-demo") / "demo.sqlite")
-    p = Project.init(location, codebook=CODEBOOK)
-    report = p.import_paths([CORPUS])
-    assert not report.refused
-    code_project(p)
+    shutil.copyfile(coded_demo, location)
+    p = Project.open(location)
     yield location, p
     p.close()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -15,13 +17,10 @@ PAGE = "views/overview.py"
 
 
 @pytest.fixture(scope="module")
-def demo_path(tmp_path_factory):
-    """The demo project as `baolian demo` builds it: whole corpus, codebook, rule suggestions."""
+def demo_path(coded_demo, tmp_path_factory):
+    """A copy of the demo project as `baolian demo` builds it, for this module."""
     path = tmp_path_factory.mktemp("overview-demo") / "demo.sqlite"
-    p = Project.init(path, codebook=CODEBOOK)
-    assert not p.import_paths([CORPUS], coder="demo").refused
-    assert code_project(p).added > 0
-    p.close()
+    shutil.copyfile(coded_demo, path)
     return path
 
 

@@ -13,7 +13,7 @@ from coding.decisions import pending_suggestions
 from coding.project import Project
 from coding.store import CodeApplication, Coder
 
-from .conftest import CODEBOOK, CORPUS, ROOT
+from .conftest import ROOT
 
 PAGE = "views/review_queue.py"
 PICK = "选择 Pick"
@@ -22,21 +22,10 @@ CODE = "编码 Code"
 SCORE = "得分 Score"
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    """The demo project as `baolian demo` builds it, once; each test works on its own copy."""
-    path = tmp_path_factory.mktemp("review-demo") / "demo.sqlite"
-    p = Project.init(path, codebook=CODEBOOK)
-    assert not p.import_paths([CORPUS], coder="demo").refused
-    assert code_project(p).added > 200
-    p.close()
-    return path
-
-
 @pytest.fixture
-def demo(template, tmp_path):
+def demo(coded_demo, tmp_path):
     path = tmp_path / "review.sqlite"  # a path of its own: views/_shared caches the project by path
-    shutil.copyfile(template, path)
+    shutil.copyfile(coded_demo, path)
     return path
 
 
