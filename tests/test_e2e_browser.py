@@ -192,6 +192,33 @@ def set_coder(pg, name: str) -> None:
     raise AssertionError(f"the sidebar did not keep the coder name {name!r}")
 
 
+def choose(pg, label: str, typed: str, option: re.Pattern) -> None:
+    """Pick an option of the select box `label` by typing `typed`, as a user would.
+
+    The drop-down list is re-rendered while Streamlit settles, so a click can land on an option that has
+    just been detached; such a click is retried with the list opened afresh, and the choice is then
+    read back from the box itself.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    combo = pg.get_by_role("combobox", name=label)
+    for attempt in range(3):
+        wait_idle(pg)
+        combo.click()
+        combo.fill(typed)
+        try:
+            pg.get_by_role("option", name=option).first.click(timeout=15_000)
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            combo.press("Escape")
+            continue
+        wait_idle(pg)
+        if option.search(combo.input_value()):  # the box shows the chosen label
+            return
+    raise AssertionError(f"the select box {label!r} did not take an option matching {option.pattern!r}")
+
+
 def open_page(pg, app: App, link: str, path: str, heading: str) -> None:
     """Navigate with the sidebar link, as a user would, and wait for the page to settle."""
     pg.get_by_test_id("stSidebarNavLink").filter(has_text=link).click()
@@ -308,10 +335,7 @@ def test_add_a_code_to_a_sentence(page, app):
     doc_id = min(d.id for d in app.project.documents())
     assert decisions_of(app.project, doc_id, coder) == []
 
-    combo = page.get_by_role("combobox", name="编码 Code（输入编号或名称搜索 type an id or name）")
-    combo.click()
-    combo.fill("M2")
-    page.get_by_role("option", name=re.compile(r"^M2 ")).click()
+    choose(page, "编码 Code（输入编号或名称搜索 type an id or name）", "M2", re.compile(r"^M2 "))
     add = page.get_by_role("button", name="➕ 添加编码 Add code", exact=True)
     expect(add).to_be_enabled()
     selected = page.get_by_test_id("stText").filter(has_text="选中 Selected:").inner_text()
@@ -344,10 +368,7 @@ def test_hostile_document_is_shown_as_literal_text(page, app, tmp_path):
     assert all(s in stored for s in INJECTIONS)  # stored verbatim
 
     open_coding(page, app)
-    combo = page.get_by_role("combobox", name="文档 Document")
-    combo.click()
-    combo.fill(f"#{doc.id} ")
-    page.get_by_role("option", name=re.compile(rf"^#{doc.id} ")).click()
+    choose(page, "文档 Document", f"#{doc.id} ", re.compile(rf"^#{doc.id} "))
     page.get_by_text(source.name).first.wait_for()  # the document's file name line
     wait_idle(page)
     no_exception(page, "hostile document")
