@@ -18,7 +18,12 @@ PAGES = [
     st.Page("views/document_coding.py", title="文档编码 Document coding", icon="🖍️", url_path="document_coding"),
     st.Page("views/review_queue.py", title="审核队列 Review queue", icon="✅", url_path="review_queue"),
     st.Page("views/codebook_editor.py", title="编码本 Codebook", icon="📚", url_path="codebook_editor"),
-    st.Page("views/frequencies.py", title="统计 Frequencies", icon="📊", url_path="frequencies"),
+    st.Page("views/frequencies.py", title="统计分析 Analysis", icon="📊", url_path="frequencies"),
+    st.Page("views/exports.py", title="导出 Export", icon="📤", url_path="exports"),
+    st.Page("views/agreement.py", title="信度 Reliability", icon="🤝", url_path="agreement"),
+    st.Page("views/adjudication.py", title="裁决 Adjudication", icon="⚖️", url_path="adjudication"),
+    st.Page("views/history.py", title="历史 History", icon="🕘", url_path="history"),
+    st.Page("views/members.py", title="成员 Members", icon="👥", url_path="members"),
 ]
 
 p = project()

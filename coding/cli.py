@@ -318,9 +318,10 @@ def demo(
 
 
 def _register_pipeline_commands() -> None:
-    from coding.cli_coding import register
+    from coding import cli_admin, cli_analysis, cli_coding, cli_export, cli_team
 
-    register(app)
+    for module in (cli_coding, cli_analysis, cli_export, cli_team, cli_admin):
+        module.register(app)
 
 
 _register_pipeline_commands()

@@ -20,6 +20,7 @@ from sqlalchemy import and_, delete, exists, select, update
 from sqlalchemy.orm import Session, aliased
 
 from coding.errors import BaolianError
+from coding.roles import Permission, authorize
 from coding.store import Code, CodeApplication, Coder, Document, Event, Memo, Segment, record_event
 from coding.store.models import utcnow
 
@@ -90,9 +91,8 @@ def _code_id(session: Session, key: str) -> int:
 
 
 def _require_coder(session: Session, project, coder: str | None) -> int:
-    if not coder or not coder.strip():
-        raise BaolianError("no coder name given", field="coder", hint="choose your name first (侧栏 sidebar / --coder)")
-    return project.coder_id(session, coder)
+    """The acting coder's id, after checking that they may code (see :mod:`coding.roles`)."""
+    return authorize(session, coder, Permission.CODE)
 
 
 def _pending_clause(coder_id: int | None):

@@ -140,17 +140,12 @@ class Project:
     # -- coders and settings -----------------------------------------------------
     @staticmethod
     def coder_id(session: Session, name: str | None) -> int | None:
+        """The id of the coder ``name`` (created when new); None for no name. No permission check."""
         if not name:
             return None
-        name = name.strip()
-        found = session.scalar(select(Coder.id).where(Coder.name == name))
-        if found is not None:
-            return found
-        coder = Coder(name=name)
-        session.add(coder)
-        session.flush()
-        record_event(session, "coder.add", "coder", coder.id, after={"name": name}, coder_id=coder.id)
-        return coder.id
+        from coding.roles import coder_row_id
+
+        return coder_row_id(session, name)
 
     def coders(self) -> list[str]:
         with self.read() as s:

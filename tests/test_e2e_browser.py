@@ -43,7 +43,12 @@ PAGES = [
     ("文档编码 Document coding", "/document_coding", "建议与编码 Suggestions and codings"),
     ("审核队列 Review queue", "/review_queue", "审核队列 Review queue"),
     ("编码本 Codebook", "/codebook_editor", "编码本 Codebook"),
-    ("统计 Frequencies", "/frequencies", "统计 Frequencies"),
+    ("统计分析 Analysis", "/frequencies", "统计分析 Analysis"),
+    ("导出 Export", "/exports", "导出 Export"),
+    ("信度 Reliability", "/agreement", "信度 Reliability"),
+    ("裁决 Adjudication", "/adjudication", "裁决 Adjudication"),
+    ("历史 History", "/history", "历史 History"),
+    ("成员 Members", "/members", "成员 Members"),
 ]
 INJECTIONS = ("<script>window.__xss=1</script>", '<img src=x onerror="window.__xss=2">', "**bold**",
               "[link](javascript:alert(1))")

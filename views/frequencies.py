@@ -12,7 +12,7 @@ BY_LABELS = {"kind": "文档类型 kind", "document": "文档 document"}
 ALL = "*"
 
 p = project()
-st.title("统计 Frequencies")
+st.title("统计分析 Analysis")
 st.caption("已接受的编码（含手动添加）按机制 / 特征与文档类型计数；同一段文字被多位编码员接受只计一次。"
            " Accepted codes (and codes added by hand) per code and document kind; a span counts once.")
 

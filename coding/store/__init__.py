@@ -3,6 +3,7 @@
 from coding.store.db import open_engine, project_url, session_factory
 from coding.store.events import record_event
 from coding.store.models import (
+    Assignment,
     Base,
     Code,
     CodeApplication,
@@ -17,6 +18,7 @@ from coding.store.models import (
 )
 
 __all__ = [
+    "Assignment",
     "Base",
     "Code",
     "CodeApplication",

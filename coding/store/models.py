@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -38,6 +39,9 @@ NAMING = {
 }
 
 ORIGINS = ("rule", "model", "human")
+ROLES = ("admin", "coder", "viewer")
+# 'coding': coders' own decisions and the machine's suggestions; 'final': the adjudicated coding.
+LAYERS = ("coding", "final")
 STATUSES = ("suggested", "accepted", "rejected")
 
 
@@ -58,12 +62,18 @@ class Setting(Base):
 
 
 class Coder(Base):
-    """A person (or later an account) who makes coding decisions."""
+    """A person who makes coding decisions; an account when it has a role and a password hash.
+
+    ``role`` is one of :data:`ROLES` for accounts and NULL for names typed in a project without accounts.
+    """
 
     __tablename__ = "coders"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    role: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class CodebookVersion(Base):
@@ -171,6 +181,21 @@ class CodeApplication(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    layer: Mapped[str] = mapped_column(String(12), default="coding", server_default="coding", index=True)
+    # for the 'final' layer: ids of the coders' applications this adjudicated coding was chosen or merged from
+    based_on: Mapped[list | None] = mapped_column(JSON, nullable=True)
+
+
+class Assignment(Base):
+    """A document given to a coder (blind double coding: two or more coders per document)."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("document_id", "coder_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    coder_id: Mapped[int] = mapped_column(ForeignKey("coders.id"))
+    assigned_by: Mapped[int | None] = mapped_column(ForeignKey("coders.id"), nullable=True)
+    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Memo(Base):

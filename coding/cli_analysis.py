@@ -1,0 +1,7 @@
+"""CLI commands: analysis (frequencies, matrices, co-occurrence, KWIC, word frequencies). Registered on the main app by :func:`register`."""
+
+from __future__ import annotations
+
+
+def register(app) -> None:
+    """Add this module's commands to the `baolian` app."""
