@@ -318,9 +318,9 @@ def demo(
 
 
 def _register_pipeline_commands() -> None:
-    from coding import cli_admin, cli_analysis, cli_coding, cli_export, cli_team
+    from coding import cli_adjudicate, cli_admin, cli_agreement, cli_analysis, cli_coding, cli_export, cli_team
 
-    for module in (cli_coding, cli_analysis, cli_export, cli_team, cli_admin):
+    for module in (cli_coding, cli_analysis, cli_export, cli_team, cli_agreement, cli_adjudicate, cli_admin):
         module.register(app)
 
 

@@ -1,4 +1,4 @@
-"""CLI commands: team (accounts, assignments, agreement, adjudication). Registered on the main app by :func:`register`."""
+"""CLI commands: accounts and roles (`baolian user ...`). Registered on the main app by :func:`register`."""
 
 from __future__ import annotations
 
