@@ -1,11 +1,18 @@
-"""Counts over a project's codings as pandas frames: the overview and the first frequency view.
+"""Counts over a project's codings as pandas frames: overview figures and code frequencies.
 
 Read-only. One query per table loads the few columns needed; the counting is
 plain pandas. Semantics follow :mod:`coding.decisions`: a machine suggestion
 has no coder and status 'suggested'; a coder's decision is its own row
 (accepted or rejected) pointing at the suggestion; codes added by hand are
 origin 'human', status 'accepted'. "Pending" means not decided by the given
-coder, or by nobody at all when no coder is given.
+coder, or by nobody at all when no coder is given. Rows of layer 'final' (the
+adjudicated coding) are counted only when asked for (``layer="final"``).
+
+The analysis is split by concept: :mod:`coding.analysis_data` (the frames and the
+selection every count runs on), this module (overview and frequencies),
+:mod:`coding.analysis_tables` (code × document matrix, co-occurrence, coded
+segments — re-exported here), :mod:`coding.analysis_words` (KWIC, word
+frequencies) and :mod:`coding.charts` (Altair charts, PNG/SVG).
 """
 
 from __future__ import annotations
@@ -15,7 +22,19 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 from sqlalchemy import select
 
-from coding.store import Code, CodeApplication, Coder, Document, Segment
+from coding.analysis_data import (
+    NO_VALUE,
+    applications_frame,
+    check_selection,
+    codes_frame,
+    documents_frame,
+    segments_frame,
+    selected_codings,
+    split_applications,
+    union_length,
+)
+from coding.errors import BaolianError
+from coding.store import Coder, Document, Segment
 
 KIND_LABELS = {"interview": "访谈 interview", "policy": "政策文件 policy", "minutes": "会议纪要 minutes",
                "news": "新闻报道 news", "other": "其他 other"}
@@ -23,57 +42,8 @@ STATUS_COLUMNS = ["suggestions", "pending", "accepted", "rejected", "added"]
 SPAN = ["document_id", "code_id", "start", "end"]
 
 
-def codes_frame(project) -> pd.DataFrame:
-    """Every code of the project (retired ones too) with its group: the root of its branch, and its
-    level-1 ancestor (the child of the root it belongs to, itself for level-1 codes)."""
-    with project.read() as s:
-        rows = s.execute(select(Code.id, Code.key, Code.name, Code.parent_key, Code.color, Code.codable,
-                                Code.retired, Code.position).order_by(Code.position, Code.id)).all()
-    codes = pd.DataFrame(rows, columns=["code_id", "code", "name", "parent", "color", "codable", "retired",
-                                        "position"])
-    parent = {k: v for k, v in zip(codes["code"], codes["parent"]) if isinstance(v, str) and v}
-    names = dict(zip(codes["code"], codes["name"]))
-
-    def chain(key: str) -> list[str]:
-        out, seen = [key], {key}
-        while (up := parent.get(out[-1])) and up not in seen:
-            out.append(up)
-            seen.add(up)
-        return out[::-1]  # root first
-
-    chains = [chain(k) for k in codes["code"]]
-    codes["group"] = [c[0] for c in chains]
-    codes["group_name"] = [names.get(c[0], c[0]) for c in chains]
-    codes["level1"] = [c[1] if len(c) > 1 else c[0] for c in chains]
-    codes["level1_name"] = [names.get(k, k) for k in codes["level1"]]
-    codes["label"] = codes["code"] + " " + codes["name"]
-    return codes
-
-
-def applications_frame(project) -> pd.DataFrame:
-    """Every coding on a live document: machine suggestions and coders' decisions."""
-    with project.read() as s:
-        rows = s.execute(
-            select(CodeApplication.id, CodeApplication.document_id, CodeApplication.code_id,
-                   CodeApplication.start, CodeApplication.end, Coder.name, CodeApplication.origin,
-                   CodeApplication.status, CodeApplication.suggestion_id, CodeApplication.updated_at,
-                   Document.kind, Document.title)
-            .join(Document, Document.id == CodeApplication.document_id)
-            .outerjoin(Coder, Coder.id == CodeApplication.coder_id)
-            .where(Document.deleted_at.is_(None))
-        ).all()
-    return pd.DataFrame(rows, columns=["id", "document_id", "code_id", "start", "end", "coder", "origin", "status",
-                                       "suggestion_id", "updated_at", "kind", "title"])
-
-
 def _split(apps: pd.DataFrame, coder: str | None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(machine suggestions, decisions, pending suggestions) — decisions and pending for ``coder`` if given."""
-    machine = apps[apps["coder"].isna() & (apps["status"] == "suggested")]
-    decisions = apps[apps["coder"].notna()]
-    if coder is not None:
-        decisions = decisions[decisions["coder"] == coder]
-    decided = set(decisions["suggestion_id"].dropna().astype(int))
-    return machine, decisions, machine[~machine["id"].isin(decided)]
+    return split_applications(apps, coder)
 
 
 def documents_by_kind(project) -> pd.DataFrame:
@@ -124,6 +94,7 @@ def coder_progress(project) -> pd.DataFrame:
     with project.read() as s:
         coders = list(s.scalars(select(Coder.name).order_by(Coder.id)))
     apps = applications_frame(project)
+    apps = apps[apps["layer"] != "final"]
     machine = apps[apps["coder"].isna() & (apps["status"] == "suggested")]
     live = set(machine["id"])
     rows = []
@@ -147,47 +118,81 @@ def coder_progress(project) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-BY_COLUMNS = {"kind": "kind", "document": "title"}
+BY_OPTIONS = {"kind": "文档类型 kind", "document": "文档 document", "speaker_role": "说话人角色 speaker role",
+              "speaker": "说话人 speaker", "case": "案例 case", "coder": "编码员 coder", "none": "不分组 none"}
+BY_COLUMNS = {"kind": "kind", "document": "document"}  # kept for callers of the first version
+ALL_VALUE = "全部 all"
+MACHINE = "机器 machine"
+FREQ_COLUMNS = ["group", "group_name", "code", "name", "label", "position"]
+MEASURES = ["count", "segments", "documents", "characters", "share", "document_share", "character_share"]
 
 
 def code_frequencies(project, *, by: str = "kind", status: Iterable[str] = ("accepted",),
-                     coder: str | None = None, rollup: bool = False) -> pd.DataFrame:
-    """Coded spans per code and ``by`` ("kind" or "document"), long format, zero rows left out.
+                     coder: str | None = None, rollup: bool = False, layer: str = "coding") -> pd.DataFrame:
+    """Segments, documents and characters per code and ``by`` value, long format, zero rows left out.
 
-    ``status`` picks what counts: "accepted" (spans a coder accepted or added; each span once however
-    many coders accepted it) and/or "pending" (suggestions not decided yet, see the module docstring).
-    With ``coder`` only that coder's decisions count. ``rollup`` counts sub-codes under their level-1
-    code (M1.2 under M1). Columns: group, group_name, code, name, label, position, <by>, count.
+    ``by``: kind, document, speaker_role, speaker, case (a document with several cases counts for
+    each), coder (one row per coder; machine suggestions under 机器 machine) or none.
+    ``status``: "accepted" (codings a coder accepted or added) and/or "pending" (suggestions not decided
+    yet) or "suggested" (all machine suggestions); ``coder`` keeps only that coder's decisions; ``layer``
+    "final" counts the adjudicated coding instead. A segment carries a code once however many coders
+    accepted it (``count`` == ``segments``). ``characters`` covers the coded text, overlaps once.
+    Shares: ``share`` = segments / all coded segments of the ``by`` value; ``document_share`` = documents
+    with the code / documents of the ``by`` value; ``character_share`` = characters / characters of the
+    ``by`` value. ``rollup`` counts sub-codes under their level-1 code (M1.2 under M1).
     """
-    if by not in BY_COLUMNS:
-        raise ValueError(f"by must be one of {sorted(BY_COLUMNS)}")
-    wanted = set(status)
-    unknown = wanted - {"accepted", "pending"}
-    if unknown:
-        raise ValueError(f"unknown status {sorted(unknown)}; use 'accepted' and/or 'pending'")
-    codes = codes_frame(project)
-    _, decisions, pending = _split(applications_frame(project), coder)
-    frames = []
-    if "accepted" in wanted:
-        frames.append(decisions[decisions["status"] == "accepted"])
-    if "pending" in wanted:
-        frames.append(pending)
-    columns = ["group", "group_name", "code", "name", "label", "position", by, "count"]
-    spans = pd.concat(frames) if frames else pd.DataFrame()
-    if spans.empty:
+    if by not in BY_OPTIONS:
+        raise BaolianError(f"cannot group by {by!r}", field="by", hint=f"use one of {', '.join(BY_OPTIONS)}")
+    check_selection(status, layer)
+    columns = [*FREQ_COLUMNS, by, *MEASURES]
+    rows = selected_codings(project, status=status, coder=coder, layer=layer)
+    if rows.empty:
         return pd.DataFrame(columns=columns)
-    spans = spans.drop_duplicates(SPAN)
-    spans = spans.merge(codes, on="code_id")
+    codes = codes_frame(project)
+    docs = documents_frame(project)
+    rows = rows.merge(codes[["code_id", "code", "name", "group", "group_name", "position", "level1"]], on="code_id")
     if rollup:
         level1 = codes.set_index("code")
-        spans["code"] = spans["level1"]
-        spans["name"] = spans["code"].map(level1["name"])
-        spans["position"] = spans["code"].map(level1["position"])
-    spans["label"] = spans["code"] + " " + spans["name"]
-    spans[by] = spans[BY_COLUMNS[by]]
-    keys = ["group", "group_name", "code", "name", "label", "position", by]
-    out = spans.groupby(keys, dropna=False).size().reset_index(name="count")
+        rows["code"] = rows["level1"]
+        rows["name"] = rows["code"].map(level1["name"])
+        rows["position"] = rows["code"].map(level1["position"])
+    rows["label"] = rows["code"] + " " + rows["name"]
+    rows = rows.merge(docs[["document_id", "document", "cases"]], on="document_id")
+    rows, base = _by_values(project, rows, docs, by)
+    keys = [*FREQ_COLUMNS, by]
+    out = rows.drop_duplicates([*keys, "unit"]).groupby(keys, dropna=False).size().rename("segments").to_frame()
+    out["documents"] = rows.drop_duplicates([*keys, "document_id"]).groupby(keys, dropna=False).size()
+    out["characters"] = union_length(rows, [*keys, "document_id"]).groupby(level=keys, dropna=False).sum()
+    out = out.reset_index()
+    out["count"] = out["segments"]
+    out["share"] = out["segments"] / out.groupby(by)["segments"].transform("sum")
+    out = out.merge(base, on=by, how="left")
+    out["document_share"] = (out["documents"] / out["_docs"]).where(out["_docs"] > 0)
+    out["character_share"] = (out["characters"] / out["_chars"]).where(out["_chars"] > 0)
+    out = out.astype({"segments": int, "documents": int, "characters": int, "count": int})
     return out.sort_values(["position", by]).reset_index(drop=True)[columns]
+
+
+def _by_values(project, rows: pd.DataFrame, docs: pd.DataFrame, by: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``rows`` with a ``by`` column, and the base per ``by`` value: _docs (documents) and _chars (characters)."""
+    whole = pd.DataFrame({"_docs": [len(docs)], "_chars": [int(docs["characters"].sum())]})
+    if by in ("kind", "document"):
+        base = docs.groupby(by).agg(_docs=("document_id", "size"), _chars=("characters", "sum")).reset_index()
+    elif by == "case":
+        rows = rows.assign(case=rows["cases"].map(lambda c: c or [NO_VALUE])).explode("case")
+        cases = docs.assign(case=docs["cases"].map(lambda c: c or [NO_VALUE])).explode("case")
+        base = cases.groupby("case").agg(_docs=("document_id", "size"), _chars=("characters", "sum")).reset_index()
+    elif by in ("speaker", "speaker_role"):
+        sents = segments_frame(project)
+        sents["_len"] = sents["end"] - sents["start"]
+        base = sents.groupby(by).agg(_docs=("document_id", "nunique"), _chars=("_len", "sum")).reset_index()
+    else:
+        if by == "coder":
+            rows = rows.assign(coder=rows["coder"].fillna(MACHINE))
+        else:
+            rows = rows.assign(none=ALL_VALUE)
+        base = pd.DataFrame({by: rows[by].unique()}).merge(whole, how="cross")
+    return rows, base
 
 
 def frequency_table(freq: pd.DataFrame, by: str = "kind", order: Sequence[str] | None = None) -> pd.DataFrame:
@@ -203,3 +208,18 @@ def frequency_table(freq: pd.DataFrame, by: str = "kind", order: Sequence[str] |
     wide.columns = [str(c) for c in wide.columns]
     wide["total"] = wide.sum(axis=1)
     return wide.reset_index().drop(columns="position")
+
+
+# The tables built on the same selection, importable from here too.
+from coding.analysis_tables import (  # noqa: E402
+    code_document_matrix,
+    coded_segments,
+    cooccurrence,
+    cooccurrence_matrix,
+)
+
+__all__ = [
+    "KIND_LABELS", "BY_OPTIONS", "applications_frame", "code_document_matrix", "code_frequencies", "coded_segments",
+    "coder_progress", "codes_frame", "cooccurrence", "cooccurrence_matrix", "documents_by_kind", "frequency_table",
+    "status_counts",
+]

@@ -1,7 +1,225 @@
-"""CLI commands: analysis (frequencies, matrices, co-occurrence, KWIC, word frequencies). Registered on the main app by :func:`register`."""
+"""CLI commands: analysis (frequencies, matrices, co-occurrence, KWIC, word frequencies, charts).
+
+Registered on the main app by :func:`register`:
+
+    baolian analysis freq   [--by kind|document|speaker_role|speaker|case|coder|none] [--rollup]
+    baolian analysis matrix [--measure segments|characters]
+    baolian analysis cooc   [--level sentence|paragraph] [--square [--jaccard]]
+    baolian analysis kwic   WORD | --code M1 [--width 20] [--limit N]
+    baolian analysis words  [--by none|kind|document|speaker_role|speaker|code] [--top 30]
+    baolian analysis chart  mechanisms|cooc|matrix --out FILE.png|FILE.svg
+
+Common options: --coder NAME, --pending (include undecided suggestions), --suggested (all machine
+suggestions), --final (the adjudicated coding), --json, --project.
+"""
 
 from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Optional
+
+import pandas as pd
+import typer
+
+CoderOpt = Annotated[Optional[str], typer.Option("--coder", help="Only this coder's codings.", show_default=False)]
+PendingOpt = Annotated[bool, typer.Option("--pending", help="Also count suggestions nobody (or --coder) decided.")]
+SuggestedOpt = Annotated[bool, typer.Option("--suggested", help="Count every machine suggestion, decided or not.")]
+FinalOpt = Annotated[bool, typer.Option("--final", help="Count the adjudicated (final) coding.")]
+
+
+def _selection(coder, pending, suggested, final) -> dict:
+    status = ["accepted"] + (["pending"] if pending else []) + (["suggested"] if suggested else [])
+    return {"status": tuple(status), "coder": coder, "layer": "final" if final else "coding"}
+
+
+def _records(frame: pd.DataFrame, index: bool = False) -> list[dict]:
+    data = frame.reset_index() if index else frame
+    rows = data.to_dict(orient="records")
+    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in rows]
+
+
+def _show(frame: pd.DataFrame, title: str, as_json: bool, *, index: bool = False, meta: dict | None = None) -> None:
+    from rich.table import Table
+
+    from coding.cli import _print_json, out
+
+    if as_json:
+        _print_json({**(meta or {}), "rows": _records(frame, index)})
+        return
+    if frame.empty:
+        out.print(f"{title}: nothing to show (no accepted codings? try --pending)", markup=False)
+        return
+    data = frame.reset_index() if index else frame
+    table = Table(title=title)
+    for col in data.columns:
+        table.add_column(str(col), justify="right" if pd.api.types.is_numeric_dtype(data[col]) else "left")
+    for row in data.itertuples(index=False):
+        table.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
+    out.print(table)
+
+
+def freq(
+    by: Annotated[str, typer.Option("--by", help="kind | document | speaker_role | speaker | case | coder | none")]
+    = "kind",
+    rollup: Annotated[bool, typer.Option("--rollup", help="Count sub-codes under their level-1 code.")] = False,
+    coder: CoderOpt = None, pending: PendingOpt = False, suggested: SuggestedOpt = False, final: FinalOpt = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    project: Annotated[Optional[str], typer.Option("--project", "-p", help="Project (.sqlite path or URL).",
+                                                   show_default=False)] = None,
+) -> None:
+    """Segments, documents and characters per code (with shares), by document kind, speaker role, case, coder…"""
+    from coding.analysis import code_frequencies
+    from coding.cli import _open
+
+    p = _open(project)
+    sel = _selection(coder, pending, suggested, final)
+    table = code_frequencies(p, by=by, rollup=rollup, **sel)
+    table = table.drop(columns=["group", "group_name", "label", "position", "count"], errors="ignore")
+    _show(table, f"编码频次 Code frequencies by {by}", as_json, meta={"by": by, **_meta(sel)})
+
+
+def matrix(
+    measure: Annotated[str, typer.Option("--measure", help="segments | characters")] = "segments",
+    coder: CoderOpt = None, pending: PendingOpt = False, suggested: SuggestedOpt = False, final: FinalOpt = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    project: Annotated[Optional[str], typer.Option("--project", "-p", help="Project (.sqlite path or URL).",
+                                                   show_default=False)] = None,
+) -> None:
+    """Code × document matrix (rows: codes in codebook order; columns: documents)."""
+    from coding.analysis import code_document_matrix
+    from coding.cli import _open
+
+    sel = _selection(coder, pending, suggested, final)
+    table = code_document_matrix(_open(project), measure=measure, **sel)
+    if as_json:
+        from coding.cli import _print_json
+
+        _print_json({"measure": measure, **_meta(sel), "documents": list(table.columns),
+                     "rows": [{"code": c, "cells": [int(v) for v in table.loc[c]]} for c in table.index]})
+        return
+    short = table.copy()
+    short.columns = [f"D{i + 1}" for i in range(len(table.columns))]
+    _show(short, f"编码×文档 Code × document ({measure})", False, index=True)
+    from coding.cli import out
+
+    for i, title in enumerate(table.columns):
+        out.print(f"D{i + 1} = {title}", markup=False)
+
+
+def cooc(
+    level: Annotated[str, typer.Option("--level", help="sentence | paragraph")] = "sentence",
+    square: Annotated[bool, typer.Option("--square", help="Print the square code × code table.")] = False,
+    jaccard: Annotated[bool, typer.Option("--jaccard", help="With --square: Jaccard instead of counts.")] = False,
+    coder: CoderOpt = None, pending: PendingOpt = False, suggested: SuggestedOpt = False, final: FinalOpt = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    project: Annotated[Optional[str], typer.Option("--project", "-p", help="Project (.sqlite path or URL).",
+                                                   show_default=False)] = None,
+) -> None:
+    """Code co-occurrence in the same sentence or paragraph: counts and Jaccard."""
+    from coding.analysis import cooccurrence, cooccurrence_matrix
+    from coding.cli import _open
+
+    p = _open(project)
+    sel = _selection(coder, pending, suggested, final)
+    if square:
+        table = cooccurrence_matrix(p, level=level, value="jaccard" if jaccard else "count", **sel)
+        _show(table, f"编码共现 Co-occurrence ({level})", as_json, index=True, meta={"level": level, **_meta(sel)})
+    else:
+        _show(cooccurrence(p, level=level, **sel), f"编码共现 Co-occurrence ({level})", as_json,
+              meta={"level": level, **_meta(sel)})
+
+
+def kwic(
+    word: Annotated[Optional[str], typer.Argument(help="Word to find (whole jieba words).", show_default=False)]
+    = None,
+    code: Annotated[Optional[str], typer.Option("--code", help="Show the codings of this code instead.",
+                                                show_default=False)] = None,
+    width: Annotated[int, typer.Option("--width", min=0, help="Characters of context on each side.")] = 20,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Show at most N hits.",
+                                                 show_default=False)] = None,
+    coder: CoderOpt = None, pending: PendingOpt = False, suggested: SuggestedOpt = False, final: FinalOpt = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    project: Annotated[Optional[str], typer.Option("--project", "-p", help="Project (.sqlite path or URL).",
+                                                   show_default=False)] = None,
+) -> None:
+    """Keyword in context for a word or a code: left context, keyword, right context, document, speaker."""
+    from coding.analysis_words import kwic as find
+    from coding.cli import _open
+
+    sel = _selection(coder, pending, suggested, final)
+    options = {"word": word} if code is None else {"word": word, "code": code, **sel}  # both: refused by kwic
+    hits = find(_open(project), width=width, limit=limit, **options)
+    table = hits.drop(columns=["document_id", "kind"]) if not as_json else hits
+    _show(table, f"关键词语境 KWIC: {word or code}", as_json, meta={"query": word or code})
+
+
+def words(
+    by: Annotated[str, typer.Option("--by", help="none | kind | document | speaker_role | speaker | code")] = "none",
+    top: Annotated[int, typer.Option("--top", min=1, help="Words per group.")] = 30,
+    min_length: Annotated[int, typer.Option("--min-length", min=1, help="Shortest word counted.")] = 2,
+    stop: Annotated[Optional[list[str]], typer.Option("--stop", help="Extra stop word (repeatable).",
+                                                      show_default=False)] = None,
+    coder: CoderOpt = None, pending: PendingOpt = False, suggested: SuggestedOpt = False, final: FinalOpt = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    project: Annotated[Optional[str], typer.Option("--project", "-p", help="Project (.sqlite path or URL).",
+                                                   show_default=False)] = None,
+) -> None:
+    """Chinese word frequencies (stop words, punctuation and numbers left out), by group."""
+    from coding.analysis_words import word_frequencies
+    from coding.cli import _open
+
+    sel = _selection(coder, pending, suggested, final) if by == "code" else {}
+    table = word_frequencies(_open(project), by=by, top=top, min_length=min_length, extra_stopwords=stop or (),
+                             **sel)
+    _show(table, f"词频 Word frequencies by {by}", as_json, meta={"by": by})
+
+
+def chart(
+    which: Annotated[str, typer.Argument(help="mechanisms | cooc | matrix")],
+    out_path: Annotated[Path, typer.Option("--out", help="FILE.png or FILE.svg", show_default=False)],
+    jaccard: Annotated[bool, typer.Option("--jaccard", help="cooc: Jaccard instead of counts.")] = False,
+    level: Annotated[str, typer.Option("--level", help="cooc: sentence | paragraph")] = "sentence",
+    coder: CoderOpt = None, pending: PendingOpt = False, suggested: SuggestedOpt = False, final: FinalOpt = False,
+    project: Annotated[Optional[str], typer.Option("--project", "-p", help="Project (.sqlite path or URL).",
+                                                   show_default=False)] = None,
+) -> None:
+    """Draw a chart to a PNG or SVG file (offline)."""
+    from coding import charts
+    from coding.analysis import code_document_matrix, code_frequencies, cooccurrence_matrix
+    from coding.cli import _open, out
+    from coding.errors import BaolianError
+
+    fmt = out_path.suffix.lower().lstrip(".")
+    if fmt not in ("png", "svg"):
+        raise BaolianError(f"cannot write a chart as {out_path.name}", field="--out", hint="name a .png or .svg file")
+    p = _open(project)
+    sel = _selection(coder, pending, suggested, final)
+    if which == "mechanisms":
+        drawn = charts.mechanism_chart(code_frequencies(p, by="kind", **sel))
+    elif which == "cooc":
+        value = "jaccard" if jaccard else "count"
+        drawn = charts.cooccurrence_heatmap(cooccurrence_matrix(p, level=level, value=value, **sel), value=value)
+    elif which == "matrix":
+        m = code_document_matrix(p, **sel)
+        drawn = charts.code_document_heatmap(m[m.sum(axis=1) > 0])
+    else:
+        raise BaolianError(f"unknown chart {which!r}", field="chart", hint="use mechanisms, cooc or matrix")
+    data = charts.chart_bytes(drawn, fmt)
+    out_path.write_bytes(data)
+    out.print(f"{which} chart → {out_path} ({len(data)} bytes)", markup=False)
+
+
+def _meta(selection: dict) -> dict:
+    return {"status": list(selection["status"]), "coder": selection["coder"], "layer": selection["layer"]}
 
 
 def register(app) -> None:
     """Add this module's commands to the `baolian` app."""
+    sub = typer.Typer(help="统计分析 Analysis: frequencies, matrices, co-occurrence, KWIC, word frequencies, charts.",
+                      no_args_is_help=True)
+    for name, func in (("freq", freq), ("matrix", matrix), ("cooc", cooc), ("kwic", kwic), ("words", words),
+                       ("chart", chart)):
+        sub.command(name)(func)
+    app.add_typer(sub, name="analysis")
+

@@ -1,10 +1,13 @@
-"""AppTest: the frequencies page counts accepted codes per code and document kind, pending on request."""
+"""AppTest: the 统计分析 Analysis page — frequencies, code × document matrix, co-occurrence, KWIC, word frequencies."""
 
 from __future__ import annotations
+
+import shutil
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from coding.analysis import code_document_matrix, code_frequencies, cooccurrence
 from coding.autocode import code_project
 from coding.decisions import accept, add_code, pending_suggestions, reject
 from coding.project import Project
@@ -32,7 +35,7 @@ def coded(tmp_path_factory):
     add_code(p, minutes.id, 0, 4, "M3", coder="ann")
     kinds = {d.id: d.kind for d in p.documents()}
     p.close()
-    return {"path": path, "suggestions": sugs, "picks": picks, "kinds": kinds}
+    return {"path": path, "suggestions": sugs, "picks": picks, "kinds": kinds, "rejected": others[0].id}
 
 
 def open_page(monkeypatch, path) -> AppTest:
@@ -69,8 +72,12 @@ def test_include_pending_suggestions(monkeypatch, coded):
     at.toggle(key="freq_pending").set_value(True).run()
     assert not at.exception
     n = len(coded["suggestions"])
-    # everything but the one rejected suggestion, plus the hand-added code
-    assert table(at)["total"].sum() == n - 1 + 1
+    # everything but the one rejected suggestion, plus the hand-added code unless an M3 suggestion
+    # already sits on its sentence (a segment carries a code once)
+    minutes = next(d for d, k in coded["kinds"].items() if k == "minutes")
+    same = [s for s in coded["suggestions"] if s.document_id == minutes and s.code == "M3" and s.start <= 0 < s.end
+            and s.id != coded["rejected"]]
+    assert table(at)["total"].sum() == n - 1 + (0 if same else 1)
 
 
 def test_group_rollup_and_by_document(monkeypatch, coded):
@@ -82,7 +89,7 @@ def test_group_rollup_and_by_document(monkeypatch, coded):
     assert codes.str.startswith("M").all() and codes.str.contains(r"\.").any()
     at.toggle(key="freq_rollup").set_value(True).run()
     assert not table(at)["code"].str.contains(r"\.").any()
-    at.radio(key="freq_by").set_value("document").run()
+    at.selectbox(key="freq_by").set_value("document").run()
     p = Project.open(coded["path"])
     titles = {d.title for d in p.documents()}
     p.close()
@@ -103,3 +110,85 @@ def test_per_coder_and_empty_state(monkeypatch, coded):
     assert not at.get("vega_lite_chart")
     assert any("还没有符合条件的已接受编码" in i.value for i in at.info)
     assert [link.label for link in at.get("page_link")] == ["审核队列 Review queue"]
+
+
+def test_speaker_role_and_measures(monkeypatch, coded):
+    at = open_page(monkeypatch, coded["path"])
+    at.selectbox(key="freq_by").set_value("speaker_role").run()
+    assert not at.exception
+    p = Project.open(coded["path"])
+    roles = set(code_frequencies(p, by="speaker_role")["speaker_role"])
+    p.close()
+    assert set(table(at).columns) - {"code", "name", "total"} == roles
+    at.selectbox(key="freq_measure").set_value("characters").run()
+    assert not at.exception and table(at)["total"].sum() > 7
+    assert [b.label for b in at.get("download_button")][:2] == ["下载 PNG", "下载 SVG"]
+
+
+def test_matrix_view(monkeypatch, coded):
+    at = open_page(monkeypatch, coded["path"])
+    at.radio(key="analysis_view").set_value("matrix").run()
+    assert not at.exception and at.get("vega_lite_chart")
+    (shown,) = [d.value for d in at.dataframe if "合计 total" in d.value.columns]
+    p = Project.open(coded["path"])
+    matrix = code_document_matrix(p)
+    p.close()
+    assert shown["合计 total"].sum() == matrix.values.sum() == 7
+    assert list(shown.index) == [c for c in matrix.index if matrix.loc[c].sum() > 0]
+
+
+def test_cooccurrence_view(monkeypatch, coded):
+    at = open_page(monkeypatch, coded["path"])
+    at.toggle(key="freq_pending").set_value(True)
+    at.radio(key="analysis_view").set_value("cooc").run()
+    at.radio(key="cooc_level").set_value("paragraph").run()
+    at.radio(key="cooc_value").set_value("jaccard").run()
+    assert not at.exception and at.get("vega_lite_chart")
+    (pairs,) = [d.value for d in at.dataframe if "jaccard" in d.value.columns]
+    p = Project.open(coded["path"])
+    expected = cooccurrence(p, level="paragraph", status=("accepted", "pending"))
+    p.close()
+    assert len(pairs) == len(expected) > 0
+    assert pairs["count"].tolist() == expected["count"].tolist()
+
+
+def test_kwic_view(monkeypatch, coded):
+    at = open_page(monkeypatch, coded["path"])
+    at.radio(key="analysis_view").set_value("kwic").run()
+    at.text_input(key="kwic_word").input("信访").run()
+    assert not at.exception
+    (hits,) = [d.value for d in at.dataframe if "keyword" in d.value.columns]
+    assert len(hits) > 0 and set(hits["keyword"]) == {"信访"}
+    at.radio(key="kwic_mode").set_value("code").run()
+    at.selectbox(key="kwic_code").set_value("M3").run()
+    (hits,) = [d.value for d in at.dataframe if "keyword" in d.value.columns]
+    assert set(hits["code"]) == {"M3"}
+
+
+def test_word_frequencies_view(monkeypatch, coded):
+    at = open_page(monkeypatch, coded["path"])
+    at.radio(key="analysis_view").set_value("words").run()
+    assert not at.exception
+    (words,) = [d.value for d in at.dataframe if "word" in d.value.columns]
+    assert len(words) == 30 and not ({"的", "了", "我们", "，", "。"} & set(words["word"]))
+    assert words["count"].is_monotonic_decreasing
+    top = words["word"].iloc[0]
+    at.text_input(key="words_extra").input(top).run()
+    (words,) = [d.value for d in at.dataframe if "word" in d.value.columns]
+    assert top not in set(words["word"])
+
+
+def test_cached_results_follow_changes(monkeypatch, coded, tmp_path):
+    path = tmp_path / "copy.sqlite"
+    shutil.copyfile(coded["path"], path)
+    at = open_page(monkeypatch, path)
+    assert table(at)["total"].sum() == 7
+    at.run()  # the same choices again: served from the cache
+    assert table(at)["total"].sum() == 7
+    p = Project.open(path)
+    policy = next(d for d in p.documents() if d.kind == "policy")
+    add_code(p, policy.id, 0, 2, "R1", coder="ann")
+    p.close()
+    at = open_page(monkeypatch, path)
+    wide = table(at)
+    assert wide["total"].sum() == 8 and wide.set_index("code").loc["R1", "政策文件 policy"] >= 1

@@ -1,69 +1,204 @@
-"""统计 Frequencies: accepted codes per mechanism and feature, by document kind (a first view)."""
+"""统计分析 Analysis: code frequencies, code × document matrix, co-occurrence, keyword in context, word frequencies.
+
+Every number comes from `coding.analysis*`; results are cached on the project's data version, so
+a rerun with the same choices costs one small query. Document text is shown only in st.dataframe.
+"""
 
 from __future__ import annotations
 
-import altair as alt
 import streamlit as st
 
-from coding.analysis import KIND_LABELS, code_frequencies, codes_frame, frequency_table
-from views._shared import project
+from coding.analysis import (
+    BY_OPTIONS,
+    KIND_LABELS,
+    code_document_matrix,
+    code_frequencies,
+    codes_frame,
+    cooccurrence,
+    cooccurrence_matrix,
+    frequency_table,
+)
+from coding.analysis_data import data_version
+from coding.analysis_words import WORD_BY, kwic, word_frequencies
+from coding.charts import chart_bytes, code_document_heatmap, cooccurrence_heatmap, frequency_chart
+from coding.errors import BaolianError
+from views._shared import esc, project
 
-BY_LABELS = {"kind": "文档类型 kind", "document": "文档 document"}
 ALL = "*"
+VIEWS = {"freq": "频次 Frequencies", "matrix": "编码×文档 Code × document", "cooc": "共现 Co-occurrence",
+         "kwic": "关键词语境 KWIC", "words": "词频 Word frequencies"}
+MEASURES = {"segments": "片段 segments", "documents": "文档 documents", "characters": "字数 characters"}
+FUNCS = {"freq": code_frequencies, "matrix": code_document_matrix, "cooc": cooccurrence,
+         "cooc_matrix": cooccurrence_matrix, "kwic": kwic, "words": word_frequencies}
 
 p = project()
-st.title("统计分析 Analysis")
-st.caption("已接受的编码（含手动添加）按机制 / 特征与文档类型计数；同一段文字被多位编码员接受只计一次。"
-           " Accepted codes (and codes added by hand) per code and document kind; a span counts once.")
 
-codes = codes_frame(p)
-roots = codes[codes["parent"].isna()]
-groups = {ALL: "全部类别 all groups", **dict(zip(roots["code"], roots["code"] + " " + roots["name"]))}
-coders = p.coders()
 
-c1, c2, c3, c4 = st.columns([2, 2, 2, 2])
-group = c1.selectbox("类别 group", list(groups), format_func=groups.get, key="freq_group")
-by = c2.radio("按 by", list(BY_LABELS), format_func=BY_LABELS.get, horizontal=True, key="freq_by")
-who = c3.selectbox("编码员 coder", [ALL, *coders], format_func=lambda c: "全部编码员 all coders" if c == ALL else c,
-                   key="freq_coder")
-with c4:
-    pending = st.toggle("包括待定建议 include pending suggestions", key="freq_pending",
-                        help="把尚未决定的机器建议也算进来 — count undecided machine suggestions too")
-    rollup = st.toggle("子编码并入上级 roll up sub-codes", key="freq_rollup", help="M1.1–M1.3 计入 M1")
+@st.cache_data(show_spinner=False, max_entries=128)
+def compute(name: str, url: str, version: tuple, _p, **options):
+    """FUNCS[name](project, **options), cached per project and data version."""
+    return FUNCS[name](_p, **options)
 
-status = ("accepted", "pending") if pending else ("accepted",)
-freq = code_frequencies(p, by=by, status=status, coder=None if who == ALL else who, rollup=rollup)
-if group != ALL:
-    freq = freq[freq["group"] == group]
-if by == "kind":
-    freq = freq.assign(kind=freq["kind"].map(KIND_LABELS).fillna(freq["kind"]))
 
-if freq.empty:
+def run(name: str, **options):
+    return compute(name, p.url, data_version(p), p, **options)
+
+
+def downloads(chart, stem: str, key: str) -> None:
+    """PNG and SVG buttons; the image is rendered only when a button is clicked."""
+    c1, c2, _ = st.columns([1, 1, 4])
+    c1.download_button("下载 PNG", lambda: chart_bytes(chart, "png"), file_name=f"{stem}.png", mime="image/png",
+                       key=f"{key}_png", on_click="ignore", icon="🖼️")
+    c2.download_button("下载 SVG", lambda: chart_bytes(chart, "svg"), file_name=f"{stem}.svg",
+                       mime="image/svg+xml", key=f"{key}_svg", on_click="ignore", icon="📐")
+
+
+def csv_button(frame, stem: str, key: str, index: bool = False) -> None:
+    st.download_button("下载表格 Download CSV", frame.to_csv(index=index).encode("utf-8-sig"),
+                       file_name=f"{stem}.csv", mime="text/csv", key=key)
+
+
+def empty_state() -> None:
     st.info("还没有符合条件的已接受编码。先在审核队列或文档编码页接受一些建议，或打开“包括待定建议”。"
             " No accepted codes yet: accept some suggestions first, or include pending suggestions.")
     st.page_link("views/review_queue.py", label="审核队列 Review queue", icon="✅")
-    st.stop()
 
-total = int(freq["count"].sum())
-st.caption(f"共 {total} 处编码 coded spans" + ("（含待定建议 including pending）" if pending else ""))
-order = freq.sort_values("position")["label"].drop_duplicates().tolist()
-chart = (
-    alt.Chart(freq)
-    .mark_bar()
-    .encode(
-        y=alt.Y("label:N", sort=order, title="编码 code", axis=alt.Axis(labelLimit=260)),
-        x=alt.X("sum(count):Q", title="次数 count", axis=alt.Axis(format="d", tickMinStep=1)),
-        color=alt.Color(f"{by}:N", title=BY_LABELS[by], legend=alt.Legend(orient="bottom", columns=2),
-                        sort=list(KIND_LABELS.values()) if by == "kind" else "ascending"),
-        tooltip=[alt.Tooltip("label:N", title="编码 code"), alt.Tooltip(f"{by}:N", title=BY_LABELS[by]),
-                 alt.Tooltip("count:Q", title="次数 count")],
-    )
-    .properties(height=alt.Step(26))
-)
-st.altair_chart(chart, width="stretch")
 
-table = frequency_table(freq, by=by, order=list(KIND_LABELS.values()) if by == "kind" else None)
-st.dataframe(table, hide_index=True, width="stretch",
-             column_config={"code": "编码 code", "name": "名称 name", "total": "合计 total"})
-st.download_button("下载表格 Download CSV", table.to_csv(index=False).encode("utf-8-sig"),
-                   file_name="baolian_frequencies.csv", mime="text/csv", key="freq_csv")
+st.title("统计分析 Analysis")
+st.caption("默认只统计已接受的编码（含手动添加）；同一片段被多位编码员接受只计一次。"
+           " Accepted codes (and codes added by hand) by default; a segment counts once however many coders"
+           " accepted it.")
+
+codes = codes_frame(p)
+coders = p.coders()
+c1, c2, c3 = st.columns([2, 2, 2])
+who = c1.selectbox("编码员 coder", [ALL, *coders], format_func=lambda c: "全部编码员 all coders" if c == ALL else c,
+                   key="freq_coder")
+with c2:
+    pending = st.toggle("包括待定建议 include pending suggestions", key="freq_pending",
+                        help="把尚未决定的机器建议也算进来 — count undecided machine suggestions too")
+with c3:
+    final = st.toggle("裁决后的编码 adjudicated coding", key="freq_final",
+                      help="统计裁决层（final）而非各编码员的编码 — count the adjudicated layer instead")
+selection = {"status": ("accepted", "pending") if pending else ("accepted",),
+             "coder": None if who == ALL else who, "layer": "final" if final else "coding"}
+
+view = st.radio("视图 view", list(VIEWS), format_func=VIEWS.get, horizontal=True, key="analysis_view",
+                label_visibility="collapsed")
+st.divider()
+
+try:
+    if view == "freq":
+        roots = codes[codes["parent"].isna()]
+        groups = {ALL: "全部类别 all groups", **dict(zip(roots["code"], roots["code"] + " " + roots["name"]))}
+        f1, f2, f3, f4 = st.columns([2, 3, 2, 2])
+        group = f1.selectbox("类别 group", list(groups), format_func=groups.get, key="freq_group")
+        by = f2.selectbox("按 by", list(BY_OPTIONS), format_func=BY_OPTIONS.get, key="freq_by")
+        measure = f3.selectbox("计量 measure", list(MEASURES), format_func=MEASURES.get, key="freq_measure")
+        rollup = f4.toggle("子编码并入上级 roll up sub-codes", key="freq_rollup", help="M1.1–M1.3 计入 M1")
+        freq = run("freq", by=by, rollup=rollup, **selection)
+        if group != ALL:
+            freq = freq[freq["group"] == group]
+        if freq.empty:
+            empty_state()
+        else:
+            st.caption(f"共 {int(freq['count'].sum())} 处编码 coded segments"
+                       + ("（含待定建议 including pending）" if pending else ""))
+            chart = frequency_chart(freq, by=by, measure=measure, title=f"编码频次 Code frequencies ({measure})")
+            st.altair_chart(chart, width="stretch")
+            downloads(chart, "baolian_frequencies", "freq_chart")
+            shown = freq.assign(kind=freq["kind"].map(KIND_LABELS).fillna(freq["kind"])) if by == "kind" else freq
+            table = frequency_table(shown.assign(count=shown[measure]), by=by,
+                                    order=list(KIND_LABELS.values()) if by == "kind" else None)
+            st.dataframe(table, hide_index=True, width="stretch",
+                         column_config={"code": "编码 code", "name": "名称 name", "total": "合计 total"})
+            csv_button(table, "baolian_frequencies", "freq_csv")
+            with st.expander("明细与占比 Details and shares"):
+                detail = shown.drop(columns=["group", "group_name", "label", "position"])
+                st.dataframe(detail, hide_index=True, width="stretch", column_config={
+                    "share": st.column_config.NumberColumn("片段占比 share", format="percent"),
+                    "document_share": st.column_config.NumberColumn("文档占比 doc share", format="percent"),
+                    "character_share": st.column_config.NumberColumn("字数占比 char share", format="percent")})
+                csv_button(detail, "baolian_frequencies_detail", "freq_detail_csv")
+
+    elif view == "matrix":
+        measure = st.radio("单元格 cells", ["segments", "characters"], format_func=MEASURES.get, horizontal=True,
+                           key="matrix_measure")
+        matrix = run("matrix", measure=measure, **selection)
+        matrix = matrix[matrix.sum(axis=1) > 0]
+        if matrix.empty:
+            empty_state()
+        else:
+            chart = code_document_heatmap(matrix, measure=measure)
+            st.altair_chart(chart, width="stretch")
+            downloads(chart, "baolian_code_document", "matrix_chart")
+            table = matrix.assign(**{"合计 total": matrix.sum(axis=1)})
+            st.dataframe(table, width="stretch")
+            csv_button(table, "baolian_code_document", "matrix_csv", index=True)
+
+    elif view == "cooc":
+        k1, k2 = st.columns(2)
+        level = k1.radio("范围 level", ["sentence", "paragraph"], horizontal=True, key="cooc_level",
+                         format_func={"sentence": "同一句 same sentence", "paragraph": "同一段 same paragraph"}.get)
+        value = k2.radio("数值 value", ["count", "jaccard"], horizontal=True, key="cooc_value",
+                         format_func={"count": "次数 counts", "jaccard": "Jaccard 系数"}.get)
+        square = run("cooc_matrix", level=level, value=value, **selection)
+        pairs = run("cooc", level=level, **selection)
+        if square.empty:
+            empty_state()
+        else:
+            chart = cooccurrence_heatmap(square, value=value)
+            st.altair_chart(chart, width="stretch")
+            downloads(chart, "baolian_cooccurrence", "cooc_chart")
+            st.caption("对角线：含该编码的句/段数（Jaccard 为 1）。Diagonal: units carrying the code.")
+            st.dataframe(pairs, hide_index=True, width="stretch", column_config={
+                "code_a": "编码 A", "code_b": "编码 B", "count": "共现 count",
+                "jaccard": st.column_config.NumberColumn("Jaccard", format="%.3f")})
+            csv_button(pairs, "baolian_cooccurrence", "cooc_csv")
+
+    elif view == "kwic":
+        k1, k2, k3 = st.columns([1, 2, 1])
+        mode = k1.radio("检索 search", ["word", "code"], horizontal=True, key="kwic_mode",
+                        format_func={"word": "词 word", "code": "编码 code"}.get)
+        codable = codes[codes["codable"].astype(bool)]
+        if mode == "word":
+            term = k2.text_input("词语 word", key="kwic_word", placeholder="如 包联领导",
+                                 help="按结巴分词的整词检索，不匹配词内子串 — whole jieba words, not substrings")
+        else:
+            term = k2.selectbox("编码 code", codable["code"].tolist(), key="kwic_code",
+                                format_func=dict(zip(codable["code"], codable["label"])).get)
+        width = k3.number_input("语境字数 context", 5, 80, 20, key="kwic_width")
+        if term:
+            hits = run("kwic", width=int(width), **({"word": term} if mode == "word" else {"code": term, **selection}))
+            st.caption(f"共 {len(hits)} 处 hits")
+            if hits.empty:
+                st.info("没有找到。No hits.")
+            else:
+                st.dataframe(hits.drop(columns=["document_id"]), hide_index=True, width="stretch", column_config={
+                    "left": st.column_config.TextColumn("左语境 left", width="medium"),
+                    "keyword": "关键词 keyword", "right": st.column_config.TextColumn("右语境 right", width="medium"),
+                    "document": "文档 document", "speaker": "说话人 speaker", "speaker_role": "角色 role"})
+                csv_button(hits, "baolian_kwic", "kwic_csv")
+
+    elif view == "words":
+        w1, w2, w3, w4 = st.columns([2, 1, 1, 3])
+        wby = w1.selectbox("按 by", list(WORD_BY), format_func=WORD_BY.get, key="words_by")
+        top = w2.number_input("前 N top", 5, 500, 30, key="words_top")
+        min_length = w3.number_input("最短 min length", 1, 4, 2, key="words_min")
+        extra = w4.text_input("附加停用词 extra stop words", key="words_extra", placeholder="空格分隔 space separated")
+        options = {"by": wby, "top": int(top), "min_length": int(min_length),
+                   "extra_stopwords": tuple(extra.split())}
+        if wby == "code":
+            options.update(selection)
+        words = run("words", **options)
+        if words.empty:
+            st.info("没有可统计的词。No words to count.")
+        else:
+            st.caption("已去除停用词（stopwords-iso 中文表）、标点与数字。Stop words (stopwords-iso zh), "
+                       "punctuation and numbers left out.")
+            st.dataframe(words, hide_index=True, width="stretch", column_config={
+                "word": "词 word", "count": "次数 count", "documents": "文档数 documents",
+                "share": st.column_config.NumberColumn("占比 share", format="percent")})
+            csv_button(words, "baolian_words", "words_csv")
+except BaolianError as exc:
+    st.error(f"无法计算 Cannot compute: {esc(exc)}")

@@ -1,0 +1,201 @@
+"""Keyword in context and Chinese word frequencies, on the jieba words stored with every sentence.
+
+A sentence's words are stored joined by U+001F (``"".join(words) == sentence``), so each word's
+offsets in the document follow from the lengths of the words before it. A search runs on whole words:
+the query is cut into words with the project's segmenter and must match a run of whole words, so
+包联 does not match inside the word 包联制. Offsets are code points into the stored document text.
+
+Stop words: the Chinese list of the ``stopwordsiso`` package (stopwords-iso, 794 words), falling back
+to spaCy's Chinese list when that package is missing; punctuation, symbols and numbers are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from functools import lru_cache
+
+import pandas as pd
+
+from coding.analysis_data import (
+    codes_frame,
+    document_texts,
+    documents_frame,
+    expand_codes,
+    segments_frame,
+    selected_codings,
+)
+from coding.errors import BaolianError
+
+WORD_SEP = "\x1f"
+WORD_BY = {"none": "不分组 none", "kind": "文档类型 kind", "document": "文档 document",
+           "speaker_role": "说话人角色 speaker role", "speaker": "说话人 speaker", "code": "编码 code"}
+KWIC_COLUMNS = ["document_id", "document", "kind", "speaker", "speaker_role", "start", "end", "left", "keyword",
+                "right"]
+NUMBER = re.compile(r"^[\d０-９.,:：%％/／\-+第]*[\d０-９〇零一二三四五六七八九十百千万亿两]+[\d０-９.,%％年月日号个次件条名]*$")
+ALL_VALUE = "全部 all"
+
+
+@lru_cache(maxsize=1)
+def chinese_stopwords() -> frozenset[str]:
+    """The Chinese stop-word list (see the module docstring)."""
+    try:
+        import stopwordsiso
+
+        words = set(stopwordsiso.stopwords("zh"))
+    except ImportError:  # pragma: no cover - depends on the environment
+        from spacy.lang.zh.stop_words import STOP_WORDS
+
+        words = set(STOP_WORDS)
+    return frozenset(words)
+
+
+def is_content_word(word: str, stopwords: frozenset[str] | set[str], min_length: int = 1) -> bool:
+    """False for stop words, punctuation, symbols, whitespace, numbers and words shorter than ``min_length``."""
+    w = word.strip()
+    if len(w) < max(min_length, 1) or w in stopwords or w.lower() in stopwords:
+        return False
+    if all(unicodedata.category(c)[0] in "PSZC" for c in w):
+        return False
+    return not NUMBER.match(w)
+
+
+def sentence_words(project) -> pd.DataFrame:
+    """One row per word of every sentence on a live document: document_id, segment_id, speaker,
+    speaker_role, word, start, end (code points in the document). Whitespace words are left out."""
+    sents = segments_frame(project, "sentence", words=True)
+    out = {"document_id": [], "segment_id": [], "word": [], "start": [], "end": []}
+    for doc, seg, start, stored in zip(sents["document_id"], sents["segment_id"], sents["start"], sents["words"]):
+        pos = int(start)
+        for w in (stored or "").split(WORD_SEP):
+            if w.strip():
+                out["document_id"].append(doc)
+                out["segment_id"].append(seg)
+                out["word"].append(w)
+                out["start"].append(pos)
+                out["end"].append(pos + len(w))
+            pos += len(w)
+    words = pd.DataFrame(out).astype({"document_id": "int64", "segment_id": "int64", "start": "int64",
+                                      "end": "int64", "word": object})
+    return words.merge(sents[["segment_id", "speaker", "speaker_role"]], on="segment_id", how="left")
+
+
+def _context(text: str, start: int, end: int, width: int) -> tuple[str, str, str]:
+    flat = str.maketrans({"\n": " ", "\r": " ", "\t": " "})
+    return (text[max(0, start - width):start].translate(flat), text[start:end].translate(flat),
+            text[end:end + width].translate(flat))
+
+
+def kwic(project, word: str | None = None, *, code: str | None = None, width: int = 20,
+         status: Iterable[str] = ("accepted",), coder: str | None = None, layer: str = "coding",
+         limit: int | None = None) -> pd.DataFrame:
+    """Keyword in context: every occurrence of ``word`` (a run of whole jieba words) or every coding of
+    ``code`` and its sub-codes (the coded text is the keyword). ``width`` characters of context each side.
+    Columns: document_id, document, kind, speaker, speaker_role, start, end, left, keyword, right
+    (+ code for a code search)."""
+    if (word is None) == (code is None):
+        raise BaolianError("give a word or a code to search for", field="kwic",
+                           hint="e.g. 包联, or a code key such as M1")
+    if width < 0:
+        raise BaolianError("the context width must be 0 or more", field="width")
+    docs = documents_frame(project).set_index("document_id")
+    if word is not None:
+        hits = _word_hits(project, word)
+        columns = KWIC_COLUMNS
+    else:
+        hits = _code_hits(project, code, status=status, coder=coder, layer=layer)
+        columns = [*KWIC_COLUMNS, "code"]
+    if hits.empty:
+        return pd.DataFrame(columns=columns)
+    hits = hits.sort_values(["document_id", "start", "end"]).reset_index(drop=True)
+    if limit is not None:
+        hits = hits.head(limit)
+    texts = document_texts(project, hits["document_id"])
+    parts = [_context(texts[d], a, b, width) for d, a, b in zip(hits["document_id"], hits["start"], hits["end"])]
+    hits["left"], hits["keyword"], hits["right"] = [p[0] for p in parts], [p[1] for p in parts], [p[2] for p in parts]
+    hits["document"] = hits["document_id"].map(docs["document"])
+    hits["kind"] = hits["document_id"].map(docs["kind"])
+    return hits[columns].astype({"start": int, "end": int})
+
+
+def _word_hits(project, query: str) -> pd.DataFrame:
+    target = [w for w in project.tokens(query.strip())] if query.strip() else []
+    if not target:
+        raise BaolianError("the search word is empty", field="word", hint="type a word, e.g. 包联")
+    words = sentence_words(project)
+    ws, segs = words["word"].tolist(), words["segment_id"].tolist()
+    n, rows = len(target), []
+    for i in (words.index[words["word"] == target[0]] if not words.empty else []):
+        j = i + n - 1
+        if j < len(ws) and segs[j] == segs[i] and ws[i:j + 1] == target:
+            rows.append((words.at[i, "document_id"], int(words.at[i, "start"]), int(words.at[j, "end"]),
+                         words.at[i, "speaker"], words.at[i, "speaker_role"]))
+    return pd.DataFrame(rows, columns=["document_id", "start", "end", "speaker", "speaker_role"])
+
+
+def _code_hits(project, code: str, **selection) -> pd.DataFrame:
+    codes = codes_frame(project)
+    wanted = expand_codes(codes, [code])
+    rows = selected_codings(project, **selection)
+    columns = ["document_id", "start", "end", "speaker", "speaker_role", "code"]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    rows = rows[rows["code_id"].isin(wanted)]
+    rows = rows.assign(code=rows["code_id"].map(dict(zip(codes["code_id"], codes["code"]))))
+    return rows.drop_duplicates(["document_id", "start", "end", "code"])[columns]
+
+
+def word_frequencies(project, *, by: str = "none", top: int | None = 50, min_length: int = 2,
+                     stopwords: Iterable[str] | None = None, extra_stopwords: Iterable[str] = (),
+                     status: Iterable[str] = ("accepted",), coder: str | None = None,
+                     layer: str = "coding") -> pd.DataFrame:
+    """Word counts per group (``by``: none, kind, document, speaker_role, speaker, or code = the words of
+    the sentences carrying each code, selected by ``status``/``coder``/``layer``). Stop words
+    (:func:`chinese_stopwords` unless ``stopwords`` is given, plus ``extra_stopwords``), punctuation,
+    numbers and words shorter than ``min_length`` are left out. Columns: <by>, word, count, share (of the
+    group's counted words), documents; the ``top`` words per group, most frequent first."""
+    if by not in WORD_BY:
+        raise BaolianError(f"cannot group words by {by!r}", field="by", hint=f"use one of {', '.join(WORD_BY)}")
+    stop = set(chinese_stopwords() if stopwords is None else stopwords) | set(extra_stopwords)
+    columns = [by, "word", "count", "share", "documents"]
+    words = sentence_words(project)
+    if words.empty:
+        return pd.DataFrame(columns=columns)
+    keep = {w: is_content_word(w, stop, min_length) for w in words["word"].unique()}
+    words = words[words["word"].map(keep)]
+    if by == "code":
+        words = _words_by_code(project, words, status=status, coder=coder, layer=layer)
+    elif by in ("kind", "document"):
+        docs = documents_frame(project).set_index("document_id")
+        words = words.assign(**{by: words["document_id"].map(docs[by])})
+    elif by == "none":
+        words = words.assign(none=ALL_VALUE)
+    if words.empty:
+        return pd.DataFrame(columns=columns)
+    out = words.groupby([by, "word"]).agg(count=("word", "size"), documents=("document_id", "nunique")).reset_index()
+    out["share"] = out["count"] / out.groupby(by)["count"].transform("sum")
+    out = out.sort_values([by, "count", "word"], ascending=[True, False, True])
+    if top is not None:
+        out = out.groupby(by, sort=False).head(top)
+    return out[columns].reset_index(drop=True)
+
+
+def _words_by_code(project, words: pd.DataFrame, **selection) -> pd.DataFrame:
+    from coding.analysis_tables import _units
+
+    rows = selected_codings(project, **selection)
+    if rows.empty:
+        return words.iloc[0:0].assign(code=pd.Series(dtype=object))
+    units = _units(rows, "sentence", project)
+    key = dict(zip(*codes_frame(project)[["code_id", "code"]].T.values))
+    units = units.assign(code=units["code_id"].map(key))
+    words = words.assign(unit="s" + words["segment_id"].astype(str))
+    return words.merge(units[["unit", "code"]], on="unit")
+
+
+def word_counter(project, **options) -> Counter:
+    """All counted words of the project as a Counter (``by="none"``, no top limit)."""
+    table = word_frequencies(project, by="none", top=None, **options)
+    return Counter(dict(zip(table["word"], table["count"])))
