@@ -1,0 +1,114 @@
+"""The tables for papers, format-neutral: caption, header, rows of strings, notes, column layout.
+
+The DOCX, LaTeX and Markdown writers render the same :class:`PaperTable` objects, so the three
+formats always show the same numbers and text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import re
+
+import pandas as pd
+
+from coding.exports.tables import Tables, metadata_line
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+@dataclass(frozen=True)
+class PaperTable:
+    key: str  # stable id, also the LaTeX label tab:<key>
+    caption: str  # without the "表 n" number
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    notes: str  # the 注： line (without the prefix)
+    widths: tuple[float, ...]  # relative column widths (sum 1)
+    numeric: tuple[bool, ...]  # right-aligned number columns
+    appendix: bool = False
+
+
+def _cell(value) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    text = _CONTROL.sub(" ", str(value))  # characters XML (DOCX) cannot hold
+    return " ".join(text.split())  # newlines and runs of spaces become one space
+
+
+def clean(value) -> str:
+    """``value`` as one line of text without characters XML cannot hold."""
+    return _cell(value)
+
+
+def _table(key, caption, columns, frame: pd.DataFrame, fields, notes, widths, numeric, appendix=False):
+    rows = tuple(tuple(_cell(r[f]) for f in fields) for r in frame.to_dict("records"))
+    total = sum(widths)
+    return PaperTable(key, caption, tuple(columns), rows, notes, tuple(w / total for w in widths),
+                      tuple(numeric), appendix)
+
+
+def frequency_table(t: Tables) -> PaperTable:
+    f = t.frequencies
+    total = int(f["segments"].sum()) if not f.empty else 0
+    notes = (f"片段数为带有该编码的句子（片段）数，同一片段被多位编码员编码只计一次；占比 = 该编码片段数 / 表中全部片段数"
+             f"（共 {total} 处）；字数为编码覆盖的字符数（Unicode 码位，重叠只计一次）。{metadata_line(t.meta)}")
+    return _table("frequencies", "编码频次统计", ["编码", "名称", "片段数", "占比（%）", "文档数", "字数"], f,
+                  ["code", "name", "segments", "share", "documents", "characters"], notes,
+                  [0.09, 0.39, 0.13, 0.13, 0.12, 0.14], [False, False, True, True, True, True])
+
+
+MAX_QUOTE = 300  # characters of a quote in the paper tables; longer ones end in "……" (data exports keep all)
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= MAX_QUOTE else text[:MAX_QUOTE] + "……"
+
+
+def quotes_table(t: Tables) -> PaperTable:
+    notes = (f"每个编码列出至多 {t.meta['quotes_per_code']} 条已接受的典型引语：按包含该编码指示词（indicators）的个数、"
+             f"接受该片段的编码员人数、片段长度（短者优先）排序；超过 {MAX_QUOTE} 字的引语截断。{metadata_line(t.meta)}")
+    frame = t.quotes.assign(quote=t.quotes["quote"].map(lambda q: _shorten(str(q))))
+    return _table("quotes", "典型引语", ["编码", "名称", "序号", "引语", "来源文档", "说话人"], frame,
+                  ["code", "name", "rank", "quote", "document", "speaker"], notes,
+                  [0.07, 0.13, 0.06, 0.44, 0.17, 0.13], [False, False, True, False, False, False])
+
+
+def levels_table(t: Tables) -> PaperTable:
+    frame = t.levels.assign(
+        selective_label=t.levels["selective"] + " " + t.levels["selective_name"],
+        axial_label=t.levels["axial"] + " " + t.levels["axial_name"],
+        open_label=t.levels["open"] + " " + t.levels["open_name"],
+        example=t.levels["example"].map(lambda q: _shorten(str(q))),
+    ) if not t.levels.empty else t.levels.assign(selective_label=[], axial_label=[], open_label=[])
+    notes = ("选择性编码为编码本的一级类别（核心范畴），主轴编码为其下的主范畴，开放式编码为最细一级的编码；"
+             f"片段数为该开放式编码的编码片段数，示例为其最典型的已接受片段。{metadata_line(t.meta)}")
+    return _table("levels", "三级编码表（开放式编码 → 主轴编码 → 选择性编码）",
+                  ["选择性编码", "主轴编码", "开放式编码", "片段数", "原始资料示例"], frame,
+                  ["selective_label", "axial_label", "open_label", "segments", "example"], notes,
+                  [0.15, 0.19, 0.18, 0.1, 0.38], [False, False, False, True, False])
+
+
+def codebook_table(t: Tables) -> PaperTable:
+    frame = t.codebook.assign(label=t.codebook["code"] + " " + t.codebook["name"]) if not t.codebook.empty \
+        else t.codebook.assign(label=[])
+    notes = f"编码本 {t.meta['codebook']}，版本 {t.meta['codebook_version']}；排除情形括号内为应改用的编码。"
+    return _table("codebook", "附录：编码本", ["编码", "定义", "使用情形", "排除情形", "例句"], frame,
+                  ["label", "definition", "use_when", "not_when", "examples"], notes,
+                  [0.12, 0.24, 0.22, 0.2, 0.22], [False] * 5, appendix=True)
+
+
+def paper_tables(t: Tables) -> list[PaperTable]:
+    """Frequency table, quotes table, three-level coding table, codebook appendix (in that order)."""
+    return [frequency_table(t), quotes_table(t), levels_table(t), codebook_table(t)]
+
+
+META_LABELS = {
+    "project": "项目 project", "codebook": "编码本 codebook", "codebook_version": "编码本版本 codebook version",
+    "status": "编码状态 status", "coder": "编码员 coder", "codes": "编码 codes",
+    "quotes_per_code": "每个编码的引语数 quotes per code", "exported_at": "导出时间 exported",
+    "offsets": "位置 offsets", "software": "软件 software",
+}

@@ -1,0 +1,97 @@
+"""`baolian export FORMAT --out FILE`: every format written through the CLI, filters, and clear refusals."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from coding.cli import main
+
+from .conftest import ROOT
+from .test_exports import build_small
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture(scope="module")
+def small(new_location, tmp_path_factory):
+    return build_small(new_location("cli-export"), tmp_path_factory.mktemp("cli-export-src"))
+
+
+def test_unknown_format_lists_the_formats(capsys, tmp_path):
+    code, out, err = run(capsys, "export", "pdf", "--out", str(tmp_path / "x.pdf"))
+    assert code == 2
+    assert "unknown export format 'pdf'" in err and "csv, xlsx, docx, latex, md, qdc, qdpx" in err
+    assert "Traceback" not in err and not (tmp_path / "x.pdf").exists()
+
+
+def test_refuses_a_missing_folder(capsys, small, tmp_path):
+    target = tmp_path / "no" / "such" / "t.xlsx"
+    code, _, err = run(capsys, "export", "xlsx", "--out", str(target), "--project", small["location"])
+    assert code == 2 and "does not exist" in err and "create the folder first" in err
+    assert not target.parent.exists()
+
+
+def test_csv_needs_a_zip_or_a_folder(capsys, small, tmp_path):
+    code, _, err = run(capsys, "export", "csv", "--out", str(tmp_path / "t.csv"), "--project", small["location"])
+    assert code == 2 and ".zip" in err and not (tmp_path / "t.csv").exists()
+
+
+def test_bad_status_and_quotes(capsys, small, tmp_path):
+    code, _, err = run(capsys, "export", "md", "--out", str(tmp_path / "t.md"), "--project", small["location"],
+                       "--status", "approved")
+    assert code == 2 and "unknown status 'approved'" in err
+    code, _, err = run(capsys, "export", "md", "--out", str(tmp_path / "t.md"), "--project", small["location"],
+                       "--quotes", "0")
+    assert code == 2 and "--quotes" in err
+
+
+def test_xlsx_with_filters(capsys, small, tmp_path):
+    from openpyxl import load_workbook
+
+    target = tmp_path / "ann.xlsx"
+    code, out, err = run(capsys, "export", "xlsx", "--out", str(target), "--project", small["location"],
+                         "--coder", "ann", "--status", "accepted,suggested", "--quotes", "1")
+    assert code == 0, err
+    assert "exported xlsx" in out and str(target) in out
+    book = load_workbook(target, read_only=True)
+    meta = dict(list(book["metadata"].values)[1:])
+    assert meta["coder"] == "ann" and meta["status"] == "accepted,suggested" and meta["quotes_per_code"] == "1"
+    assert len(list(book["segments"].values)) == 1 + 3
+
+
+@pytest.mark.parametrize("fmt, name, check", [
+    ("csv", "t.zip", lambda path: "frequencies.csv" in zipfile.ZipFile(path).namelist()),
+    ("docx", "t.docx", lambda path: zipfile.ZipFile(path).read("word/document.xml").count(b"<w:tbl>") == 4),
+    ("latex", "t.tex", lambda path: r"\begin{longtable}" in path.read_text(encoding="utf-8")),
+    ("md", "t.md", lambda path: "**表 1 编码频次统计**" in path.read_text(encoding="utf-8")),
+    ("qdc", "t.qdc", lambda path: b"<CodeBook" in path.read_bytes()),
+    ("qdpx", "t.qdpx", lambda path: "project.qde" in zipfile.ZipFile(path).namelist()),
+])
+def test_every_format(capsys, small, tmp_path, fmt, name, check):
+    code, out, err = run(capsys, "export", fmt, "--out", str(tmp_path / name), "--project", small["location"])
+    assert code == 0, err
+    assert check(tmp_path / name)
+
+
+def test_folder_output(capsys, small, tmp_path):
+    code, _, err = run(capsys, "export", "csv", "--out", str(tmp_path), "--project", small["location"])
+    assert code == 0, err
+    assert (tmp_path / "segments.csv").exists() and (tmp_path / "metadata.csv").exists()
+    code, _, err = run(capsys, "export", "docx", "--out", str(tmp_path), "--project", small["location"])
+    assert code == 0, err
+    assert (tmp_path / "baolian-export.docx").exists()
+
+
+def test_real_subprocess_exit_status(tmp_path):
+    run_ = subprocess.run([sys.executable, "-m", "coding", "export", "nope", "--out", str(tmp_path / "x")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run_.returncode == 2
+    assert "unknown export format 'nope'" in run_.stderr and "qdpx" in run_.stderr

@@ -1,0 +1,232 @@
+"""Exports: the tables' content on a hand-built project with known codings; CSV and XLSX read back.
+
+The small project (see :func:`build_small`) has two documents and five codings by two coders:
+ann and bob both code the same span M1 (one span, two coders), ann codes M1.1 and F1, bob codes M2,
+and ann rejects nothing; one text holds every LaTeX/Markdown special character.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from coding.corpus import DocumentMeta, Participant
+from coding.decisions import add_code
+from coding.errors import BaolianError
+from coding.exports import FORMATS, check_format, export, resolve_out
+from coding.exports import tables as tb
+from coding.project import Project
+
+from .conftest import CODEBOOK
+
+SPECIAL = r"费用 50% & 成本 $100 #1 {注} ~a ^b \c _d |e 都要说清楚。"
+INTERVIEW = ("访谈者：请谈谈包联工作。\n"
+             "LHY：包案领导牵头抓总，责任到人，五包责任制落实了，层层压实。\n"
+             f"LHY：{SPECIAL}\n")
+POLICY = "各级领导包案化解信访积案，部门解决不了的交给区领导。\n"
+M1_TEXT = "包案领导牵头抓总，责任到人，五包责任制落实了，层层压实。"
+
+
+def build_small(location: str, folder: Path) -> dict:
+    """The small project described in the module docstring; returns the expected facts."""
+    p = Project.init(location, codebook=CODEBOOK)
+    (folder / "a.txt").write_text(INTERVIEW, encoding="utf-8")
+    (folder / "b.txt").write_text(POLICY, encoding="utf-8")
+    people = (Participant("访谈者", "研究者"), Participant("LHY", "包联人"))
+    p.import_paths([folder / "a.txt"], defaults=DocumentMeta(title="访谈A", kind="interview", participants=people))
+    p.import_paths([folder / "b.txt"], defaults=DocumentMeta(title="政策B", kind="policy"))
+    docs = {d.title: d.id for d in p.documents()}
+    a, b = docs["访谈A"], docs["政策B"]
+    text_a, text_b = p.document_text(a), p.document_text(b)
+
+    def span(text, piece):
+        start = text.index(piece)
+        return start, start + len(piece)
+
+    m1 = span(text_a, M1_TEXT)
+    special = span(text_a, SPECIAL)
+    f1 = span(text_b, POLICY.strip())
+    add_code(p, a, *m1, "M1", coder="ann")
+    add_code(p, a, *m1, "M1", coder="bob")
+    add_code(p, a, *special, "M1.1", coder="ann")
+    add_code(p, a, *special, "M2", coder="bob")
+    add_code(p, b, *f1, "F1", coder="ann")
+    p.close()
+    return {"location": location, "a": a, "b": b, "m1": m1, "special": special, "f1": f1}
+
+
+@pytest.fixture(scope="module")
+def small(new_location, tmp_path_factory):
+    return build_small(new_location("exports"), tmp_path_factory.mktemp("exports-src"))
+
+
+@pytest.fixture
+def p(small):
+    project = Project.open(small["location"])
+    yield project
+    project.close()
+
+
+def test_filters_validate_status_and_quotes():
+    f = tb.make_filters("pending, accepted", coder="ann", n_quotes=2)
+    assert f.status == ("accepted", "suggested") and f.coder == "ann" and f.n_quotes == 2
+    with pytest.raises(BaolianError, match="unknown status 'approved'"):
+        tb.make_filters("approved")
+    with pytest.raises(BaolianError, match="at least 1"):
+        tb.make_filters("accepted", n_quotes=0)
+
+
+def test_format_names_and_output_folder(tmp_path):
+    assert check_format("TeX") == "latex"
+    with pytest.raises(BaolianError) as info:
+        check_format("pdf")
+    assert "csv, xlsx, docx, latex, md, qdc, qdpx" in str(info.value)
+    assert list(FORMATS) == ["csv", "xlsx", "docx", "latex", "md", "qdc", "qdpx"]
+    with pytest.raises(BaolianError, match="does not exist"):
+        resolve_out("xlsx", tmp_path / "missing" / "t.xlsx")
+    assert resolve_out("xlsx", tmp_path) == tmp_path / "baolian-export.xlsx"
+    assert resolve_out("csv", tmp_path) == tmp_path
+    with pytest.raises(BaolianError, match="neither a .zip file nor an existing folder"):
+        resolve_out("csv", tmp_path / "tables.csv")
+
+
+def test_frequencies_count_each_span_once(p, small):
+    t = tb.build(p, tb.make_filters())
+    freq = t.frequencies.set_index("code")
+    assert list(t.frequencies["code"]) == ["F1", "M1", "M1.1", "M2"]  # codebook order
+    assert freq["segments"].to_dict() == {"F1": 1, "M1": 1, "M1.1": 1, "M2": 1}
+    assert freq.loc["M1", "share"] == 25.0
+    assert freq.loc["M1", "characters"] == small["m1"][1] - small["m1"][0]
+    assert freq["documents"].sum() == 4
+    assert len(t.segments) == 5 and set(t.segments["coder"]) == {"ann", "bob"}
+    ann = tb.build(p, tb.make_filters(coder="ann"))
+    assert ann.frequencies.set_index("code")["segments"].to_dict() == {"F1": 1, "M1": 1, "M1.1": 1}
+
+
+def test_segments_carry_document_speaker_and_text(p, small):
+    segs = tb.build(p, tb.make_filters()).segments
+    row = segs[(segs["code"] == "M2")].iloc[0]
+    assert row["document"] == "访谈A" and row["kind"] == "interview"
+    assert row["speaker"] == "LHY" and row["coder"] == "bob" and row["status"] == "accepted"
+    assert row["text"] == SPECIAL and (row["start"], row["end"]) == small["special"]
+
+
+def test_quotes_prefer_indicator_hits_and_agreement(p):
+    segs = tb.build(p, tb.make_filters()).segments
+    codebook = p.codebook()
+    q = tb.quotes(segs, codebook, n=3)
+    m1 = q[q["code"] == "M1"]
+    assert len(m1) == 1 and m1.iloc[0]["quote"] == M1_TEXT
+    assert m1.iloc[0]["indicator_hits"] >= 3 and m1.iloc[0]["coders"] == 2  # 责任到人, 五包责任制, 层层压实 …
+    assert list(q["code"]) == ["F1", "M1", "M1.1", "M2"] and set(q["rank"]) == {1}
+    # a second M1 span with no indicator ranks after the first
+    extra = segs[segs["code"] == "M1"].iloc[[0]].assign(text="无关的句子", start=0, end=5, coder="cy")
+    import pandas as pd
+
+    ranked = tb.quotes(pd.concat([segs, extra]), codebook, n=1)
+    assert ranked[ranked["code"] == "M1"].iloc[0]["quote"] == M1_TEXT
+
+
+def test_three_level_table_from_hierarchy(p):
+    levels = tb.build(p, tb.make_filters()).levels
+    rows = {r["open"]: r for r in levels.to_dict("records")}
+    assert rows["M1.1"]["axial"] == "M1" and rows["M1.1"]["selective"] == "M"
+    assert rows["M1"]["axial"] == "M1" and rows["F1"]["selective"] == "F"
+    assert rows["M1"]["segments"] == 1 and rows["M1"]["example"] == M1_TEXT
+    assert rows["M1.1"]["selective_name"] == "治理机制"
+
+
+def test_codebook_appendix_has_definitions_and_exclusions(p):
+    book = tb.codebook_appendix(p.codebook())
+    m1 = book.set_index("code").loc["M1"]
+    assert m1["definition"].startswith("领导包联把责任分成") and "五包责任制" in m1["use_when"]
+    assert "（改用 M1.1）" in m1["not_when"] and m1["examples"]
+
+
+def test_csv_zip_and_folder(p, small, tmp_path):
+    written = export(p, "csv", tmp_path / "tables.zip")
+    with zipfile.ZipFile(written) as archive:
+        names = archive.namelist()
+        freq = list(csv.DictReader(io.StringIO(archive.read("frequencies.csv").decode("utf-8-sig"))))
+        meta = dict(csv.reader(io.StringIO(archive.read("metadata.csv").decode("utf-8-sig"))))
+    assert {"metadata.csv", "frequencies.csv", "segments.csv", "matrix.csv", "cooccurrence.csv",
+            "quotes.csv", "coding_levels.csv", "codebook.csv"} <= set(names)
+    assert {r["code"]: r["segments"] for r in freq} == {"F1": "1", "M1": "1", "M1.1": "1", "M2": "1"}
+    assert meta["codebook_version"] == "1.0.0" and meta["status"] == "accepted" and meta["exported_at"]
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    assert export(p, "csv", folder, coder="ann") == folder
+    segs = list(csv.DictReader(open(folder / "segments.csv", encoding="utf-8-sig")))
+    assert len(segs) == 3 and {s["coder"] for s in segs} == {"ann"}
+    assert any(s["text"] == SPECIAL for s in segs)
+
+
+def test_xlsx_sheets_and_counts(p, tmp_path):
+    from openpyxl import load_workbook
+
+    written = export(p, "xlsx", tmp_path / "t.xlsx")
+    book = load_workbook(written, read_only=True)
+    assert book.sheetnames[:2] == ["metadata", "frequencies"]
+    assert {"matrix", "cooccurrence", "segments", "quotes", "coding_levels", "codebook"} <= set(book.sheetnames)
+    rows = list(book["segments"].values)
+    assert len(rows) == 1 + 5
+    header = rows[0]
+    for column in ("document", "speaker", "code", "coder", "status", "text"):
+        assert column in header
+    meta = {k: v for k, v in list(book["metadata"].values)[1:]}
+    assert meta["codebook_version"] == "1.0.0" and meta["coder"] == "全部 all"
+    freq = list(book["frequencies"].values)
+    assert sum(r[header_index(freq, "segments")] for r in freq[1:]) == 4
+
+
+def header_index(rows, name):
+    return list(rows[0]).index(name)
+
+
+def test_suggestions_on_request(tmp_path, new_location):
+    from coding.autocode import code_project
+    from coding.decisions import pending_suggestions
+
+    info = build_small(new_location("exports-sug"), tmp_path)
+    p = Project.open(info["location"])
+    try:
+        code_project(p)
+        pending = pending_suggestions(p, coder=None)
+        assert pending, "the rules should suggest something on this text"
+        accepted = tb.build(p, tb.make_filters())
+        both = tb.build(p, tb.make_filters("accepted,suggested"))
+        assert len(accepted.segments) == 5
+        suggested = both.segments[both.segments["status"] == "suggested"]
+        assert len(suggested) == len(pending) and suggested["coder"].isna().all()
+        # quotes never show a suggestion
+        assert set(both.quotes["quote"]) <= set(both.segments.loc[both.segments["status"] == "accepted", "text"])
+    finally:
+        p.close()
+
+
+def test_xlsx_matrix_and_cooccurrence_values(p, tmp_path):
+    from openpyxl import load_workbook
+
+    book = load_workbook(export(p, "xlsx", tmp_path / "m.xlsx"), read_only=True)
+    matrix = list(book["matrix"].values)
+    header = list(matrix[0])
+    assert header[0] == "code" and {"访谈A", "政策B"} <= set(header)
+    cells = {r[0]: dict(zip(header[1:], r[1:])) for r in matrix[1:]}
+    assert cells["M1"]["访谈A"] == 1 and cells["M1"]["政策B"] == 0 and cells["F1"]["政策B"] == 1
+    cooc = list(book["cooccurrence"].values)
+    assert list(cooc[0]) == ["code_a", "code_b", "count", "jaccard"]
+    assert [tuple(r) for r in cooc[1:]] == [("M1.1", "M2", 1, 1.0)]  # coded on the same sentence
+
+
+def test_code_filter_keeps_sub_codes(p, tmp_path):
+    t = tb.build(p, tb.make_filters(codes=["M1"]), data=True)
+    assert list(t.frequencies["code"]) == ["M1", "M1.1"]
+    assert set(t.segments["code"]) == {"M1", "M1.1"}
+    assert list(t.codebook["code"]) == ["M1", "M1.1", "M1.2", "M1.3"]
+    assert set(t.data["matrix"]["code"]) <= {"M1", "M1.1", "M1.2", "M1.3"}
+    assert t.data["cooccurrence"].empty
+    assert t.meta["codes"] == "M1"
