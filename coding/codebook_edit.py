@@ -27,7 +27,8 @@ from coding.codebook.models import COLOR_HINT, COLOR_PATTERN, ID_PATTERN
 from coding.errors import CodebookError
 
 BUMPS = ("patch", "minor", "major")
-EDITABLE = ("name", "name_en", "short", "definition", "use_when", "not_when", "indicators", "examples", "codable")
+EDITABLE = ("name", "name_en", "short", "definition", "use_when", "not_when", "indicators", "examples", "codable",
+            "draft")
 
 
 # -- helpers ----------------------------------------------------------------------------------

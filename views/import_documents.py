@@ -1,4 +1,5 @@
-"""导入 Import: upload documents (and optionally a corpus.yaml), store them segmented, then auto-code them."""
+"""导入 Import: upload documents (and optionally a corpus.yaml), store them segmented, then auto-code them;
+or REFI-QDA projects (.qdpx) and codebooks (.qdc) from NVivo, ATLAS.ti, MAXQDA or QualCoder, shown with their report."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import streamlit as st
 from coding.analysis import KIND_LABELS
 from coding.autocode import code_project
 from coding.corpus import KINDS, DocumentMeta
+from coding.refi import import_refi_upload
 from coding.uploads import DUPLICATE, IMPORTED, Upload, import_uploads, parse_cases, participants_from_rows
-from views._shared import coder, project, run_action
+from views._shared import coder, esc, project, run_action
 
 ROLES = "包联人 / 责任人 / 联系人 / 信访人 / 职能部门 / 研究者 / 工作人员 / 其他"
 RESULT_LABELS = {IMPORTED: "✓ 已导入 imported", DUPLICATE: "= 已存在 already in the project"}
@@ -25,9 +27,13 @@ st.title("导入 Import")
 st.caption("上传文档后，系统会检测编码、切分段落 / 句子 / 话轮，并按编码本规则自动给出建议。"
            " Upload documents: they are segmented and auto-coded by the codebook's rules.")
 
-files = st.file_uploader("文档 Documents (.txt / .docx / .pdf / .md，可多选 several at once)",
-                         type=["txt", "docx", "pdf", "md"], accept_multiple_files=True, key=f"import_files_{nonce}",
-                         help="文本文件的编码（UTF-8、GBK、Big5…）会自动识别 — text encodings are detected.")
+files = st.file_uploader("文档 Documents (.txt / .docx / .pdf / .md，可多选 several at once；"
+                         "或 REFI-QDA 项目 .qdpx / 编码本 .qdc)",
+                         type=["txt", "docx", "pdf", "md", "qdpx", "qdc"], accept_multiple_files=True,
+                         key=f"import_files_{nonce}",
+                         help="文本文件的编码（UTF-8、GBK、Big5…）会自动识别 — text encodings are detected. "
+                              ".qdpx/.qdc 来自 NVivo、ATLAS.ti、MAXQDA、QualCoder — REFI-QDA exchange files: "
+                              "codes, documents, coders' codings and memos are imported.")
 manifest = st.file_uploader("元数据清单 corpus.yaml（可选 optional）", type=["yaml", "yml"], key=f"import_manifest_{nonce}",
                             help="清单里按文件名找到的条目优先于下面的字段 — entries found by file name "
                                  "override the fields below.")
@@ -50,8 +56,22 @@ people = st.data_editor(
     },
 )
 
+REFI_TYPES = (".qdpx", ".qdc")
 if st.button("开始导入 Import", type="primary", disabled=not files, key="import_go"):
-    participants = run_action(participants_from_rows, people.to_dict("records"))
+    refi_files = [f for f in files if f.name.lower().endswith(REFI_TYPES)]
+    files = [f for f in files if not f.name.lower().endswith(REFI_TYPES)]
+    refi_reports = []
+    for f in refi_files:
+        refi_report = run_action(import_refi_upload, p, f.name, f.getvalue(), user=coder())
+        if refi_report is not None:
+            refi_reports.append(refi_report.lines())
+    st.session_state["import_refi_last"] = refi_reports
+    if refi_files and not files:
+        if refi_reports:
+            st.session_state[LAST] = None
+            st.session_state["import_nonce"] = nonce + 1
+            st.rerun()
+    participants = run_action(participants_from_rows, people.to_dict("records")) if files else None
     if participants is not None:
         defaults = DocumentMeta(kind=kind, date=day.isoformat() if day else None, source=source.strip() or None,
                                 participants=participants, cases=parse_cases(cases))
@@ -74,6 +94,13 @@ if st.button("开始导入 Import", type="primary", disabled=not files, key="imp
             st.session_state[LAST] = last
             st.session_state["import_nonce"] = nonce + 1  # new uploader keys: empty for the next import
             st.rerun()
+
+refi_last = st.session_state.get("import_refi_last")
+if refi_last:
+    st.markdown("##### REFI-QDA 导入结果 Results")
+    for lines in refi_last:
+        st.success(f"已导入 imported: {esc(lines[0])}")
+        st.text("\n".join(lines[1:]))  # plain text: names from the file are never rendered as markdown
 
 last = st.session_state.get(LAST)
 if last:

@@ -1,0 +1,342 @@
+"""Export a project as a REFI-QDA codebook (``.qdc``) or project (``.qdpx``).
+
+Deterministic: the same project gives byte-identical files (stable GUIDs, sorted elements, fixed zip
+timestamps). Exported codings are coders' accepted codings (layer 'coding') and the adjudicated layer
+('final', as the selections of the pseudo-user :data:`FINAL_USER_NAME`); pending machine suggestions and
+rejections are not exported. Positions are code points of the stored text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from lxml import etree
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from coding.codebook import dump_codebook
+from coding.errors import BaolianError
+from coding.refi.guids import FINAL_USER_GUID, FINAL_USER_NAME, code_guid, guid, source_guid, user_guid
+from coding.refi.reader import SIDECAR
+from coding.refi.schema import CODEBOOK_NS, PROJECT_NS
+from coding.roles import Permission, authorize
+from coding.store import Code, CodeApplication, Coder, Document, Memo, Segment
+
+ORIGIN = "Baolian 包联"
+# Document metadata written as REFI variables (all Text: dates may be partial, e.g. 2020-10).
+VARIABLES = ("kind", "date", "source", "filename", "participants")
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+@dataclass
+class _Codes:
+    rows: list[Code]  # exported codes, in codebook order
+    names: dict[str, str]  # key -> unique REFI name
+    descriptions: dict[str, str]
+
+
+def _when(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _project_name(project) -> str:
+    name = project.setting("name") or project.setting("project_name")
+    if isinstance(name, str) and name.strip():
+        return name.strip()
+    return Path(str(project.url).rsplit("/", 1)[-1]).stem or "Baolian project"
+
+
+def _descriptions(project) -> dict[str, str]:
+    codebook = project.codebook()
+    if codebook is None:
+        return {}
+    return {c.id: (c.definition or c.short or "").strip() for c in codebook.codes if (c.definition or c.short)}
+
+
+def _select_codes(session, project, needed: set[int]) -> _Codes:
+    """Live codes plus retired ones that exported codings use, with their ancestors; unique names."""
+    rows = list(session.scalars(select(Code).order_by(Code.position, Code.id)))
+    by_key = {r.key: r for r in rows}
+    keep = {r.key for r in rows if not r.retired or r.id in needed}
+    for key in list(keep):
+        parent = by_key[key].parent_key
+        while parent is not None and parent in by_key and parent not in keep:
+            keep.add(parent)
+            parent = by_key[parent].parent_key
+    chosen = [r for r in rows if r.key in keep]
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for r in chosen:
+        name = r.name.strip() or r.key
+        if name in used:
+            name = f"{name} ({r.key})"
+        used.add(name)
+        names[r.key] = name
+    return _Codes(chosen, names, _descriptions(project))
+
+
+def _code_elements(parent: etree._Element, ns: str, codes: _Codes, notes_by_code: dict[str, list[str]]) -> None:
+    kept = {r.key for r in codes.rows}
+    children: dict[str | None, list[Code]] = {}
+    for r in codes.rows:
+        parent_key = r.parent_key if r.parent_key in kept else None
+        children.setdefault(parent_key, []).append(r)
+
+    def add(into: etree._Element, row: Code) -> None:
+        el = etree.SubElement(into, f"{{{ns}}}Code", guid=code_guid(row.key), name=_clean(codes.names[row.key]),
+                              isCodable="true" if row.codable else "false")
+        if row.color:
+            el.set("color", row.color.upper())
+        if codes.descriptions.get(row.key):
+            etree.SubElement(el, f"{{{ns}}}Description").text = _clean(codes.descriptions[row.key])
+        if ns == PROJECT_NS:
+            for note in notes_by_code.get(row.key, []):
+                etree.SubElement(el, f"{{{ns}}}NoteRef", targetGUID=note)
+        for child in children.get(row.key, []):
+            add(el, child)
+
+    for root_code in children.get(None, []):
+        add(parent, root_code)
+
+
+def _write(tree: etree._Element) -> bytes:
+    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def export_qdc(project, out: Path) -> Path:
+    """Write the project's codebook as a REFI-QDA ``.qdc`` (nested codes, colours, descriptions)."""
+    out = Path(out)
+    with project.read() as s:
+        codes = _select_codes(s, project, set())
+    if not codes.rows:
+        raise BaolianError("the project has no codebook to export", field="codebook",
+                           hint="load a codebook first (baolian init --codebook FILE)")
+    root = etree.Element(f"{{{CODEBOOK_NS}}}CodeBook", nsmap={None: CODEBOOK_NS}, origin=ORIGIN)
+    _code_elements(etree.SubElement(root, f"{{{CODEBOOK_NS}}}Codes"), CODEBOOK_NS, codes, {})
+    _save(out, _write(root))
+    return out
+
+
+def _save(out: Path, data: bytes) -> None:
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+    except OSError as err:
+        raise BaolianError(f"cannot write the export: {err.strerror or err}", file=out,
+                           hint="choose a folder you can write to") from None
+
+
+def _application_key(a: CodeApplication, sha: str, key: str, coder: str | None) -> tuple:
+    return (sha, a.start, a.end, key, coder or "", a.layer)
+
+
+def _clean(text: str) -> str:
+    """Text without the control characters XML 1.0 cannot hold (a memo may contain one)."""
+    return XML_INVALID.sub("", text)
+
+
+def _sub(parent, tag: str, **attrs) -> etree._Element:
+    return etree.SubElement(parent, f"{{{PROJECT_NS}}}{tag}",
+                            {k: _clean(v) for k, v in attrs.items() if v is not None})
+
+
+def export_qdpx(project, out: Path, *, user: str | None = None) -> Path:
+    """Write the whole project as a REFI-QDA ``.qdpx`` zip (project.qde + Sources/<GUID>.txt)."""
+    out = Path(out)
+    with project.read() as s:
+        if user:
+            authorize(s, user, Permission.READ)
+        docs = list(s.scalars(select(Document).where(Document.deleted_at.is_(None)).order_by(Document.id)))
+        doc_ids = {d.id for d in docs}
+        adjudicator = aliased(Coder)
+        apps = [
+            (a, key, name)
+            for a, key, name in s.execute(
+                select(CodeApplication, Code.key, adjudicator.name)
+                .join(Code, Code.id == CodeApplication.code_id)
+                .outerjoin(adjudicator, adjudicator.id == CodeApplication.coder_id)
+                .where(CodeApplication.status == "accepted",
+                       ((CodeApplication.layer == "coding") & CodeApplication.coder_id.is_not(None))
+                       | (CodeApplication.layer == "final"))
+                .order_by(CodeApplication.document_id, CodeApplication.start, CodeApplication.end,
+                          Code.key, CodeApplication.id))
+            if a.document_id in doc_ids
+        ]
+        codes = _select_codes(s, project, {a.code_id for a, _, _ in apps})
+        coders = list(s.scalars(select(Coder.name).order_by(Coder.name)))
+        memos = list(s.execute(
+            select(Memo, Coder.name, Code.key).outerjoin(Coder, Coder.id == Memo.coder_id)
+            .outerjoin(Code, Code.id == Memo.code_id).order_by(Memo.id)))
+        segments = {seg.id: seg for seg in s.scalars(
+            select(Segment).where(Segment.id.in_([m.segment_id for m, _, _ in memos if m.segment_id] or [-1])))}
+    sha = {d.id: _sha(d.text) for d in docs}
+    src_guid = {d.id: source_guid(sha[d.id]) for d in docs}
+
+    # -- notes (memos) and where their NoteRefs go --------------------------------------------------
+    app_guid: dict[int, str] = {}
+    for a, key, coder in apps:
+        app_guid[a.id] = guid("coding", *_application_key(a, sha[a.document_id], key, coder))
+    notes, on_code, on_source, on_coding, on_project = [], {}, {}, {}, []
+    segment_selections: dict[int, list[tuple[Segment, str, str | None, Memo]]] = {}
+    for memo, coder, key in memos:
+        if memo.document_id is not None and memo.document_id not in doc_ids:
+            continue  # memo of a deleted document
+        doc_key = sha.get(memo.document_id, "")
+        note = guid("note", doc_key, key or "", coder or "", _when(memo.created_at) or "", _sha(memo.text))
+        notes.append((note, memo, coder))
+        if memo.application_id in app_guid:
+            on_coding.setdefault(app_guid[memo.application_id], []).append(note)
+        elif memo.segment_id in segments and memo.document_id is not None:
+            segment_selections.setdefault(memo.document_id, []).append(
+                (segments[memo.segment_id], note, coder, memo))
+        elif memo.document_id is not None:
+            on_source.setdefault(memo.document_id, []).append(note)
+        elif key is not None and key in codes.names:
+            on_code.setdefault(key, []).append(note)
+        else:
+            on_project.append(note)
+
+    # -- users ----------------------------------------------------------------------------------
+    root = etree.Element(f"{{{PROJECT_NS}}}Project", nsmap={None: PROJECT_NS}, name=_project_name(project),
+                         origin=ORIGIN)
+    everyone = set(coders) | ({user} if user else set())
+    if user:
+        root.set("creatingUserGUID", user_guid(user))
+    users = _sub(root, "Users") if everyone or any(a.layer == "final" for a, _, _ in apps) else None
+    for name in sorted(everyone):
+        _sub(users, "User", guid=user_guid(name), name=name)
+    if any(a.layer == "final" for a, _, _ in apps):
+        _sub(users, "User", guid=FINAL_USER_GUID, name=FINAL_USER_NAME)
+
+    # -- codebook, variables, cases ---------------------------------------------------------------
+    if codes.rows:
+        _code_elements(_sub(_sub(root, "CodeBook"), "Codes"), PROJECT_NS, codes, on_code)
+    values = {d.id: _variable_values(d) for d in docs}
+    used_vars = [v for v in VARIABLES if any(v in vals for vals in values.values())]
+    if used_vars:
+        variables = _sub(root, "Variables")
+        for name in used_vars:
+            _sub(variables, "Variable", guid=guid("variable", name), name=name, typeOfVariable="Text")
+    case_docs: dict[str, list[int]] = {}
+    for d in docs:
+        for case in d.cases or []:
+            case_docs.setdefault(str(case), []).append(d.id)
+    if case_docs:
+        cases = _sub(root, "Cases")
+        for case in sorted(case_docs):
+            el = _sub(cases, "Case", guid=guid("case", case), name=case)
+            for doc_id in case_docs[case]:
+                _sub(el, "SourceRef", targetGUID=src_guid[doc_id])
+
+    # -- sources with their selections ------------------------------------------------------------
+    files: list[tuple[str, bytes]] = []
+    by_doc: dict[int, list] = {}
+    for row in apps:
+        by_doc.setdefault(row[0].document_id, []).append(row)
+    if docs:
+        sources = _sub(root, "Sources")
+    titles = _unique([d.title for d in docs])
+    for d, title in zip(docs, titles):
+        g = src_guid[d.id]
+        el = _sub(sources, "TextSource", guid=g, name=title, plainTextPath=f"internal://{g}.txt")
+        files.append((f"Sources/{g}.txt", d.text.encode("utf-8")))
+        selections = []
+        seen: set[str] = set()
+        for a, key, coder in by_doc.get(d.id, []):
+            coding = app_guid[a.id]
+            if coding in seen:  # the same coder coded the same span with the same code twice
+                continue
+            seen.add(coding)
+            selections.append((a.start, a.end, key, coder or "", a, coding))
+        for seg, note, coder, memo in segment_selections.get(d.id, []):
+            selections.append((seg.start, seg.end, "", coder or "", memo, note))
+        for start, end, key, coder, row, ident in sorted(selections, key=lambda t: t[:4] + (t[5],)):
+            if isinstance(row, Memo):
+                sel = _sub(el, "PlainTextSelection", guid=guid("memo-selection", ident), startPosition=str(start),
+                           endPosition=str(end), creatingUser=user_guid(coder) if coder else None,
+                           creationDateTime=_when(row.created_at))
+                _sub(sel, "NoteRef", targetGUID=ident)
+                continue
+            final = row.layer == "final"
+            selector = FINAL_USER_GUID if final else user_guid(coder)
+            sel = _sub(el, "PlainTextSelection", guid=guid("selection", ident), startPosition=str(start),
+                       endPosition=str(end), creatingUser=selector, creationDateTime=_when(row.created_at))
+            coding = _sub(sel, "Coding", guid=ident, creatingUser=user_guid(coder) if coder else selector,
+                          creationDateTime=_when(row.created_at))
+            _sub(coding, "CodeRef", targetGUID=code_guid(key))
+            for note in on_coding.get(ident, []):
+                _sub(coding, "NoteRef", targetGUID=note)
+        for note in on_source.get(d.id, []):
+            _sub(el, "NoteRef", targetGUID=note)
+        for name in used_vars:
+            if name in values[d.id]:
+                vv = _sub(el, "VariableValue")
+                _sub(vv, "VariableRef", targetGUID=guid("variable", name))
+                _sub(vv, "TextValue").text = _clean(values[d.id][name])
+
+    # -- notes ----------------------------------------------------------------------------------
+    if notes:
+        notes_el = _sub(root, "Notes")
+        for (note, memo, coder), name in zip(notes, _unique([_note_name(m.text) for _, m, _ in notes])):
+            n = _sub(notes_el, "Note", guid=note, name=name,
+                     creatingUser=user_guid(coder) if coder else None, creationDateTime=_when(memo.created_at))
+            _sub(n, "PlainTextContent").text = _clean(memo.text)
+    for note in on_project:
+        _sub(root, "NoteRef", targetGUID=note)
+
+    codebook = project.codebook()
+    if codebook is not None:
+        files.append((SIDECAR, dump_codebook(codebook).encode("utf-8")))
+    _save(out, b"")
+    try:
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for name, data in [("project.qde", _write(root)), *files]:
+                info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                zf.writestr(info, data)
+    except OSError as err:
+        raise BaolianError(f"cannot write the export: {err}", file=out, hint="check the disk space") from None
+    return out
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Names made unique with ' (2)', ' (3)'... (importers such as QualCoder key sources and notes by name)."""
+    out: list[str] = []
+    used: set[str] = set()
+    for name in names:
+        candidate, n = name, 1
+        while candidate in used:
+            n += 1
+            candidate = f"{name} ({n})"
+        used.add(candidate)
+        out.append(candidate)
+    return out
+
+
+def _note_name(text: str) -> str:
+    first = text.strip().splitlines()[0] if text.strip() else "memo"
+    return first[:40]
+
+
+def _variable_values(d: Document) -> dict[str, str]:
+    values = {"kind": d.kind, "date": d.date, "source": d.source, "filename": d.filename}
+    if d.participants:
+        values["participants"] = json.dumps(
+            [{"name": p.get("name"), "role": p.get("role")} for p in d.participants], ensure_ascii=False)
+    return {k: str(v) for k, v in values.items() if v not in (None, "")}
