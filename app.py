@@ -8,7 +8,8 @@ from __future__ import annotations
 import streamlit as st
 
 from coding.decisions import undo_last
-from views._shared import coder, project, run_action
+from coding.roles import Permission
+from views._shared import accounts_on, can, coder, esc, login, logout, password_form, project, role, run_action
 
 st.set_page_config(page_title="包联 Baolian", page_icon="📑", layout="wide")
 
@@ -26,16 +27,41 @@ PAGES = [
     st.Page("views/members.py", title="成员 Members", icon="👥", url_path="members"),
 ]
 
+ADMIN_PAGES = {"members", "adjudication"}  # shown only to admins once the project has accounts
+
 p = project()
+accounts = accounts_on()
+if accounts and coder() and role() is None:  # the account was removed since logging in
+    logout()
 with st.sidebar:
     st.markdown("### 包联 Baolian")
     st.caption(f"项目 project: `{p.url}`")
-    known = p.coders()
-    st.text_input("编码员 Coder", key="coder", placeholder="输入姓名 your name",
-                  help="每个决定都会记录编码员与时间 — every decision records who and when. "
-                       + (f"已有 known: {', '.join(known)}" if known else ""))
-    if coder() and st.button("↶ 撤销 Undo my last action", width="stretch"):
+    if not accounts:
+        known = p.coders()
+        st.text_input("编码员 Coder", key="coder", placeholder="输入姓名 your name",
+                      help="每个决定都会记录编码员与时间 — every decision records who and when. "
+                           + (f"已有 known: {', '.join(known)}" if known else ""))
+    elif coder():
+        st.markdown(f"👤 **{esc(coder())}** · {esc(role().label)}")
+        if st.button("退出登录 Log out", key="logout", width="stretch"):
+            logout()
+            st.rerun()
+        with st.expander("修改密码 Change password"):
+            password_form("sidebar_pw")
+    else:
+        with st.form("login", clear_on_submit=True):
+            st.markdown("**登录 Log in**")
+            name = st.text_input("用户名 User name", key="login_name")
+            password = st.text_input("密码 Password", type="password", key="login_password")
+            if st.form_submit_button("登录 Log in", type="primary") and login(name, password):
+                st.rerun()
+    if coder() and can(Permission.CODE) and st.button("↶ 撤销 Undo my last action", width="stretch"):
         undone = run_action(undo_last, p, coder=coder())
         st.toast(f"已撤销 undone: {undone}" if undone else "没有可撤销的操作 nothing to undo")
 
-st.navigation(PAGES).run()
+if accounts and not coder():
+    st.title("包联 Baolian")
+    st.info("此项目有账户，请在侧栏登录 — this project has accounts: log in on the sidebar.")
+    st.stop()
+pages = PAGES if not accounts or can(Permission.MANAGE) else [pg for pg in PAGES if pg.url_path not in ADMIN_PAGES]
+st.navigation(pages).run()

@@ -47,6 +47,46 @@ ProjectOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 REPO = Path(__file__).resolve().parent.parent
 
+ACTING: dict = {"user": None, "verified": set()}  # set by the global --user option, for this invocation
+
+
+@app.callback()
+def _global_options(
+    user: Annotated[
+        Optional[str],
+        typer.Option("--user", "-u", envvar="BAOLIAN_USER", show_default=False,
+                     help="Who acts, in a project with accounts (password: $BAOLIAN_PASSWORD, else asked). "
+                          "Default: $BAOLIAN_USER."),
+    ] = None,
+) -> None:
+    """Baolian 包联: a coding workbench for Chinese qualitative research."""
+    ACTING["user"] = user.strip() if user and user.strip() else None
+    ACTING["verified"] = set()
+
+
+def acting_user(p, alias: str | None = None) -> str | None:
+    """The user a changing command acts as: --user (else ``alias``, e.g. an old --coder option).
+
+    In a project with accounts the password is checked (from $BAOLIAN_PASSWORD, else a hidden prompt);
+    without accounts the name is taken as given, as before. None: nobody named (the core decides).
+    """
+    import os
+
+    from coding.accounts import accounts_exist, verify_login
+
+    name = ACTING["user"] or (alias.strip() if alias and alias.strip() else None)
+    if name is None or not accounts_exist(p) or (p.url, name) in ACTING["verified"]:
+        return name
+    password = os.environ.get("BAOLIAN_PASSWORD")
+    if password is None:
+        if not sys.stdin.isatty():
+            raise BaolianError(f"a password is needed for {name!r}", field="BAOLIAN_PASSWORD",
+                               hint="set BAOLIAN_PASSWORD, or run in a terminal to be asked")
+        password = typer.prompt(f"密码 password for {name}", hide_input=True, err=True)
+    verify_login(p, name, password)
+    ACTING["verified"].add((p.url, name))
+    return name
+
 
 def _open(project: str | None):
     from coding.project import Project
@@ -77,7 +117,11 @@ def init(
 
     if codebook is None and Path("codebook.yaml").exists():
         codebook = Path("codebook.yaml")
-    p = Project.init(project, codebook=codebook)
+    p = Project.init(project)
+    if codebook is not None:
+        from coding.codebook import load_codebook
+
+        p.set_codebook(load_codebook(codebook), source=str(codebook), coder=acting_user(p))
     info = p.info()
     out.print(f"项目 project: {p.url}")
     out.print(f"编码本 codebook: {info['codebook_version'] or '—'}  codes: {info['codes']}")
@@ -96,11 +140,26 @@ def import_(
         Optional[list[str]], typer.Option(help="NAME or NAME:ROLE; repeat for several.")
     ] = None,
     case: Annotated[Optional[list[str]], typer.Option(help="Case id; repeat for several.")] = None,
-    coder: Annotated[Optional[str], typer.Option(help="Who imports (recorded in the log).")] = None,
+    coder: Annotated[Optional[str], typer.Option(help="Who imports (recorded in the log); with accounts: "
+                                                    "the account (default: --user).")] = None,
     max_mb: Annotated[float, typer.Option(help="Refuse files larger than this many MB.")] = 50.0,
 ) -> None:
-    """Import .txt/.md/.docx/.pdf files and folders (with corpus.yaml metadata when present)."""
+    """Import .txt/.md/.docx/.pdf files and folders (with corpus.yaml metadata when present), or REFI-QDA
+    .qdpx projects and .qdc codebooks (from NVivo, ATLAS.ti, MAXQDA, QualCoder; see docs/refi-qda.md)."""
     from coding.corpus import DocumentMeta, Participant
+
+    refi = [path for path in paths if path.suffix.lower() in (".qdpx", ".qdc")]
+    if refi:
+        from coding.refi import import_refi
+
+        if len(refi) != len(paths):
+            raise BaolianError("REFI-QDA files (.qdpx/.qdc) are imported on their own", field="PATHS",
+                               hint="run one `baolian import` for the .qdpx/.qdc files and another for documents")
+        p = _open(project)
+        for path in refi:
+            for line in import_refi(p, path, user=acting_user(p, coder)).lines():
+                out.print(line, markup=False)
+        return
 
     people = []
     for item in participant or []:
@@ -119,7 +178,7 @@ def import_(
             bar.update(task, completed=done, total=total, description=label[:40])
 
         report = p.import_paths(
-            paths, manifest=manifest, defaults=defaults, coder=coder,
+            paths, manifest=manifest, defaults=defaults, coder=acting_user(p, coder),
             max_bytes=int(max_mb * 1024 * 1024), progress=tick,
         )
     for doc_id, filename in report.imported:
@@ -226,12 +285,13 @@ def code_(
     from coding.autocode import COMBINE_KEY, code_project
 
     p = _open(project)
+    who = acting_user(p)
     if combine is not None:
         parse_mode(combine)
-        p.set_setting(COMBINE_KEY, combine)
+        p.set_setting(COMBINE_KEY, combine, coder=who)
     with progress_bar() as bar:
         task = bar.add_task("自动编码 coding", total=None)
-        run = code_project(p, recode_all=recode_all,
+        run = code_project(p, recode_all=recode_all, user=who,
                            progress=lambda done, total, label: bar.update(task, completed=done, total=total))
     out.print(f"{run.version}: {run.documents} documents coded, {run.added} suggestions added, "
               f"{run.removed} removed, {run.kept} kept (decided by coders)")
@@ -276,7 +336,7 @@ def train(
                                field="--out", hint="drop --out, or train from --gold")
         p = _open(project)
         with err.status("训练中 training…"):
-            result = train_from_decisions(p, coder=coder, trained_by=coder, folds=folds)
+            result = train_from_decisions(p, coder=coder, trained_by=acting_user(p, coder), folds=folds)
     if as_json:
         _print_json(result.__dict__)
         return
@@ -298,16 +358,21 @@ def demo(
     """Create (or refresh) a project with the demo corpus, the paper's codebook and rule suggestions."""
     from coding.project import Project
 
-    p = Project.init(project or "demo.sqlite", codebook=codebook)
+    from coding.accounts import accounts_exist
+    from coding.codebook import load_codebook
+
+    p = Project.init(project or "demo.sqlite")
+    who = acting_user(p)
+    p.set_codebook(load_codebook(codebook), source=str(codebook), coder=who)
     with progress_bar() as bar:
         task = bar.add_task("导入示例语料 importing the demo corpus", total=None)
         report = p.import_paths(
-            [corpus], coder="demo",
+            [corpus], coder=who or (None if accounts_exist(p) else "demo"),
             progress=lambda done, total, label: bar.update(task, completed=done, total=total),
         )
     from coding.autocode import code_project
 
-    run = code_project(p)
+    run = code_project(p, user=who)
     out.print(
         f"demo project {p.url}: {len(report.imported)} imported, "
         f"{len(report.duplicates)} already present, {len(report.refused)} refused; "

@@ -35,6 +35,7 @@ from coding.codebook_edit import bump_version, version_tuple
 from coding.errors import BaolianError, CodebookError, StoreError
 from coding.project import stage_codebook
 from coding.review import mark_evidence
+from coding.roles import Permission, acting
 from coding.rules import compile_codebook, suggest_codes
 from coding.store import Code, CodeApplication, Document, Memo, record_event
 from coding.store.models import utcnow
@@ -238,7 +239,7 @@ def save_codebook_to_project(project, codebook: Codebook, path: str | Path, *, c
     written = False
     try:
         with project.transaction() as s:
-            coder_id = project.coder_id(s, coder)
+            coder_id = acting(s, coder, Permission.MANAGE)
             changed = stage_codebook(s, codebook, text, fingerprint, lambda: coder_id, source or str(target))
             moved = {drop: _stage_merge(s, keep, drop, coder_id) for keep, drop in merges}
             s.flush()

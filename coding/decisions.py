@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import and_, delete, exists, select, update
 from sqlalchemy.orm import Session, aliased
 
+from coding.assignments import blinded
 from coding.errors import BaolianError
 from coding.roles import Permission, authorize
 from coding.store import Code, CodeApplication, Coder, Document, Event, Memo, Segment, record_event
@@ -95,22 +96,39 @@ def _require_coder(session: Session, project, coder: str | None) -> int:
     return authorize(session, coder, Permission.CODE)
 
 
+CODING = CodeApplication.layer == "coding"  # coders' decisions and suggestions, never the adjudicated 'final' layer
+
+
 def _pending_clause(coder_id: int | None):
     """Machine suggestions that this coder has not decided yet."""
     decision = aliased(CodeApplication)
-    clause = and_(CodeApplication.coder_id.is_(None), CodeApplication.status == "suggested")
+    live = CodeApplication.document_id.in_(select(Document.id).where(Document.deleted_at.is_(None)))
+    clause = and_(CodeApplication.coder_id.is_(None), CodeApplication.status == "suggested", CODING, live)
     if coder_id is None:
         return clause
     return and_(clause, ~exists().where(and_(decision.suggestion_id == CodeApplication.id,
-                                             decision.coder_id == coder_id)))
+                                             decision.coder_id == coder_id, decision.layer == "coding")))
+
+
+def _shown_coder(session: Session, coder: str | None, as_user: str | None, document_id: int | None) -> str | None:
+    """Whose decisions ``as_user`` may see when asking for ``coder``'s: only their own while blinded
+    (blind double coding before adjudication, see :func:`coding.assignments.blinded`)."""
+    if as_user and blinded(session, as_user, document_id):
+        return as_user.strip()
+    return coder
 
 
 def pending_suggestions(
     project, *, coder: str | None, document_id: int | None = None, codes: Iterable[str] | None = None,
     origin: str | None = None, min_score: float | None = None, limit: int | None = None,
+    as_user: str | None = None,
 ) -> list[Application]:
-    """Suggestions waiting for ``coder``'s decision, best score first."""
+    """Suggestions waiting for ``coder``'s decision, best score first.
+
+    ``as_user``: who is asking; while blinded they get their own queue whatever ``coder`` says.
+    """
     with project.read() as s:
+        coder = _shown_coder(s, coder, as_user, document_id)
         coder_id = s.scalar(select(Coder.id).where(Coder.name == coder)) if coder else None
         query = _select_applications().where(_pending_clause(coder_id))
         if document_id is not None:
@@ -128,15 +146,21 @@ def pending_suggestions(
 
 
 def document_applications(project, document_id: int, *, coder: str | None = None,
-                          include_pending: bool = True) -> list[Application]:
-    """Codings on a document: ``coder``'s decisions (everyone's when None) and the pending suggestions."""
+                          include_pending: bool = True, as_user: str | None = None) -> list[Application]:
+    """Codings on a document: ``coder``'s decisions (everyone's when None) and the pending suggestions.
+
+    Only the 'coding' layer: adjudicated codings are :func:`coding.adjudication.final_coding`.
+    ``as_user``: who is asking. In blind mode before adjudication a coder (not an admin) gets only
+    their own decisions and the machine's suggestions, whatever ``coder`` says.
+    """
     with project.read() as s:
+        coder = _shown_coder(s, coder, as_user, document_id)
         coder_id = s.scalar(select(Coder.id).where(Coder.name == coder)) if coder else None
         decided = CodeApplication.coder_id.is_not(None)
         if coder is not None:
             decided = CodeApplication.coder_id == coder_id
         clause = decided | _pending_clause(coder_id) if include_pending else decided
-        query = (_select_applications().where(CodeApplication.document_id == document_id, clause)
+        query = (_select_applications().where(CodeApplication.document_id == document_id, clause, CODING)
                  .order_by(CodeApplication.start, CodeApplication.id))
         return [_view(*r) for r in s.execute(query)]
 
@@ -147,10 +171,13 @@ def _decide(project, suggestion_ids: Sequence[int], status: str, coder: str) -> 
         coder_id = _require_coder(s, project, coder)
         for sid in suggestion_ids:
             sug = s.get(CodeApplication, sid)
-            if sug is None or sug.coder_id is not None:
+            if sug is None or sug.coder_id is not None or sug.layer != "coding":
                 raise BaolianError(f"no suggestion #{sid}", field="suggestion", hint="reload: it may have been re-coded")
+            if s.get(Document, sug.document_id).deleted_at is not None:
+                raise BaolianError(f"suggestion #{sid} is on a deleted document", field="suggestion",
+                                   hint="an admin can restore the document (历史 History page / baolian document restore)")
             previous = s.scalar(select(CodeApplication).where(
-                CodeApplication.suggestion_id == sid, CodeApplication.coder_id == coder_id))
+                CodeApplication.suggestion_id == sid, CodeApplication.coder_id == coder_id, CODING))
             if previous is not None:
                 if previous.status == status:
                     continue
@@ -226,8 +253,13 @@ def add_code(project, document_id: int, start: int, end: int, code: str, *, code
 
 def _own_row(session: Session, application_id: int, version: int | None) -> CodeApplication:
     row = session.get(CodeApplication, application_id)
+    if row is None and version is not None:
+        _stale(session, application_id)  # it existed when the caller saw it: say who removed it
     if row is None or row.coder_id is None:
         raise BaolianError(f"no coding #{application_id}", field="coding", hint="reload the page")
+    if row.layer != "coding":
+        raise BaolianError(f"#{application_id} is an adjudicated (final) coding", field="coding",
+                           hint="change it on the 裁决 Adjudication page (decide again)")
     if version is not None and row.version != version:
         _stale(session, application_id)
     return row
@@ -292,11 +324,14 @@ def add_memo(project, text: str, *, coder: str, document_id: int | None = None, 
         return memo.id
 
 
-def memos(project, *, document_id: int | None = None) -> list[dict]:
+def memos(project, *, document_id: int | None = None, as_user: str | None = None) -> list[dict]:
+    """Memos, oldest first; ``as_user`` while blinded (blind double coding) gets only their own."""
     with project.read() as s:
         query = select(Memo, Coder.name).outerjoin(Coder, Coder.id == Memo.coder_id).order_by(Memo.id)
         if document_id is not None:
             query = query.where(Memo.document_id == document_id)
+        if as_user and blinded(s, as_user, document_id):
+            query = query.where(Coder.name == as_user.strip())
         return [{"id": m.id, "text": m.text, "coder": name, "document_id": m.document_id,
                  "segment_id": m.segment_id, "application_id": m.application_id, "created_at": m.created_at}
                 for m, name in s.execute(query)]
@@ -305,9 +340,10 @@ def memos(project, *, document_id: int | None = None) -> list[dict]:
 UNDOABLE = ("coding.accept", "coding.reject", "coding.add", "coding.remove", "coding.resize", "memo.add")
 
 
-def history(project, *, coder: str | None = None, limit: int = 50) -> list[dict]:
-    """Recent events, newest first."""
+def history(project, *, coder: str | None = None, limit: int = 50, as_user: str | None = None) -> list[dict]:
+    """Recent events, newest first; ``as_user`` while blinded (blind double coding) gets only their own."""
     with project.read() as s:
+        coder = _shown_coder(s, coder, as_user, None)
         query = select(Event, Coder.name).outerjoin(Coder, Coder.id == Event.coder_id).order_by(Event.id.desc())
         if coder:
             query = query.where(Coder.name == coder)

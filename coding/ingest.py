@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from coding.corpus import DEFAULT_MAX_BYTES, DocumentMeta, ImportedDocument, Refusal, collect
+from coding.roles import Permission, acting, require
 from coding.segment import segment_text
 from coding.store import Document, record_event
 from coding.words import WordSegmenter
@@ -80,7 +81,7 @@ def store_document(
         existing = s.scalar(select(Document.id).where(Document.sha256 == doc.sha256))
         if existing is not None:
             return existing, False
-        coder_id = project.coder_id(s, coder)
+        coder_id = acting(s, coder, Permission.MANAGE)
         row = Document(
             title=meta.title or Path(doc.filename).stem,
             filename=doc.filename,
@@ -157,6 +158,8 @@ def import_paths(
     progress: Progress | None = None,
 ) -> ImportReport:
     """Import files and folders. Good files are stored, bad ones reported; one never stops another."""
+    with project.read() as s:
+        require(s, coder, Permission.MANAGE)  # refuse before reading any file
     report = ImportReport()
     read_progress = None if progress is None else (
         lambda done, total, path: progress(done, total, f"读取 {Path(path).name}"))

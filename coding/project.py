@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from coding.codebook import Codebook, dump_codebook, load_codebook, parse_codebook
 from coding.errors import BaolianError
+from coding.roles import Permission, acting
 from coding.store import (
     Code,
     CodeApplication,
@@ -118,11 +119,12 @@ class Project:
 
     @classmethod
     def init(
-        cls, location: str | os.PathLike | None = None, *, codebook: str | Path | None = None
+        cls, location: str | os.PathLike | None = None, *, codebook: str | Path | None = None,
+        coder: str | None = None,
     ) -> Project:
         project = cls.open(location, create=True)
         if codebook is not None:
-            project.set_codebook(load_codebook(codebook), source=str(codebook))
+            project.set_codebook(load_codebook(codebook), source=str(codebook), coder=coder)
         return project
 
     def close(self) -> None:
@@ -166,7 +168,7 @@ class Project:
                 row.value = value
             record_event(
                 s, "setting.set", "setting", None, before={key: before}, after={key: value},
-                coder_id=self.coder_id(s, coder),
+                coder_id=acting(s, coder, Permission.MANAGE),
             )
         self.__dict__.pop("segmenter", None)
 
@@ -195,7 +197,7 @@ class Project:
         """
         with self.transaction() as s:
             changed = stage_codebook(s, codebook, dump_codebook(codebook), codebook.fingerprint(),
-                                     lambda: self.coder_id(s, coder), source)
+                                     lambda: acting(s, coder, Permission.MANAGE), source)
         if not changed:
             return False
         self.__dict__.pop("segmenter", None)

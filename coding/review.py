@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func, select
 
+from coding.assignments import blinded
 from coding.errors import BaolianError
 from coding.store import Code, CodeApplication, Coder, Document
 
@@ -113,12 +114,20 @@ def _coder_id(session, coder: str | None) -> int | None:
     return session.scalar(select(Coder.id).where(Coder.name == coder.strip())) if coder and coder.strip() else None
 
 
+def _asked_for(session, coder: str | None, as_user: str | None) -> str | None:
+    """Whose queue ``as_user`` may see: only their own while blinded (see :func:`coding.assignments.blinded`),
+    since another coder's queue shows what that coder has decided."""
+    return as_user.strip() if as_user and blinded(session, as_user) else coder
+
+
 def _pending(coder_id: int | None):
-    machine = and_(CodeApplication.coder_id.is_(None), CodeApplication.status == "suggested")
+    machine = and_(CodeApplication.coder_id.is_(None), CodeApplication.status == "suggested",
+                   CodeApplication.layer == "coding")
     if coder_id is None:
         return machine
     decided = (select(CodeApplication.suggestion_id)
-               .where(CodeApplication.coder_id == coder_id, CodeApplication.suggestion_id.is_not(None))
+               .where(CodeApplication.coder_id == coder_id, CodeApplication.suggestion_id.is_not(None),
+                      CodeApplication.layer == "coding")
                .scalar_subquery())
     return and_(machine, CodeApplication.id.not_in(decided))
 
@@ -143,14 +152,17 @@ def _live(query):
 
 
 def review_page(project, *, coder: str | None, filt: ReviewFilter | None = None, offset: int = 0,
-                limit: int = 100) -> ReviewPage:
-    """One page of ``coder``'s pending suggestions (everyone's machine suggestions when None), best score first."""
+                limit: int = 100, as_user: str | None = None) -> ReviewPage:
+    """One page of ``coder``'s pending suggestions (everyone's machine suggestions when None), best score first.
+
+    ``as_user``: who is asking; while blinded (blind double coding) they get their own queue whatever ``coder`` says.
+    """
     filt = filt or ReviewFilter()
     if not 1 <= limit <= MAX_PAGE:
         raise BaolianError(f"page size {limit} is out of range", field="limit", hint=f"use 1 to {MAX_PAGE} rows")
     offset = max(0, int(offset))
     with project.read() as s:
-        where = _pending(_coder_id(s, coder))
+        where = _pending(_coder_id(s, _asked_for(s, coder, as_user)))
         total = s.scalar(_filtered(_live(select(func.count(CodeApplication.id))).where(where), filt)) or 0
         order = (CodeApplication.score.desc(), CodeApplication.id)
         # Pick the page's ids first (narrow rows, cheap to sort), then read only those rows in full.
@@ -171,13 +183,13 @@ def review_page(project, *, coder: str | None, filt: ReviewFilter | None = None,
     return ReviewPage(rows=rows, total=total, offset=offset, limit=limit)
 
 
-def review_options(project, *, coder: str | None) -> ReviewOptions:
+def review_options(project, *, coder: str | None, as_user: str | None = None) -> ReviewOptions:
     """Codes, documents and origins that have pending suggestions for ``coder``, with counts (one query)."""
     codes: dict[str, list] = {}
     docs: dict[int, list] = {}
     origins: set[str] = set()
     with project.read() as s:
-        where = _pending(_coder_id(s, coder))
+        where = _pending(_coder_id(s, _asked_for(s, coder, as_user)))
         groups = (Code.position, Code.key, Code.name, Document.id, Document.title, CodeApplication.origin)
         for position, key, name, doc_id, title, origin, n in s.execute(
                 _live(select(*groups, func.count(CodeApplication.id))).where(where).group_by(*groups)):

@@ -121,3 +121,17 @@ def authorize(session: Session, name: str | None, permission: Permission) -> int
         raise Forbidden(f"{name!r} is a {role.value} and may not {WHAT[permission]}", field="role",
                         hint="ask an admin for a role that allows it")
     return row.id
+
+
+def acting(session: Session, name: str | None, permission: Permission) -> int | None:
+    """:func:`authorize` for changes whose user is optional: in a project without accounts, no name acts
+    anonymously (None), as before accounts existed; with accounts a user is required and checked."""
+    if (not name or not name.strip()) and not has_accounts(session):
+        return None
+    return authorize(session, name, permission)
+
+
+def require(session: Session, name: str | None, permission: Permission) -> None:
+    """Refuse early (before slow work) when ``name`` may not act; writes nothing, also without accounts."""
+    if has_accounts(session):
+        authorize(session, name, permission)  # with accounts, authorize only reads

@@ -146,3 +146,28 @@ def test_memos_and_history(coded):
     assert events[0]["action"] == "memo.add"
     with coded.read() as s:
         assert s.scalar(select(Event).where(Event.action == "memo.add")).after["text"] == "这里体现了上下协商"
+
+
+def test_editing_a_coding_someone_removed_names_who_removed_it(coded):
+    doc = coded.documents()[0].id
+    app_id = add_code(coded, doc, 0, 4, "M2", coder="甲")
+    version = next(a.version for a in document_applications(coded, doc, coder="甲") if a.id == app_id)
+    remove_code(coded, app_id, coder="乙", version=version)
+    with pytest.raises(StaleEdit, match="乙"):
+        resize(coded, app_id, 0, 6, coder="丙", version=version)
+    with pytest.raises(BaolianError, match="no coding"):  # without a version seen, it is simply gone
+        resize(coded, app_id, 0, 6, coder="丙")
+
+
+def test_suggestions_on_a_deleted_document_are_not_pending_and_cannot_be_decided(coded):
+    from coding.trash import delete_document, restore_document
+
+    doc = coded.documents()[0].id
+    mine = [a.id for a in pending_suggestions(coded, coder="甲") if a.document_id == doc]
+    assert mine
+    delete_document(coded, doc, by="admin")
+    assert not [a for a in pending_suggestions(coded, coder="甲") if a.document_id == doc]
+    with pytest.raises(BaolianError, match="deleted document"):
+        accept(coded, mine[:1], coder="甲")
+    restore_document(coded, doc, by="admin")
+    assert accept(coded, mine[:1], coder="甲")

@@ -31,16 +31,86 @@ def project() -> Project:
         st.stop()
 
 
+USER_KEY = "auth_user"  # the logged-in account's name (projects with accounts)
+
+
+def accounts_on() -> bool:
+    """True when the project has accounts: then only a logged-in account acts."""
+    from coding.accounts import accounts_exist
+
+    return accounts_exist(project())
+
+
 def coder() -> str | None:
-    """The coder chosen on the sidebar (None until chosen)."""
+    """Who acts: the logged-in account when the project has accounts, else the name typed on the sidebar."""
+    if accounts_on():
+        name = st.session_state.get(USER_KEY)
+        return name if isinstance(name, str) and name else None
     name = st.session_state.get("coder")
     return name.strip() if isinstance(name, str) and name.strip() else None
+
+
+def role():
+    """The acting user's :class:`coding.roles.Role` (admin for anyone without accounts); None: may not act."""
+    from coding.accounts import role_of
+
+    return role_of(project(), coder())
+
+
+def can(permission) -> bool:
+    """May the current user do this (a :class:`coding.roles.Permission`)? Pages disable changing controls
+    when not; the core refuses anyway. Without accounts everyone may (a name is still asked for)."""
+    if not accounts_on():
+        return True
+    r = role()
+    return r is not None and r.can(permission)
+
+
+def login(name: str, password: str) -> bool:
+    """Check the password and remember the user for this browser session; shows why when it fails."""
+    from coding.accounts import verify_login
+
+    try:
+        verify_login(project(), name, password)
+    except BaolianError as exc:
+        st.error(f"登录失败 Login failed: {exc}")
+        return False
+    st.session_state[USER_KEY] = name.strip()
+    return True
+
+
+def logout() -> None:
+    st.session_state.pop(USER_KEY, None)
+
+
+def password_form(key: str = "pw") -> None:
+    """Change your own password: the current one, then the new one twice."""
+    from coding.accounts import change_password
+
+    me = coder()
+    if not me:
+        return
+    with st.form(f"{key}_form", clear_on_submit=True):
+        old = st.text_input("当前密码 Current password", type="password", key=f"{key}_old")
+        new = st.text_input("新密码 New password", type="password", key=f"{key}_new")
+        again = st.text_input("再输入一次 New password again", type="password", key=f"{key}_again")
+        if st.form_submit_button("修改密码 Change password"):
+            if new != again:
+                st.error("两次输入的新密码不一致 — the new passwords differ.")
+            else:
+                try:
+                    change_password(project(), me, new, by=me, old_password=old)
+                except BaolianError as exc:
+                    st.error(f"未修改 Not changed: {exc}")
+                else:
+                    st.success("密码已修改 Password changed.")
 
 
 def require_coder() -> str:
     name = coder()
     if not name:
-        st.warning("请先在侧栏填写编码员姓名 — choose your coder name on the sidebar first.")
+        st.warning("请先登录 — log in on the sidebar first." if accounts_on()
+                   else "请先在侧栏填写编码员姓名 — choose your coder name on the sidebar first.")
         st.stop()
     return name
 

@@ -21,7 +21,8 @@ from coding.autocode import code_project, rule_fingerprints
 from coding.codebook import load_codebook
 from coding.codebook_save import code_usage, describe_changes, preview_rules, save_codebook_to_project
 from coding.errors import BaolianError
-from views._shared import coder, esc, project
+from coding.roles import Permission
+from views._shared import can, coder, esc, project
 
 CODEBOOK_PATH = Path(os.environ.get("BAOLIAN_CODEBOOK", "codebook.yaml"))
 FORM_KEYS = ("cb_name", "cb_name_en", "cb_color", "cb_short", "cb_definition", "cb_use_when", "cb_indicators",
@@ -168,7 +169,7 @@ def on_save() -> None:
         note += " 合并移动 merged: " + ", ".join(f"{d}: {n}" for d, n in saved.moved.items()) + "."
     if state.get("cb_recode", True):
         try:
-            run = code_project(p)
+            run = code_project(p, user=who)
             note += f" 自动编码 re-coded {', '.join(run.recoded) or '—'}: +{run.added} −{run.removed}."
         except BaolianError as exc:
             note += f" 自动编码失败 re-coding failed: {exc}"
@@ -373,7 +374,9 @@ with save_tab:
     if need_preview:
         st.caption("规则有改动：请先预览再保存 — rules changed: preview before saving.")
     s3.button("💾 保存 Save (文件 + 数据库 file + database)", key="cb_save", type="primary", on_click=on_save,
-              disabled=not (dirty and me) or need_preview)
+              disabled=not (dirty and me and can(Permission.MANAGE)) or need_preview)
     if not me:
         st.caption("保存需要编码员姓名（侧栏）— saving needs your coder name (sidebar).")
+    elif not can(Permission.MANAGE):
+        st.caption("只有管理员可以保存编码本 — only an admin saves the codebook.")
     st.button("放弃草稿 Discard the draft", key="cb_discard", on_click=on_discard, disabled=not dirty)

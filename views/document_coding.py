@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from coding import decisions
+from coding.assignments import visible_documents
 from coding.highlight import (
     ORIGIN_LABELS,
     STATUS_LABELS,
@@ -26,7 +27,8 @@ from coding.highlight import (
     spans_from_applications,
     with_descendants,
 )
-from views._shared import coder, esc, project, run_action
+from coding.roles import Permission
+from views._shared import can, coder, esc, project, run_action
 
 KIND_LABELS = {"interview": "访谈", "policy": "政策", "minutes": "纪要", "news": "新闻", "other": "其他"}
 PER_PAGE = (20, 40, 80, 160)
@@ -133,7 +135,7 @@ if flash:
     st.toast(flash)
 
 st.subheader("🖍️ 文档编码 Document coding")
-docs = p.documents()
+docs = visible_documents(p, me)  # in blind mode: the documents assigned to me
 if not docs:
     st.info("项目里还没有文档 — 请先在「导入 Import」页导入 (no documents yet).")
     st.stop()
@@ -152,7 +154,7 @@ doc_id = st.selectbox(
 doc = by_id[doc_id]
 S = _structure(p, p.url, doc.id, doc.n_chars)
 cb, pick_labels, filter_labels = _codebook(p)
-apps = decisions.document_applications(p, doc.id, coder=me)
+apps = decisions.document_applications(p, doc.id, coder=me, as_user=me)
 
 people = " · ".join(f"{x.get('name', '')}（{x.get('role', '')}）" for x in doc.participants)
 st.html(f'<div style="color:#666;font-size:.85rem">{esc(doc.filename)} · {esc(doc.date or "无日期 no date")} · '
@@ -280,7 +282,9 @@ with right:
     if not me:
         st.warning("请先在侧栏填写编码员姓名，才能接受、拒绝或添加编码 — choose your coder name on the sidebar "
                    "to make decisions.")
-    ro = not me
+    ro = not me or not can(Permission.CODE)
+    if me and ro:
+        st.info("只读 Read only: 你的角色不能修改编码 — your role cannot change codings.")
 
     here_apps = sorted(_overlapping(apps, seg.start, seg.end),
                        key=lambda a: (STATUSES.index(a.status) if a.status in STATUSES else 9, -(a.score or 0), a.id))
@@ -348,13 +352,13 @@ with right:
         r0, r1 = st.slider("新范围 New span（段落字符 characters of the paragraph）", lo, hi,
                            (max(lo, target.start), min(hi, target.end)), key=f"dc_resize_{target.id}_{target.version}")
         st.text(f"新范围 New: {S.text[r0:r1] or '（空 empty）'}")
-        if st.button("↔ 保存范围 Save span", key="dc_resize_save", disabled=(r0, r1) == (target.start, target.end)):
+        if st.button("↔ 保存范围 Save span", key="dc_resize_save", disabled=ro or (r0, r1) == (target.start, target.end)):
             act(decisions.resize, p, target.id, r0, r1, coder=me, version=target.version,
                 done=f"已调整 resized {target.code}: {r0}–{r1}")
 
     # memos
     st.markdown("##### 备忘 Memo")
-    doc_memos = decisions.memos(p, document_id=doc.id)
+    doc_memos = decisions.memos(p, document_id=doc.id, as_user=me)
     with st.form("dc_memo_form", clear_on_submit=True, border=False):
         memo = st.text_area("这句话的备忘 Memo on this sentence", key="dc_memo", height=90)
         if st.form_submit_button("💾 保存备忘 Save memo", disabled=ro):

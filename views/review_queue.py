@@ -16,7 +16,8 @@ import streamlit as st
 from coding.decisions import accept, reject
 from coding.errors import BaolianError
 from coding.review import ReviewFilter, review_options, review_page
-from views._shared import coder, esc, project, run_action
+from coding.roles import Permission
+from views._shared import can, coder, esc, project, run_action
 
 PAGE_SIZES = (50, 100, 200, 500)
 ORIGINS = {"rule": "规则 rule", "model": "模型 model", "human": "人工 human"}
@@ -67,18 +68,20 @@ def _decide(action, verb: str, one: bool = False) -> None:
 
 
 p = project()
-me = coder()
+me = coder() if can(Permission.CODE) else None  # a viewer reads the queue but decides nothing
 st.title("审核队列 Review queue")
 if flash := state.pop("rq_flash", None):
     st.success(flash)
 if problem := state.pop("rq_error", None):
     st.error(esc(problem))
-if not me:
+if not me and coder():
+    st.info("只读 Read only: 你的角色不能接受或拒绝建议 — your role cannot accept or reject suggestions.")
+elif not me:
     st.info("在侧栏填写编码员姓名后即可接受或拒绝；现在显示全部机器建议。"
             " — Choose your coder name on the sidebar to accept or reject; showing all machine suggestions.")
 
 # -- filters ---------------------------------------------------------------------------------
-opts = review_options(p, coder=me)
+opts = review_options(p, coder=me, as_user=me)
 code_labels = {key: f"{key} {name} ({n})" for key, name, n in opts.codes}
 doc_labels = {doc_id: f"{title} ({n})" for doc_id, title, n in opts.documents}
 for key, labels in (("rq_codes", code_labels), ("rq_docs", doc_labels)):  # keep chosen items offered
@@ -100,11 +103,11 @@ filt = ReviewFilter(codes=tuple(codes), document_ids=tuple(docs), origin=origin,
 # -- one page of the queue -------------------------------------------------------------------
 size = int(state.get("rq_size", PAGE_SIZES[1]))
 number = max(1, int(state.get("rq_page", 1)))
-page = review_page(p, coder=me, filt=filt, offset=(number - 1) * size, limit=size)
+page = review_page(p, coder=me, filt=filt, offset=(number - 1) * size, limit=size, as_user=me)
 pages = max(1, -(-page.total // size))
 if number > pages:  # the queue shrank below this page (decisions, filters): show its last page
     number = pages
-    page = review_page(p, coder=me, filt=filt, offset=(number - 1) * size, limit=size)
+    page = review_page(p, coder=me, filt=filt, offset=(number - 1) * size, limit=size, as_user=me)
 state["rq_page"] = number  # before the pager widget exists, so this is allowed
 
 n1, n2, n3, n4 = st.columns([3, 1.2, 1.2, 1.6])
@@ -184,7 +187,7 @@ st.caption("用目前所有的接受/拒绝决定重新训练模型，并显示�
            " — Train the model from the decisions so far and show its new scores.")
 r1, r2 = st.columns([1, 3])
 only_mine = r2.checkbox("只用我的决定 Only my decisions", key="rq_train_mine", disabled=not me)
-if r1.button("重新训练 Retrain", key="rq_retrain", width="stretch"):
+if r1.button("重新训练 Retrain", key="rq_retrain", width="stretch", disabled=not can(Permission.MANAGE)):
     if importlib.util.find_spec("coding.learning") is None:
         st.warning("训练服务尚未就绪 — the learning service (coding/learning.py) is not available yet.")
     else:

@@ -1,0 +1,202 @@
+"""The audit trail: who changed what, when, from what to what — per segment, code, document or user.
+
+Reads the append-only event log (:class:`coding.store.Event`) that every change writes in its own
+transaction. Events about codings carry the coding's row (document, segment, span, code) in
+``before``/``after``, so a segment's history is every event whose coding lay on that segment or
+overlapped its span; a code's history every event whose coding used that code, plus codebook
+events naming it. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from coding.errors import BaolianError
+from coding.store import Code, Coder, Document, Event, Segment
+
+ACTIONS = {
+    "coding.accept": "接受建议 accepted a suggestion",
+    "coding.reject": "拒绝建议 rejected a suggestion",
+    "coding.add": "添加编码 added a coding",
+    "coding.remove": "删除编码 removed a coding",
+    "coding.resize": "调整范围 resized a coding",
+    "memo.add": "写备忘 wrote a memo",
+    "undo": "撤销 undid",
+    "document.import": "导入文档 imported a document",
+    "document.delete": "删除文档 deleted a document",
+    "document.restore": "恢复文档 restored a document",
+    "autocode.document": "自动编码 auto-coded a document",
+    "codebook.load": "载入编码本 loaded the codebook",
+    "codebook.merge": "合并编码 merged codes",
+    "coder.add": "新编码员 new coder",
+    "setting.set": "更改设置 changed a setting",
+    "model.train": "训练模型 trained a model",
+    "user.add": "添加账户 added an account",
+    "user.remove": "停用账户 removed an account",
+    "user.role": "更改角色 changed a role",
+    "user.passwd": "更改密码 changed a password",
+    "user.rehash": "更新密码哈希 re-hashed a password",
+    "assignment.add": "分配文档 assigned a document",
+    "assignment.remove": "取消分配 unassigned a document",
+    "adjudication.decide": "裁定 adjudicated",
+    "refi.import": "REFI 导入 imported a REFI-QDA project",
+}
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    user: str | None
+    action: str
+    entity: str
+    entity_id: int | None
+    before: Any
+    after: Any
+    summary: str
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["at"] = self.at.isoformat() if self.at else None
+        return data
+
+
+def _rows(event: Event, undone: dict[int, Event] | None = None) -> list[dict]:
+    """The coding/memo rows an event describes: its before and after (for an undo: the undone event's too)."""
+    found = [d for d in (event.before, event.after) if isinstance(d, dict)]
+    if event.action == "undo" and isinstance(event.after, dict) and undone:
+        target = undone.get(event.after.get("undoes"))
+        if target is not None:
+            found += [d for d in (target.before, target.after) if isinstance(d, dict)]
+    for d in list(found):  # adjudication events list the final rows they replaced and wrote
+        if isinstance(d.get("rows"), list):
+            found += [r for r in d["rows"] if isinstance(r, dict)]
+    return found
+
+
+def _about_segment(event: Event, segment: Segment, undone: dict) -> bool:
+    if event.entity == "segment" and event.entity_id == segment.id:
+        return True
+    for d in _rows(event, undone):
+        if d.get("segment_id") == segment.id:
+            return True
+        if d.get("document_id") == segment.document_id and isinstance(d.get("start"), int) \
+                and isinstance(d.get("end"), int) and d["start"] < segment.end and d["end"] > segment.start:
+            return True
+    return False
+
+
+def _about_code(event: Event, code: Code, undone: dict) -> bool:
+    if event.entity == "code" and event.entity_id == code.id:
+        return True
+    for d in _rows(event, undone):
+        if d.get("code_id") == code.id or d.get("code") == code.key:
+            return True
+    return False
+
+
+def _about_document(event: Event, document_id: int, undone: dict) -> bool:
+    if event.entity == "document" and event.entity_id == document_id:
+        return True
+    return any(d.get("document_id") == document_id for d in _rows(event, undone))
+
+
+def _undone(session, events: list[Event]) -> dict[int, Event]:
+    """The events that the undo events among ``events`` undid, by id."""
+    ids = {e.after.get("undoes") for e in events if e.action == "undo" and isinstance(e.after, dict)}
+    ids.discard(None)
+    if not ids:
+        return {}
+    return {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(ids)))}
+
+
+def _summary(event: Event, user: str | None, codes: dict[int, str], titles: dict[int, str],
+             undone: dict[int, Event]) -> str:
+    who = user or "系统 system"
+    what = ACTIONS.get(event.action, event.action)
+    rows = [d for d in _rows(event, undone) if "undoes" not in d]
+    data = rows[-1] if event.action == "undo" and rows else \
+        next((d for d in (event.after, event.before) if isinstance(d, dict)), {})
+    parts = [f"{who} {what}"]
+    code = codes.get(data.get("code_id")) or data.get("code")
+    if isinstance(code, str):
+        parts.append(code)
+    nested = data.get("rows") if isinstance(data.get("rows"), list) and data["rows"] else None
+    doc = data.get("document_id") if event.entity != "document" else event.entity_id
+    if doc is None and nested and isinstance(nested[0], dict):
+        doc = nested[0].get("document_id")
+    if isinstance(doc, int):
+        parts.append(f"《{titles.get(doc, f'#{doc}')}》")
+    if event.action == "coding.resize" and isinstance(event.before, dict) and isinstance(event.after, dict):
+        parts.append(f"{event.before.get('start')}–{event.before.get('end')} → "
+                     f"{event.after.get('start')}–{event.after.get('end')}")
+    elif isinstance(data.get("start"), int) and isinstance(data.get("end"), int):
+        parts.append(f"{data['start']}–{data['end']}")
+    if event.action == "adjudication.decide" and data.get("choice"):
+        parts.append(f"→ {data['choice']}")
+    if event.action == "memo.add" and isinstance(data.get("text"), str):
+        text = data["text"]
+        parts.append(f"“{text[:40]}{'…' if len(text) > 40 else ''}”")
+    if event.action == "undo" and isinstance(event.after, dict):
+        target = undone.get(event.after.get("undoes"))
+        parts.append(f"({target.action if target else 'event'} #{event.after.get('undoes')})")
+    if event.action == "setting.set" and isinstance(event.after, dict):
+        parts.append(", ".join(map(str, event.after)))
+    if event.action.startswith("document.") and isinstance(data.get("filename"), str) and not isinstance(doc, int):
+        parts.append(data["filename"])
+    return " ".join(parts)
+
+
+def history(project, *, segment: int | None = None, code: str | None = None, document: int | None = None,
+            user: str | None = None, action: str | None = None, limit: int | None = 500) -> list[AuditEntry]:
+    """Events matching every filter given, newest first (at most ``limit``)."""
+    with project.read() as s:
+        query = select(Event, Coder.name).outerjoin(Coder, Coder.id == Event.coder_id).order_by(Event.id.desc())
+        tests = []
+        if user:
+            uid = s.scalar(select(Coder.id).where(Coder.name == user.strip()))
+            if uid is None:
+                raise BaolianError(f"no user {user!r} in this project", field="--user",
+                                   hint="see the names in `baolian history` or `baolian user list`")
+            query = query.where(Event.coder_id == uid)
+        if action:
+            query = query.where(Event.action == action)
+        if segment is not None:
+            seg = s.get(Segment, int(segment))
+            if seg is None:
+                raise BaolianError(f"no segment #{segment} in this project", field="--segment",
+                                   hint="segment ids are listed by `baolian segments DOC`")
+            query = query.where(Event.entity.in_(("code_application", "memo", "segment")))
+            tests.append(lambda e, u, seg=seg: _about_segment(e, seg, u))
+        if code:
+            row = s.scalar(select(Code).where(Code.key == code.strip()))
+            if row is None:
+                raise BaolianError(f"unknown code {code!r}", field="--code", hint="use a key of the codebook, e.g. M2")
+            query = query.where(Event.entity.in_(("code_application", "memo", "code", "segment")))
+            tests.append(lambda e, u, row=row: _about_code(e, row, u))
+        if document is not None:
+            if s.get(Document, int(document)) is None:
+                raise BaolianError(f"no document #{document} in this project", field="--document",
+                                   hint="give a document id from `baolian documents`")
+            query = query.where(or_(Event.entity.in_(("code_application", "memo", "segment")),
+                                    (Event.entity == "document") & (Event.entity_id == int(document))))
+            tests.append(lambda e, u, d=int(document): _about_document(e, d, u))
+        if not tests and limit:
+            query = query.limit(limit)
+        codes = dict(s.execute(select(Code.id, Code.key)).all())
+        titles = dict(s.execute(select(Document.id, Document.title)).all())
+        found = s.execute(query).all()
+        undone = _undone(s, [e for e, _ in found])
+        out: list[AuditEntry] = []
+        for event, name in found:
+            if not all(t(event, undone) for t in tests):
+                continue
+            out.append(AuditEntry(event.id, event.at, name, event.action, event.entity, event.entity_id,
+                                  event.before, event.after, _summary(event, name, codes, titles, undone)))
+            if limit and len(out) >= limit:
+                break
+        return out

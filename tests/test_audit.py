@@ -1,0 +1,111 @@
+"""The audit trail: history per segment, code, document and user, with who/when/what/before/after."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from coding.audit import history
+from coding.autocode import code_project
+from coding.cli import main
+from coding.codebook import load_codebook
+from coding.decisions import accept, add_code, add_memo, pending_suggestions, reject, remove_code, resize, undo_last
+from coding.errors import BaolianError
+from coding.trash import delete_document
+
+from .conftest import CODEBOOK, CORPUS
+
+
+@pytest.fixture
+def worked(project):
+    """Minutes imported and coded; ann and bob work on the first sentence of document 1."""
+    project.import_paths([CORPUS / "minutes"], manifest=CORPUS / "corpus.yaml", coder="boss")
+    code_project(project)
+    seg = project.segments(1, "sentence")[3]
+    other = project.segments(1, "sentence")[10]
+    app = add_code(project, 1, seg.start, seg.end, "R1", coder="ann")
+    resize(project, app, seg.start + 1, seg.end, coder="ann", version=1)
+    add_code(project, 1, other.start, other.end, "R1", coder="bob")
+    add_memo(project, "注意 <script>", coder="bob", document_id=1, segment_id=seg.id)
+    sug = pending_suggestions(project, coder=None)[0]
+    accept(project, sug.id, coder="bob")
+    reject(project, sug.id, coder="ann")
+    gone = add_code(project, 1, seg.start, seg.start + 2, "M2", coder="bob")
+    remove_code(project, gone, coder="bob")
+    undo_last(project, coder="bob")  # brings the removed coding back
+    return {"seg": seg, "other": other, "app": app, "sug": sug}
+
+
+def test_segment_history_lists_only_codings_on_that_segment(project, worked):
+    seg = worked["seg"]
+    entries = history(project, segment=seg.id)
+    actions = [e.action for e in entries]
+    assert actions == ["undo", "coding.remove", "coding.add", "memo.add", "coding.resize", "coding.add"]
+    resized = entries[4]
+    assert resized.user == "ann" and resized.before["start"] == seg.start and resized.after["start"] == seg.start + 1
+    assert f"{seg.start}–{seg.end} → {seg.start + 1}–{seg.end}" in resized.summary
+    assert "R1" in resized.summary and "ann" in resized.summary
+    assert entries[0].at >= entries[-1].at
+    assert all(e.action != "coding.add" or e.user != "bob" or e.after["start"] == seg.start
+               for e in entries)  # bob's coding on another sentence is not here
+    other = history(project, segment=worked["other"].id)
+    assert [(e.action, e.user) for e in other] == [("coding.add", "bob")]
+
+
+def test_code_document_and_user_history(project, worked):
+    r1 = history(project, code="R1")
+    assert [e.action for e in r1] == ["coding.add", "coding.resize", "coding.add"]
+    m2 = {e.action for e in history(project, code="M2")}
+    assert {"coding.add", "coding.remove", "undo"} <= m2
+    by_ann = history(project, user="ann")
+    assert {e.user for e in by_ann} == {"ann"}
+    assert {"coding.add", "coding.resize", "coding.reject"} <= {e.action for e in by_ann}
+    doc = history(project, document=1)
+    assert doc[-1].action == "document.import" and doc[-1].user == "boss"
+    assert "autocode.document" in {e.action for e in doc}
+    assert all(e.entity != "document" or e.entity_id == 1 for e in doc)
+    both = history(project, document=1, user="ann")
+    assert both and {e.user for e in both} == {"ann"}
+    assert len(history(project, limit=3)) == 3
+
+
+def test_every_kind_of_change_is_in_the_log(project, worked):
+    delete_document(project, 2, by="boss")
+    project.set_codebook(load_codebook(CODEBOOK).model_copy(update={"version": "9.9.9"}), coder="boss")
+    actions = {e.action for e in history(project, limit=None)}
+    assert {"document.import", "autocode.document", "coding.add", "coding.resize", "coding.accept",
+            "coding.reject", "coding.remove", "memo.add", "undo", "document.delete", "codebook.load",
+            "coder.add"} <= actions
+    deleted = history(project, document=2)[0]
+    assert deleted.action == "document.delete" and deleted.user == "boss" and "删除文档" in deleted.summary
+
+
+def test_unknown_filters_are_clear_errors(project):
+    for kwargs, field in (({"segment": 99999}, "--segment"), ({"code": "NOPE"}, "--code"),
+                          ({"document": 424242}, "--document"), ({"user": "nobody"}, "--user")):
+        with pytest.raises(BaolianError) as info:
+            history(project, **kwargs)
+        assert info.value.field == field
+
+
+def test_cli_history_json_and_table(project, worked, capsys):
+    assert main(["history", "-p", project.url, "--segment", str(worked["seg"].id), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [d["action"] for d in data][-1] == "coding.add" and data[-1]["user"] == "ann"
+    assert {"id", "at", "user", "action", "before", "after", "summary"} <= set(data[0])
+    assert main(["history", "-p", project.url, "--code", "R1"]) == 0
+    text = capsys.readouterr().out
+    assert "coding.resize" in text and "3 events" in text
+    assert main(["history", "-p", project.url, "--code", "ZZ"]) == 2
+
+
+def test_adjudication_shows_in_segment_code_and_document_history(project, worked):
+    from coding.adjudication import decide
+
+    seg = worked["seg"]
+    decide(project, document_id=1, code="R1", choice="ann", by="boss", segment_id=seg.id, coders=["ann", "bob"])
+    for entries in (history(project, segment=seg.id), history(project, code="R1"), history(project, document=1)):
+        assert entries[0].action == "adjudication.decide" and entries[0].user == "boss"
+        assert "裁定" in entries[0].summary and "R1" in entries[0].summary
+    assert history(project, segment=worked["other"].id)[0].action != "adjudication.decide"
