@@ -19,6 +19,7 @@ from sqlalchemy.orm import aliased
 
 from coding.codebook import Codebook
 from coding.errors import BaolianError
+from coding.roles import Permission, require
 from coding.rules import compile_codebook, suggest_codes
 from coding.store import Code, CodeApplication, Document, Segment, record_event
 
@@ -58,13 +59,15 @@ COMBINE_KEY = "combine_mode"  # project setting: how rules and the trained model
 
 
 def code_project(project, *, recode_all: bool = False, use_model: bool = True,
-                 progress: Callable[[int, int, str], None] | None = None) -> CodingRun:
+                 progress: Callable[[int, int, str], None] | None = None, user: str | None = None) -> CodingRun:
     """Write suggestions for every document that needs them.
 
     Rules alone until the project has a trained model; then, per sentence,
     rules and model combined as the project's ``combine_mode`` says
-    (default "max"), and a new model re-codes every code.
+    (default "max"), and a new model re-codes every code. ``user`` runs it: with accounts, an admin.
     """
+    with project.read() as s:
+        require(s, user, Permission.MANAGE)  # refuse before writing anything (no user needed without accounts)
     codebook = project.codebook()
     if codebook is None:
         raise BaolianError("the project has no codebook", hint="load one with `baolian init --codebook FILE`")
@@ -95,7 +98,7 @@ def code_project(project, *, recode_all: bool = False, use_model: bool = True,
         if progress is not None:
             progress(i, len(docs), summary.filename)
     project.set_setting(STATE_KEY, {"rules": fingerprints, "documents": sorted(d.id for d in docs),
-                                    "version": version})
+                                    "version": version}, coder=user)
     return run
 
 

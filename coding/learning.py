@@ -18,6 +18,7 @@ from sqlalchemy import select
 from coding.errors import BaolianError
 from coding.model import Example, Model, train
 from coding.model_cv import out_of_fold, score_probabilities
+from coding.roles import Permission, acting, require
 from coding.store import Code, CodeApplication, Coder, Document, Segment, TrainedModel, record_event
 
 MIN_EXAMPLES = 10
@@ -71,7 +72,8 @@ def train_examples(examples: list[Example], labels: list[str], *, user_words=(),
     model = train(examples, labels, seed=seed, user_words=user_words)
     model.set_cv_scores(cv)
     # Per-code thresholds tuned on these out-of-fold predictions raised recall but cost more precision
-    # than they gained on the held-out gold (benchmarks/EVALUATION.md): suggestions keep 0.5.
+    # than they gained on the held-out gold (benchmarks/EVALUATION.md): suggestions keep the model's
+    # own thresholds (0.5, or w / (1 + w) under class weighting; see coding.model).
     scores = {code: {"precision": s.precision, "recall": s.recall, "f1": s.f1, "support": s.support}
               for code, s in cv.items() if code != "macro"}
     macro = cv.get("macro")
@@ -83,13 +85,18 @@ def train_examples(examples: list[Example], labels: list[str], *, user_words=(),
 
 def train_from_decisions(project, *, coder: str | None = None, trained_by: str | None = None,
                          folds: int = 5) -> TrainingResult:
-    """Train on the project's decisions and store the model as the project's current one."""
+    """Train on the project's decisions and store the model as the project's current one.
+
+    With accounts, ``trained_by`` (else ``coder``) must be an admin: the model changes everyone's suggestions.
+    """
+    with project.read() as s:
+        require(s, trained_by or coder, Permission.MANAGE)  # refuse before the (slow) training
     examples = training_examples(project, coder=coder)
     model, result = train_examples(examples, codable_labels(project), user_words=project.user_words(),
                                    folds=folds)
     data = model.to_bytes()
     with project.transaction() as s:
-        coder_id = project.coder_id(s, trained_by or coder)
+        coder_id = acting(s, trained_by or coder, Permission.MANAGE)
         row = TrainedModel(version=model.version, n_examples=len(examples), created_by=coder_id,
                            scores={"per_code": result.scores, "macro_f1": result.macro_f1}, data=data)
         s.add(row)

@@ -5,6 +5,13 @@ model over hashed unigrams and bigrams, ``exclusive_classes`` false) on top of
 :func:`coding.words.make_nlp`, whose jieba/rjieba tokens keep codebook terms
 whole. No vectors, nothing downloaded. Pure: never touches the database.
 
+Features (``features``): "words+chars" (default) feeds the jieba words followed by every character,
+so the n-grams are word uni/bigrams plus character uni/bigrams (see :func:`make_doc`); "words" is
+the original word-only input, and models saved without the setting are read that way. Class
+weighting (``class_weight``): codes are rare, so a positive target weighs ``sqrt(neg/pos)``
+("sqrt", default), ``neg/pos`` ("balanced") or 1 ("none") in the loss; the per-code threshold
+is then ``w / (1 + w)``, the point that corresponds to 0.5 without weighting.
+
 Training targets. For every unit a coder reviewed, a code the coder accepted is
 1.0, a code the coder rejected is 0.0, and -- by default
 (``implicit_negatives=True``) -- every other label is 0.0 too: we treat "not
@@ -40,6 +47,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BaolianError
+from .model_features import (CLASS_WEIGHTS, FEATURES, _positive_weight, _weighted_loss, _weighted_threshold,
+                             make_doc)
 from .words import clean_user_words, make_nlp
 
 FORMAT = "baolian-model"
@@ -104,7 +113,8 @@ class Model:
         """Probability in [0, 1] for every label of this model, one dict per text."""
         texts = _check_texts(texts)
         labels = self.labels
-        docs = [self.nlp.make_doc(t) for t in texts]
+        features = self.meta.get("settings", {}).get("features", "words")
+        docs = [make_doc(self.nlp, t, features) for t in texts]
         # Blank texts score 0.0 (no evidence). A doc without tokens ("") would
         # crash TextCatBOW's n-gram extraction when batched with others.
         for _ in self.nlp.pipe((d for d, t in zip(docs, texts) if t.strip()), batch_size=256):
@@ -243,6 +253,8 @@ def train(
     batch_size: int = 32,
     length: int = 262144,
     tune_folds: int = 0,
+    features: str = "words+chars",
+    class_weight: str = "sqrt",
 ) -> Model:
     """Train a model on reviewed units.
 
@@ -258,7 +270,8 @@ def train(
                            hint="code or review some units with text first")
     settings = {"epochs": epochs, "seed": seed, "ngram_size": ngram_size,
                 "implicit_negatives": implicit_negatives, "learn_rate": learn_rate,
-                "batch_size": batch_size, "length": length}
+                "batch_size": batch_size, "length": length, "features": features,
+                "class_weight": class_weight}
     _check_settings(settings, tune_folds)
     user_words = list(clean_user_words(user_words))
     positives = Counter(c for eg in examples for c in eg.codes)
@@ -282,10 +295,13 @@ def train(
         "ngram_size": ngram_size, "no_output_layer": False, "length": length}})
     for label in trained:
         textcat.add_label(label)
-    data = [SpacyExample.from_dict(nlp.make_doc(eg.text),
+    data = [SpacyExample.from_dict(make_doc(nlp, eg.text, features),
                                    {"cats": _targets(eg, trained, implicit_negatives)})
             for eg in examples]
     nlp.initialize(lambda: data)
+    weights = {lb: _positive_weight(positives[lb], len(examples), class_weight) for lb in trained}
+    if class_weight != "none":
+        textcat.get_loss = _weighted_loss(textcat, [weights[lb] for lb in trained])
     optimizer = Adam(learn_rate=learn_rate, use_averages=False)
     rng = random.Random(seed)
     order = list(range(len(data)))
@@ -294,12 +310,13 @@ def train(
         for batch in minibatch([data[i] for i in order], size=batch_size):
             nlp.update(batch, sgd=optimizer, drop=0.0)
     seconds = time.perf_counter() - started
+    textcat.__dict__.pop("get_loss", None)  # the weighted loss is for training only
 
     meta: dict[str, Any] = {
         "format": FORMAT, "format_version": FORMAT_VERSION,
         "version": f"model:{_utc_stamp()}:{_data_hash(examples, labels, settings, user_words)}",
         "labels": trained, "skipped_labels": skipped,
-        "thresholds": {lb: DEFAULT_THRESHOLD for lb in trained},
+        "thresholds": {lb: _weighted_threshold(weights[lb]) for lb in trained},
         "training_size": len(examples), "empty_examples_dropped": empty,
         "label_counts": {lb: {"positive": positives[lb], "rejected": rejected[lb]} for lb in labels},
         "ignored_codes": dict(sorted(ignored.items())),
@@ -358,6 +375,12 @@ _SETTING_RULES = {  # name: (test, what is expected, hint)
 
 
 def _check_settings(settings: dict[str, Any], tune_folds: Any) -> None:
+    if settings.get("features", "words") not in FEATURES:
+        raise BaolianError(f"unknown features {settings['features']!r}", field="features",
+                           hint="use " + " or ".join(FEATURES))
+    if settings.get("class_weight", "none") not in CLASS_WEIGHTS:
+        raise BaolianError(f"unknown class_weight {settings['class_weight']!r}", field="class_weight",
+                           hint="use " + ", ".join(CLASS_WEIGHTS))
     for name, value in [*settings.items(), ("tune_folds", tune_folds)]:
         if name not in _SETTING_RULES:
             continue

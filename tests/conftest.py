@@ -9,6 +9,8 @@ BAOLIAN_REQUIRE_PG=1 (set in CI), which makes it fail.
 from __future__ import annotations
 
 import os
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -105,3 +107,10 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "new_location" not in getattr(item, "fixturenames", ()):
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _spawn_safe_main(monkeypatch):
+    """A spawned child process re-runs the parent's ``__main__`` script; Streamlit's AppTest leaves the
+    last app script there, which would then start a page inside the child. Give each test a blank one."""
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))

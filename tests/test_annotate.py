@@ -233,7 +233,8 @@ def test_annotate_with_a_trained_model(cli, tmp_path: Path) -> None:
         ("给他安排了公益岗位。", {"M4"}), ("民政局给他办了低保。", {"M4"}),
         ("今天天气很好。", set()), ("我们去吃饭吧。", set()),
     ] * 4]
-    model = model_module.train(examples, ["F1", "M3", "M4"], epochs=10)
+    # thresholds 0.5 (no class weighting), so the model's scores below are its raw probabilities
+    model = model_module.train(examples, ["F1", "M3", "M4"], epochs=10, class_weight="none")
     model.save(tmp_path / "model")
     compiled = compile_codebook(REAL)
     loaded = model_module.load_model(tmp_path / "model")

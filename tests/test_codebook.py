@@ -82,8 +82,11 @@ def test_real_codebook_colours_are_distinct_and_concepts_are_used(real: Codebook
 def test_real_codebook_rules_are_sensible(real: Codebook) -> None:
     m2 = real.code("M2").rules
     assert any(r.all and ["@领导"] in r.all and ["@当面上门"] in r.all and r.within for r in m2)
-    m3 = [r for r in real.code("M3").rules if "工作专班" in r.any]
-    assert m3 and any(re.search(p, "目前不需要成立专班") for p in m3[0].exclude_regex)
+    # a bare mention of the task force is no consultation: the task-force rules need a deliberation
+    # term too, and "no task force needed" vetoes them
+    m3 = [r for r in real.code("M3").rules if any(t in ("工作专班", "@专班") for g in [r.any, *r.all] for t in g)]
+    assert m3 and all(r.all for r in m3 if "@专班" in r.any or "工作专班" in r.any)
+    assert any(re.search(p, "目前不需要成立专班") for r in m3 for p in r.exclude_regex)
     f1 = real.code("F1").rules
     assert any(re.search(p, "这种事用不着领导包案") for r in f1 for p in r.exclude_regex)
     m5 = real.code("M5").rules

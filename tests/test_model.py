@@ -157,7 +157,13 @@ def test_meta_and_version(model):
     assert re.fullmatch(r"model:\d{8}T\d{6}Z:[0-9a-f]{12}", model.version)
     meta = model.meta
     assert meta["training_size"] == len(EXAMPLES)
-    assert meta["thresholds"] == {"M2": 0.5, "M3": 0.5, "M5": 0.5}
+    # class weighting sqrt(neg/pos) moves each threshold to w / (1 + w) (0.5 without weighting)
+    for lb in LABELS:
+        pos = meta["label_counts"][lb]["positive"]
+        w = ((len(EXAMPLES) - pos) / pos) ** 0.5
+        assert meta["thresholds"][lb] == pytest.approx(w / (1 + w), abs=1e-4)
+    plain = train(EXAMPLES, LABELS, class_weight="none", epochs=1)
+    assert plain.meta["thresholds"] == {"M2": 0.5, "M3": 0.5, "M5": 0.5}
     assert meta["label_counts"]["M3"] == {"positive": len(M3), "rejected": 0}
     assert meta["skipped_labels"] == []
     # The tokenizer keeps the user words whole.
@@ -166,6 +172,32 @@ def test_meta_and_version(model):
     assert again.version.rsplit(":", 1)[1] == model.version.rsplit(":", 1)[1]
     other = train(EXAMPLES[:-1], LABELS, user_words=USER_WORDS)
     assert other.version.rsplit(":", 1)[1] != model.version.rsplit(":", 1)[1]
+
+
+def test_words_and_characters_features(model):
+    from coding.model import make_doc
+
+    assert model.meta["settings"]["features"] == "words+chars"
+    words = [t.text for t in make_doc(model.nlp, "包联领导上门", "words")]
+    both = [t.text for t in make_doc(model.nlp, "包联领导 上门", "words+chars")]
+    assert words == ["包联领导", "上门"]
+    assert both == ["包联领导", "上门", "|", "包", "联", "领", "导", "上", "门"]
+    # A model saved before the setting existed is read with words only, as it was trained.
+    old = Model(model.nlp, {**model.meta, "settings": {k: v for k, v in model.meta["settings"].items()
+                                                        if k != "features"}})
+    assert old.predict(PROBE) != model.predict(PROBE)
+
+
+def test_class_weighting_raises_scores_of_rare_codes():
+    rare = EXAMPLES[:3] + [e for e in EXAMPLES if not e.codes]  # three M2 sentences among no-code ones
+    plain = train(rare, ["M2"], class_weight="none", epochs=5)
+    weighted = train(rare, ["M2"], class_weight="balanced", epochs=5)
+    assert weighted.meta["settings"]["class_weight"] == "balanced"
+    texts = [e.text for e in EXAMPLES[3:6]]  # other M2 sentences, unseen
+    p = [x["M2"] for x in plain.predict(texts)]
+    w = [x["M2"] for x in weighted.predict(texts)]
+    assert sum(w) > sum(p), (p, w)
+    assert "get_loss" not in vars(weighted.nlp.get_pipe("textcat_multilabel"))  # training-only loss
 
 
 def test_deterministic_with_seed(model):
@@ -289,6 +321,8 @@ def test_label_without_positive_is_skipped_not_fatal():
         (lambda: train(EXAMPLES, LABELS, ngram_size=7), "ngram_size must be 1, 2 or 3"),
         (lambda: train(EXAMPLES, LABELS, learn_rate="fast"), "learn_rate"),
         (lambda: train(EXAMPLES, LABELS, tune_folds=1), "tune_folds"),
+        (lambda: train(EXAMPLES, LABELS, features="bytes"), "unknown features"),
+        (lambda: train(EXAMPLES, LABELS, class_weight="heavy"), "unknown class_weight"),
         (lambda: train(EXAMPLES, LABELS, user_words="工作专班"), "user words"),
         (lambda: cross_validate(EXAMPLES, LABELS, folds=1), "folds"),
         (lambda: cross_validate(EXAMPLES[:3], LABELS, folds=5), "only 3 examples"),
