@@ -60,6 +60,8 @@ with st.sidebar:
         st.toast(f"已撤销 undone: {undone}" if undone else "没有可撤销的操作 nothing to undo")
 
 if accounts and not coder():
+    # Replace the last run's navigation: the browser would otherwise keep showing the page links after logout.
+    st.navigation(PAGES, position="hidden")
     st.title("包联 Baolian")
     st.info("此项目有账户，请在侧栏登录 — this project has accounts: log in on the sidebar.")
     st.stop()

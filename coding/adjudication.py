@@ -25,6 +25,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, aliased
 
+from coding.decisions import CodedSpan
 from coding.errors import BaolianError
 from coding.roles import Forbidden, Permission, authorize, role_of
 from coding.store import Assignment, Code, CodeApplication, Coder, Document, Memo, Segment, record_event
@@ -44,14 +45,7 @@ class Span:
 
 
 @dataclass(frozen=True)
-class FinalRow:
-    id: int
-    document_id: int
-    segment_id: int | None
-    start: int
-    end: int
-    code: str
-    code_name: str
+class FinalRow(CodedSpan):
     status: str  # 'accepted' (the span carries the code) or 'rejected' (decided: no code here)
     choice: str  # a coder's name, 'merge' or 'none'
     by: str | None
@@ -138,6 +132,26 @@ def _check_coders(session: Session, coders: Iterable[str] | None) -> tuple[str, 
     return names
 
 
+def _coded_documents(session: Session, document_id: int | None) -> list[int]:
+    """``document_id`` alone, else every live document some coder has decided on, by id."""
+    if document_id is not None:
+        return [int(document_id)]
+    return list(session.scalars(select(CodeApplication.document_id).join(Document)
+                                .where(CodeApplication.coder_id.is_not(None), CodeApplication.layer == "coding",
+                                       Document.deleted_at.is_(None))
+                                .distinct().order_by(CodeApplication.document_id)))
+
+
+def _compared_documents(session: Session, coders: Iterable[str] | None, document_id: int | None,
+                        code: str | None) -> tuple[dict[str, Code], list[_Doc]]:
+    """The codebook's codes by key, and the documents (``document_id`` or every coded one) with two or more
+    coders to compare, each with its sentence × code units."""
+    names = _check_coders(session, coders)
+    codes = {c.key: c for c in session.scalars(select(Code))}
+    docs = (_compare(session, d, names, code) for d in _coded_documents(session, document_id))
+    return codes, [d for d in docs if d is not None]
+
+
 def _compare(session: Session, document_id: int, coders: tuple[str, ...] | None, code: str | None) -> _Doc | None:
     doc = session.get(Document, document_id)
     if doc is None or doc.deleted_at is not None:
@@ -214,19 +228,8 @@ def disagreements(project, *, coders: Iterable[str] | None = None, document_id: 
     compared: dict[int, tuple[str, ...]] = {}
     with project.read() as s:
         _require_admin(s, as_user)
-        names = _check_coders(s, coders)
-        if document_id is not None:
-            doc_ids = [int(document_id)]
-        else:
-            doc_ids = list(s.scalars(select(CodeApplication.document_id).join(Document)
-                                     .where(CodeApplication.coder_id.is_not(None), CodeApplication.layer == "coding",
-                                            Document.deleted_at.is_(None))
-                                     .distinct().order_by(CodeApplication.document_id)))
-        codes = {c.key: c for c in s.scalars(select(Code))}
-        for doc_id in doc_ids:
-            doc = _compare(s, doc_id, names, code)
-            if doc is None:
-                continue
+        codes, docs = _compared_documents(s, coders, document_id, code)
+        for doc in docs:
             compared[doc.id] = doc.coders
             finals = _finals(s, doc.id, code)
             index = {seg.id: (i, seg) for i, seg in enumerate(doc.sentences)}
@@ -303,18 +306,8 @@ def adopt_agreements(project, *, by: str, document_id: int | None = None, coders
     n = 0
     with project.transaction() as s:
         by_id = authorize(s, by, Permission.MANAGE)
-        names = _check_coders(s, coders)
-        if document_id is not None:
-            doc_ids = [int(document_id)]
-        else:
-            doc_ids = list(s.scalars(select(CodeApplication.document_id).join(Document)
-                                     .where(CodeApplication.coder_id.is_not(None), CodeApplication.layer == "coding",
-                                            Document.deleted_at.is_(None)).distinct()))
-        codes = {c.key: c for c in s.scalars(select(Code))}
-        for doc_id in doc_ids:
-            doc = _compare(s, doc_id, names, code)
-            if doc is None:
-                continue
+        codes, docs = _compared_documents(s, coders, document_id, code)
+        for doc in docs:
             decided = set(_finals(s, doc.id, code))
             segs = {seg.id: seg for seg in doc.sentences}
             for (sid, key), having in sorted(doc.units.items(), key=lambda kv: (segs[kv[0][0]].start, kv[0][1])):
@@ -372,11 +365,13 @@ def final_coding(project, document_id: int | None = None, *, code: str | None = 
     return sorted(rows, key=lambda r: (r.document_id, r.start, r.code, r.id))
 
 
-def decision_history(project, *, document_id: int | None = None, limit: int = 100) -> list[dict]:
+def decision_history(project, *, document_id: int | None = None, limit: int = 100,
+                     as_user: str | None = None) -> list[dict]:
     """Adjudication events, newest first: what each decision replaced (before) and wrote (after)."""
     from coding.store import Event
 
     with project.read() as s:
+        _require_admin(s, as_user)
         query = (select(Event, Coder.name).outerjoin(Coder, Coder.id == Event.coder_id)
                  .where(Event.action == "adjudication.decide").order_by(Event.id.desc()).limit(limit))
         out = []

@@ -190,10 +190,19 @@ def _document_units(unit: str, n_chars: int, sentences: np.ndarray, spans: np.nd
 
 
 def agreement_report(project, *, coders: Sequence[str] | None = None, unit: str = "segment",
-                     codes: Sequence[str] | None = None) -> AgreementReport:
-    """Reliability of the chosen coders (default: all who made decisions) per code and overall."""
+                     codes: Sequence[str] | None = None, as_user: str | None = None) -> AgreementReport:
+    """Reliability of the chosen coders (default: all who made decisions) per code and overall.
+
+    ``as_user``: who is asking; refused while they are blinded (blind double coding before adjudication),
+    since agreement per code tells a coder where the others coded differently."""
     if unit not in UNITS:
         raise BaolianError(f"unknown unit {unit!r}", field="--unit", hint=f"use one of {', '.join(UNITS)}")
+    if as_user:
+        from coding.assignments import user_blinded
+
+        if user_blinded(project, as_user):
+            raise BaolianError(f"{as_user!r} is coding blind: agreement is shown once adjudication opens",
+                               field="user", hint="ask an admin to open adjudication (baolian adjudicate open)")
     chosen = _choose_coders(project, coders)
     with project.read() as s:
         ids = dict(s.execute(select(Coder.name, Coder.id).where(Coder.name.in_(chosen))).all())

@@ -32,6 +32,7 @@ from coding.analysis_data import (
     selected_codings,
     split_applications,
     union_length,
+    visible_coder,
 )
 from coding.errors import BaolianError
 from coding.store import Coder, Document, Segment
@@ -67,12 +68,14 @@ def documents_by_kind(project) -> pd.DataFrame:
     return out[columns].astype({c: int for c in columns[2:]})
 
 
-def status_counts(project, coder: str | None = None) -> pd.DataFrame:
+def status_counts(project, coder: str | None = None, *, as_user: str | None = None) -> pd.DataFrame:
     """One row per code with any coding: suggestions made, pending, accepted, rejected, added by hand.
 
     Accepted and rejected count decisions on suggestions (per coder, so two coders accepting one
-    suggestion count twice); pending is for ``coder`` (or decided by nobody when None).
+    suggestion count twice); pending is for ``coder`` (or decided by nobody when None). ``as_user`` while
+    blinded (blind double coding) counts only their own decisions.
     """
+    coder = visible_coder(project, coder, as_user)
     codes = codes_frame(project)
     machine, decisions, pending = _split(applications_frame(project), coder)
     decided = decisions[decisions["suggestion_id"].notna()]
@@ -89,10 +92,14 @@ def status_counts(project, coder: str | None = None) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def coder_progress(project) -> pd.DataFrame:
-    """One row per coder: decisions made, suggestions still pending for them, share done, last change."""
+def coder_progress(project, *, as_user: str | None = None) -> pd.DataFrame:
+    """One row per coder: decisions made, suggestions still pending for them, share done, last change.
+    ``as_user`` while blinded (blind double coding) gets only their own row."""
     with project.read() as s:
         coders = list(s.scalars(select(Coder.name).order_by(Coder.id)))
+    own_only = visible_coder(project, None, as_user)
+    if own_only is not None:
+        coders = [c for c in coders if c == own_only]
     apps = applications_frame(project)
     apps = apps[apps["layer"] != "final"]
     machine = apps[apps["coder"].isna() & (apps["status"] == "suggested")]
@@ -128,7 +135,8 @@ MEASURES = ["count", "segments", "documents", "characters", "share", "document_s
 
 
 def code_frequencies(project, *, by: str = "kind", status: Iterable[str] = ("accepted",),
-                     coder: str | None = None, rollup: bool = False, layer: str = "coding") -> pd.DataFrame:
+                     coder: str | None = None, rollup: bool = False, layer: str = "coding",
+                     as_user: str | None = None) -> pd.DataFrame:
     """Segments, documents and characters per code and ``by`` value, long format, zero rows left out.
 
     ``by``: kind, document, speaker_role, speaker, case (a document with several cases counts for
@@ -139,13 +147,14 @@ def code_frequencies(project, *, by: str = "kind", status: Iterable[str] = ("acc
     accepted it (``count`` == ``segments``). ``characters`` covers the coded text, overlaps once.
     Shares: ``share`` = segments / all coded segments of the ``by`` value; ``document_share`` = documents
     with the code / documents of the ``by`` value; ``character_share`` = characters / characters of the
-    ``by`` value. ``rollup`` counts sub-codes under their level-1 code (M1.2 under M1).
+    ``by`` value. ``rollup`` counts sub-codes under their level-1 code (M1.2 under M1). ``as_user``: who
+    is asking; while blinded (blind double coding before adjudication) only their own codings count.
     """
     if by not in BY_OPTIONS:
         raise BaolianError(f"cannot group by {by!r}", field="by", hint=f"use one of {', '.join(BY_OPTIONS)}")
     check_selection(status, layer)
     columns = [*FREQ_COLUMNS, by, *MEASURES]
-    rows = selected_codings(project, status=status, coder=coder, layer=layer)
+    rows = selected_codings(project, status=status, coder=coder, layer=layer, as_user=as_user)
     if rows.empty:
         return pd.DataFrame(columns=columns)
     codes = codes_frame(project)

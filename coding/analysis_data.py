@@ -157,11 +157,26 @@ def check_selection(status: Iterable[str], layer: str) -> set[str]:
     return wanted
 
 
+def visible_coder(project, coder: str | None, as_user: str | None) -> str | None:
+    """Whose codings ``as_user`` may count when asking for ``coder``'s (None = everyone's): only their own
+    while blinded (blind double coding before adjudication, :func:`coding.assignments.user_blinded`)."""
+    if as_user and as_user.strip():
+        from coding.assignments import user_blinded
+
+        if user_blinded(project, as_user):
+            return as_user.strip()
+    return coder
+
+
 def selected_codings(project, *, status: Iterable[str] = ("accepted",), coder: str | None = None,
-                     layer: str = "coding", apps: pd.DataFrame | None = None) -> pd.DataFrame:
+                     layer: str = "coding", apps: pd.DataFrame | None = None,
+                     as_user: str | None = None) -> pd.DataFrame:
     """The codings a count runs on (see the module docstring), one row per stored coding, with a ``unit``
-    key, the code's key and the speaker / speaker role of the sentence the coding starts in."""
+    key, the code's key and the speaker / speaker role of the sentence the coding starts in.
+    ``as_user``: who is asking; while blinded (blind mode before adjudication) only their own codings
+    count, whatever ``coder`` says."""
     wanted = check_selection(status, layer)
+    coder = visible_coder(project, coder, as_user)
     apps = applications_frame(project) if apps is None else apps
     machine, decisions, pending = split_applications(apps, coder)
     frames = []
@@ -180,11 +195,26 @@ def selected_codings(project, *, status: Iterable[str] = ("accepted",), coder: s
     if not frames:
         return pd.DataFrame(columns=columns)
     rows = pd.concat(frames).drop_duplicates("id").reset_index(drop=True)
-    seg = rows["segment_id"]
+    seg = rows["segment_id"].map(_same_text_segments(project, rows["segment_id"]))
     rows["unit"] = np.where(seg.notna(), "s" + seg.astype("Int64").astype(str),
                             "d" + rows["document_id"].astype(str) + ":" + rows["start"].astype(str) + "-"
                             + rows["end"].astype(str))
     return attach_speakers(rows, segments_frame(project))
+
+
+def _same_text_segments(project, ids: pd.Series) -> dict:
+    """Segment id -> one id per stretch of text: a one-sentence paragraph is a sentence segment and a
+    paragraph segment over the same characters; a code on both counts once."""
+    wanted = sorted({int(i) for i in ids.dropna()})
+    if not wanted:
+        return {}
+    with project.read() as s:
+        spans = s.execute(select(Segment.id, Segment.document_id, Segment.start, Segment.end)
+                          .where(Segment.id.in_(wanted))).all()
+    first: dict[tuple, int] = {}
+    for seg_id, doc, start, end in sorted(spans):
+        first.setdefault((doc, start, end), seg_id)
+    return {seg_id: first[(doc, start, end)] for seg_id, doc, start, end in spans}
 
 
 def attach_speakers(rows: pd.DataFrame, sentences: pd.DataFrame) -> pd.DataFrame:

@@ -19,14 +19,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from coding.analysis_data import (
-    codes_frame,
-    document_texts,
-    documents_frame,
-    expand_codes,
-    segments_frame,
-    selected_codings,
-)
+from coding import analysis_data as data
 from coding.errors import BaolianError
 
 WORD_SEP = "\x1f"
@@ -65,7 +58,7 @@ def is_content_word(word: str, stopwords: frozenset[str] | set[str], min_length:
 def sentence_words(project) -> pd.DataFrame:
     """One row per word of every sentence on a live document: document_id, segment_id, speaker,
     speaker_role, word, start, end (code points in the document). Whitespace words are left out."""
-    sents = segments_frame(project, "sentence", words=True)
+    sents = data.segments_frame(project, "sentence", words=True)
     out = {"document_id": [], "segment_id": [], "word": [], "start": [], "end": []}
     for doc, seg, start, stored in zip(sents["document_id"], sents["segment_id"], sents["start"], sents["words"]):
         pos = int(start)
@@ -90,29 +83,29 @@ def _context(text: str, start: int, end: int, width: int) -> tuple[str, str, str
 
 def kwic(project, word: str | None = None, *, code: str | None = None, width: int = 20,
          status: Iterable[str] = ("accepted",), coder: str | None = None, layer: str = "coding",
-         limit: int | None = None) -> pd.DataFrame:
+         limit: int | None = None, as_user: str | None = None) -> pd.DataFrame:
     """Keyword in context: every occurrence of ``word`` (a run of whole jieba words) or every coding of
     ``code`` and its sub-codes (the coded text is the keyword). ``width`` characters of context each side.
     Columns: document_id, document, kind, speaker, speaker_role, start, end, left, keyword, right
-    (+ code for a code search)."""
+    (+ code for a code search). ``as_user`` while blinded finds only their own codings of ``code``."""
     if (word is None) == (code is None):
         raise BaolianError("give a word or a code to search for", field="kwic",
                            hint="e.g. 包联, or a code key such as M1")
     if width < 0:
         raise BaolianError("the context width must be 0 or more", field="width")
-    docs = documents_frame(project).set_index("document_id")
+    docs = data.documents_frame(project).set_index("document_id")
     if word is not None:
         hits = _word_hits(project, word)
         columns = KWIC_COLUMNS
     else:
-        hits = _code_hits(project, code, status=status, coder=coder, layer=layer)
+        hits = _code_hits(project, code, status=status, coder=coder, layer=layer, as_user=as_user)
         columns = [*KWIC_COLUMNS, "code"]
     if hits.empty:
         return pd.DataFrame(columns=columns)
     hits = hits.sort_values(["document_id", "start", "end"]).reset_index(drop=True)
     if limit is not None:
         hits = hits.head(limit)
-    texts = document_texts(project, hits["document_id"])
+    texts = data.document_texts(project, hits["document_id"])
     parts = [_context(texts[d], a, b, width) for d, a, b in zip(hits["document_id"], hits["start"], hits["end"])]
     hits["left"], hits["keyword"], hits["right"] = [p[0] for p in parts], [p[1] for p in parts], [p[2] for p in parts]
     hits["document"] = hits["document_id"].map(docs["document"])
@@ -136,9 +129,9 @@ def _word_hits(project, query: str) -> pd.DataFrame:
 
 
 def _code_hits(project, code: str, **selection) -> pd.DataFrame:
-    codes = codes_frame(project)
-    wanted = expand_codes(codes, [code])
-    rows = selected_codings(project, **selection)
+    codes = data.codes_frame(project)
+    wanted = data.expand_codes(codes, [code])
+    rows = data.selected_codings(project, **selection)
     columns = ["document_id", "start", "end", "speaker", "speaker_role", "code"]
     if rows.empty:
         return pd.DataFrame(columns=columns)
@@ -150,7 +143,7 @@ def _code_hits(project, code: str, **selection) -> pd.DataFrame:
 def word_frequencies(project, *, by: str = "none", top: int | None = 50, min_length: int = 2,
                      stopwords: Iterable[str] | None = None, extra_stopwords: Iterable[str] = (),
                      status: Iterable[str] = ("accepted",), coder: str | None = None,
-                     layer: str = "coding") -> pd.DataFrame:
+                     layer: str = "coding", as_user: str | None = None) -> pd.DataFrame:
     """Word counts per group (``by``: none, kind, document, speaker_role, speaker, or code = the words of
     the sentences carrying each code, selected by ``status``/``coder``/``layer``). Stop words
     (:func:`chinese_stopwords` unless ``stopwords`` is given, plus ``extra_stopwords``), punctuation,
@@ -166,9 +159,9 @@ def word_frequencies(project, *, by: str = "none", top: int | None = 50, min_len
     keep = {w: is_content_word(w, stop, min_length) for w in words["word"].unique()}
     words = words[words["word"].map(keep)]
     if by == "code":
-        words = _words_by_code(project, words, status=status, coder=coder, layer=layer)
+        words = _words_by_code(project, words, status=status, coder=coder, layer=layer, as_user=as_user)
     elif by in ("kind", "document"):
-        docs = documents_frame(project).set_index("document_id")
+        docs = data.documents_frame(project).set_index("document_id")
         words = words.assign(**{by: words["document_id"].map(docs[by])})
     elif by == "none":
         words = words.assign(none=ALL_VALUE)
@@ -185,11 +178,11 @@ def word_frequencies(project, *, by: str = "none", top: int | None = 50, min_len
 def _words_by_code(project, words: pd.DataFrame, **selection) -> pd.DataFrame:
     from coding.analysis_tables import _units
 
-    rows = selected_codings(project, **selection)
+    rows = data.selected_codings(project, **selection)
     if rows.empty:
         return words.iloc[0:0].assign(code=pd.Series(dtype=object))
     units = _units(rows, "sentence", project)
-    key = dict(zip(*codes_frame(project)[["code_id", "code"]].T.values))
+    key = dict(zip(*data.codes_frame(project)[["code_id", "code"]].T.values))
     units = units.assign(code=units["code_id"].map(key))
     words = words.assign(unit="s" + words["segment_id"].astype(str))
     return words.merge(units[["unit", "code"]], on="unit")

@@ -6,8 +6,11 @@ the machine's suggestions, never another coder's, until the admin opens adjudica
 (:func:`open_adjudication`, project setting ``adjudication_open``: ``true`` for the whole
 project, or a list of document ids). Admins always see everything.
 
-The rule itself is :func:`blinded`; :mod:`coding.decisions` and :mod:`coding.review` apply it to
-the ``as_user`` who asks, so a page or script cannot show one coder another's decisions.
+The rule itself is :func:`blinded`; every read that shows coders' work applies it to the ``as_user``
+who asks (:mod:`coding.decisions` codings, memos and history, :mod:`coding.review`, :mod:`coding.audit`,
+:mod:`coding.analysis_data` and the analyses and exports built on it, :mod:`coding.agreement_data`,
+:mod:`coding.adjudication` for admins only), so a page or script cannot show one coder another's decisions.
+Nor can a blinded coder change another coder's coding by its id (:mod:`coding.decisions`).
 
 Every change is one transaction with its event row, and only an admin may make it
 (:func:`coding.roles.authorize` with ``Permission.MANAGE``).
@@ -72,6 +75,14 @@ def blinded(session: Session, user: str | None, document_id: int | None = None) 
         return role_of(session, user) is not Role.ADMIN
     return session.scalar(select(Assignment.id).join(Coder, Coder.id == Assignment.coder_id)
                           .where(Coder.name == user.strip()).limit(1)) is not None
+
+
+def shown_coder(session: Session, coder: str | None, as_user: str | None, document_id: int | None = None) -> str | None:
+    """Whose decisions ``as_user`` may see when asking for ``coder``'s (everyone's when None): only their own
+    while :func:`blinded`. Every read that shows coders' decisions passes its ``as_user`` through this."""
+    if as_user and blinded(session, as_user, document_id):
+        return as_user.strip()
+    return coder
 
 
 def is_blind(project) -> bool:

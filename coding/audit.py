@@ -13,10 +13,12 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+import yaml
 from sqlalchemy import or_, select
 
+from coding.assignments import blinded
 from coding.errors import BaolianError
-from coding.store import Code, Coder, Document, Event, Segment
+from coding.store import Code, CodebookVersion, Coder, Document, Event, Segment
 
 ACTIONS = {
     "coding.accept": "接受建议 accepted a suggestion",
@@ -58,6 +60,7 @@ class AuditEntry:
     before: Any
     after: Any
     summary: str
+    changes: dict | None = None  # codebook.load: the codes added, removed (retired) and changed, field by field
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -103,6 +106,39 @@ def _about_document(event: Event, document_id: int, undone: dict) -> bool:
     if event.entity == "document" and event.entity_id == document_id:
         return True
     return any(d.get("document_id") == document_id for d in _rows(event, undone))
+
+
+def _codes_of(session, fingerprint: str | None) -> dict[str, dict] | None:
+    if not fingerprint:
+        return {}
+    text = session.scalar(select(CodebookVersion.content).where(CodebookVersion.fingerprint == fingerprint)
+                          .order_by(CodebookVersion.id.desc()).limit(1))
+    try:
+        data = yaml.safe_load(text) if text else None
+    except yaml.YAMLError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    return {str(c["id"]): c for c in data.get("codes") or [] if isinstance(c, dict) and "id" in c}
+
+
+def codebook_changes(session, event: Event) -> dict | None:
+    """What a codebook.load event changed, code by code, from the stored codebook versions before and after:
+    ``{"added": [keys], "removed": [keys], "changed": {key: {field: [before, after]}}}`` (None if unknown)."""
+    if event.action != "codebook.load":
+        return None
+    old = _codes_of(session, (event.before or {}).get("fingerprint") if isinstance(event.before, dict) else None)
+    new = _codes_of(session, (event.after or {}).get("fingerprint") if isinstance(event.after, dict) else None)
+    if old is None or new is None:
+        return None
+    changed = {}
+    for key in new.keys() & old.keys():
+        fields = {f: [old[key].get(f), new[key].get(f)] for f in sorted(old[key].keys() | new[key].keys())
+                  if old[key].get(f) != new[key].get(f)}
+        if fields:
+            changed[key] = fields
+    return {"added": [k for k in new if k not in old], "removed": [k for k in old if k not in new],
+            "changed": {k: changed[k] for k in new if k in changed}}
 
 
 def _undone(session, events: list[Event]) -> dict[int, Event]:
@@ -151,12 +187,42 @@ def _summary(event: Event, user: str | None, codes: dict[int, str], titles: dict
     return " ".join(parts)
 
 
+_CODING_WORK = ("coding.", "memo.", "undo", "adjudication.")
+
+
+def _blind_test(session, as_user: str | None):
+    """None when ``as_user`` may see every event; else a test that hides other coders' coding work (codings,
+    memos, their undos, adjudication) on documents where ``as_user`` is blinded (blind double coding)."""
+    if not as_user or not blinded(session, as_user):
+        return None
+    me = session.scalar(select(Coder.id).where(Coder.name == as_user.strip()))
+    blind: dict[int, bool] = {}
+
+    def visible(event: Event, undone: dict) -> bool:
+        if event.coder_id is None or event.coder_id == me or not event.action.startswith(_CODING_WORK):
+            return True
+        docs = {d.get("document_id") for d in _rows(event, undone) if isinstance(d.get("document_id"), int)}
+        for d in docs:
+            if d not in blind:
+                blind[d] = blinded(session, as_user, d)
+        return bool(docs) and not any(blind[d] for d in docs)
+    return visible
+
+
 def history(project, *, segment: int | None = None, code: str | None = None, document: int | None = None,
-            user: str | None = None, action: str | None = None, limit: int | None = 500) -> list[AuditEntry]:
-    """Events matching every filter given, newest first (at most ``limit``)."""
+            user: str | None = None, action: str | None = None, limit: int | None = 500,
+            as_user: str | None = None) -> list[AuditEntry]:
+    """Events matching every filter given, newest first (at most ``limit``).
+
+    ``as_user``: who is asking. In blind mode before adjudication a coder does not see other coders'
+    codings, memos, undos or adjudication events (see :func:`coding.assignments.blinded`).
+    """
     with project.read() as s:
         query = select(Event, Coder.name).outerjoin(Coder, Coder.id == Event.coder_id).order_by(Event.id.desc())
         tests = []
+        blind = _blind_test(s, as_user)
+        if blind is not None:
+            tests.append(blind)
         if user:
             uid = s.scalar(select(Coder.id).where(Coder.name == user.strip()))
             if uid is None:
@@ -195,8 +261,14 @@ def history(project, *, segment: int | None = None, code: str | None = None, doc
         for event, name in found:
             if not all(t(event, undone) for t in tests):
                 continue
+            changes = codebook_changes(s, event)
+            summary = _summary(event, name, codes, titles, undone)
+            if changes and (changes["added"] or changes["removed"] or changes["changed"]):
+                summary += " · " + "; ".join(f"{label} {', '.join(keys)}" for label, keys in (
+                    ("新增 added", changes["added"]), ("删除 removed", changes["removed"]),
+                    ("修改 changed", list(changes["changed"]))) if keys)
             out.append(AuditEntry(event.id, event.at, name, event.action, event.entity, event.entity_id,
-                                  event.before, event.after, _summary(event, name, codes, titles, undone)))
+                                  event.before, event.after, summary, changes))
             if limit and len(out) >= limit:
                 break
         return out

@@ -21,6 +21,9 @@ from coding.errors import BaolianError
 
 UserOpt = Annotated[Optional[str], typer.Option("--user", "-u", help="Who acts (default: the global --user).",
                                                 show_default=False)]
+ProjectOpt = Annotated[Optional[str], typer.Option("--project", "-p", help="Project (.sqlite path or URL).",
+                                                  show_default=False)]
+ComparedOpt = Annotated[Optional[str], typer.Option("--coders", "-c", help="Coders compared.", show_default=False)]
 adjudicate_app = typer.Typer(no_args_is_help=True, help="Adjudication: list disagreements, open it, decide.")
 
 
@@ -48,8 +51,7 @@ def assign_cmd(
                                            show_default=False)],
     coders: Annotated[str, typer.Option("--coders", "-c", help="Coder names, comma-separated.", show_default=False)],
     remove: Annotated[bool, typer.Option("--remove", help="Take the documents away instead.")] = False,
-    project: Annotated[Optional[str], typer.Option("--project", "-p", help="Project (.sqlite path or URL).",
-                                                   show_default=False)] = None,
+    project: ProjectOpt = None,
     user: UserOpt = None,
 ) -> None:
     """Assign documents to coders for blind double coding (admin)."""
@@ -72,8 +74,7 @@ def assign_cmd(
 
 def blind_cmd(
     state: Annotated[str, typer.Argument(help="on | off", show_default=False)],
-    project: Annotated[Optional[str], typer.Option("--project", "-p", help="Project (.sqlite path or URL).",
-                                                   show_default=False)] = None,
+    project: ProjectOpt = None,
     user: UserOpt = None,
 ) -> None:
     """Turn blind mode on or off: coders see only their own decisions until adjudication opens (admin)."""
@@ -94,8 +95,7 @@ def list_cmd(
                                                     show_default=False)] = None,
     coders: Annotated[Optional[str], typer.Option("--coders", "-c", help="Compare these coders (default: the "
                                                   "document's assigned coders).", show_default=False)] = None,
-    project: Annotated[Optional[str], typer.Option("--project", "-p", help="Project (.sqlite path or URL).",
-                                                   show_default=False)] = None,
+    project: ProjectOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     user: UserOpt = None,
 ) -> None:
@@ -138,8 +138,7 @@ def list_cmd(
 def open_cmd(
     documents: Annotated[Optional[str], typer.Option("--documents", "-d", help="Only these document ids "
                                                      "(default: the whole project).", show_default=False)] = None,
-    project: Annotated[Optional[str], typer.Option("--project", "-p", help="Project (.sqlite path or URL).",
-                                                   show_default=False)] = None,
+    project: ProjectOpt = None,
     user: UserOpt = None,
 ) -> None:
     """Open adjudication: every coder now sees every coder's decisions (admin)."""
@@ -155,8 +154,7 @@ def open_cmd(
 
 @adjudicate_app.command("close")
 def close_cmd(
-    project: Annotated[Optional[str], typer.Option("--project", "-p", help="Project (.sqlite path or URL).",
-                                                   show_default=False)] = None,
+    project: ProjectOpt = None,
     user: UserOpt = None,
 ) -> None:
     """Close adjudication again (admin): in blind mode coders see only their own decisions again."""
@@ -175,10 +173,8 @@ def decide_cmd(
     choice: Annotated[str, typer.Option("--choice", help="A coder's name, merge, or none.", show_default=False)],
     segment: Annotated[Optional[int], typer.Option("--segment", help="Sentence id (default: every sentence "
                                                    "where the coders disagree).", show_default=False)] = None,
-    coders: Annotated[Optional[str], typer.Option("--coders", "-c", help="Coders compared.",
-                                                  show_default=False)] = None,
-    project: Annotated[Optional[str], typer.Option("--project", "-p", help="Project (.sqlite path or URL).",
-                                                   show_default=False)] = None,
+    coders: ComparedOpt = None,
+    project: ProjectOpt = None,
     user: UserOpt = None,
 ) -> None:
     """Record the final coding of a code on a sentence (or every disagreeing sentence of a document) (admin)."""
@@ -195,10 +191,8 @@ def decide_cmd(
 def adopt_cmd(
     document: Annotated[Optional[int], typer.Option("--document", "-d", help="Only this document id.",
                                                     show_default=False)] = None,
-    coders: Annotated[Optional[str], typer.Option("--coders", "-c", help="Coders compared.",
-                                                  show_default=False)] = None,
-    project: Annotated[Optional[str], typer.Option("--project", "-p", help="Project (.sqlite path or URL).",
-                                                   show_default=False)] = None,
+    coders: ComparedOpt = None,
+    project: ProjectOpt = None,
     user: UserOpt = None,
 ) -> None:
     """Write the final coding wherever all coders agree (union of their spans); decided sentences stay (admin)."""

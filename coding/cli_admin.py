@@ -1,4 +1,4 @@
-"""CLI commands: admin (migrate, backup, restore, history, deleted documents). Registered on the main app by :func:`register`."""
+"""CLI commands: admin (migrate, backup, restore, history, undo, deleted documents). Registered by :func:`register`."""
 
 from __future__ import annotations
 
@@ -107,7 +107,8 @@ def history(
 
     cli = _cli()
     p = cli._open(project)
-    entries = run(p, segment=segment, code=code, document=document, user=user, limit=limit)
+    entries = run(p, segment=segment, code=code, document=document, user=user, limit=limit,
+                  as_user=cli.ACTING["user"])  # blind double coding: a coder sees only their own coding work
     if as_json:
         cli._print_json([e.as_dict() for e in entries])
         return
@@ -119,39 +120,56 @@ def history(
     cli.out.print(f"{len(entries)} events", markup=False)
 
 
+def undo(
+    project: Annotated[Optional[str], typer.Option("--project", "-p", help="Project (.sqlite path or URL).",
+                                                   show_default=False)] = None,
+    user: Annotated[Optional[str], typer.Option("--user", "-u", help="Whose change (default: the global --user).",
+                                                show_default=False)] = None,
+) -> None:
+    """Undo your own most recent change (coding, decision, resize, removal, memo); again to go further back."""
+    from coding.audit import ACTIONS
+    from coding.decisions import undo_last
+
+    cli = _cli()
+    p = cli._open(project)
+    done = undo_last(p, coder=_acting(p, user))
+    cli.out.print(f"↶ 已撤销 undone: {ACTIONS.get(done, done)}" if done else
+                  "没有可撤销的更改 — nothing of yours to undo", markup=False)
+
+
 document_app = typer.Typer(no_args_is_help=True, help="Delete (to the trash), restore and list deleted documents.")
 
 
-@document_app.command("delete")
-def document_delete(
-    document: Annotated[int, typer.Argument(help="Document id.", show_default=False)],
-    project: Annotated[Optional[str], typer.Option("--project", "-p", show_default=False)] = None,
-    user: UserOpt = None,
-) -> None:
-    """Move a document to the trash (admins); its codings stay and come back with it."""
-    from coding.trash import delete_document
+DocumentArg = Annotated[int, typer.Argument(help="Document id.", show_default=False)]
+ProjectArg = Annotated[Optional[str], typer.Option("--project", "-p", show_default=False)]
+
+
+def _trash(action: str, document: int, project: str | None, user: str | None) -> None:
+    """Delete (to the trash) or restore one document as the acting admin, and say what happened."""
+    from coding.trash import delete_document, restore_document
 
     cli = _cli()
     p = cli._open(project)
-    title = p.find_document(document).title
-    delete_document(p, document, by=_acting(p, user))
-    cli.out.print(f"🗑 已删除 deleted #{document} {title} (restore: baolian document restore {document})",
-                  markup=False)
+    if action == "delete":
+        title = p.find_document(document).title
+        delete_document(p, document, by=_acting(p, user))
+        message = f"🗑 已删除 deleted #{document} {title} (restore: baolian document restore {document})"
+    else:
+        restore_document(p, document, by=_acting(p, user))
+        message = f"✓ 已恢复 restored #{document} {p.find_document(document).title}"
+    cli.out.print(message, markup=False)
+
+
+@document_app.command("delete")
+def document_delete(document: DocumentArg, project: ProjectArg = None, user: UserOpt = None) -> None:
+    """Move a document to the trash (admins); its codings stay and come back with it."""
+    _trash("delete", document, project, user)
 
 
 @document_app.command("restore")
-def document_restore(
-    document: Annotated[int, typer.Argument(help="Document id.", show_default=False)],
-    project: Annotated[Optional[str], typer.Option("--project", "-p", show_default=False)] = None,
-    user: UserOpt = None,
-) -> None:
+def document_restore(document: DocumentArg, project: ProjectArg = None, user: UserOpt = None) -> None:
     """Bring a deleted document back with its codings (admins)."""
-    from coding.trash import restore_document
-
-    cli = _cli()
-    p = cli._open(project)
-    restore_document(p, document, by=_acting(p, user))
-    cli.out.print(f"✓ 已恢复 restored #{document} {p.find_document(document).title}", markup=False)
+    _trash("restore", document, project, user)
 
 
 @document_app.command("deleted")
@@ -184,4 +202,5 @@ def register(app) -> None:
     app.command("backup")(backup)
     app.command("restore")(restore)
     app.command("history")(history)
+    app.command("undo")(undo)
     app.add_typer(document_app, name="document")

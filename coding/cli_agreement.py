@@ -36,9 +36,10 @@ def agreement(
     from rich.text import Text
 
     from coding.agreement_data import agreement_report
-    from coding.cli import _open, _print_json, out
+    from coding.cli import ACTING, _open, _print_json, out
 
-    report = agreement_report(_open(project), coders=_names(coders), unit=unit, codes=_names(codes))
+    report = agreement_report(_open(project), coders=_names(coders), unit=unit, codes=_names(codes),
+                              as_user=ACTING["user"])
     if as_json:
         _print_json(report.to_dict())
         return

@@ -26,11 +26,23 @@ CoderOpt = Annotated[Optional[str], typer.Option("--coder", help="Only this code
 PendingOpt = Annotated[bool, typer.Option("--pending", help="Also count suggestions nobody (or --coder) decided.")]
 SuggestedOpt = Annotated[bool, typer.Option("--suggested", help="Count every machine suggestion, decided or not.")]
 FinalOpt = Annotated[bool, typer.Option("--final", help="Count the adjudicated (final) coding.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+ProjOpt = Annotated[Optional[str], typer.Option("--project", "-p", help="Project (.sqlite path or URL).",
+                                                show_default=False)]
 
 
 def _selection(coder, pending, suggested, final) -> dict:
     status = ["accepted"] + (["pending"] if pending else []) + (["suggested"] if suggested else [])
     return {"status": tuple(status), "coder": coder, "layer": "final" if final else "coding"}
+
+
+def _open_selection(project, coder, pending, suggested, final):
+    """(the project, the selection with ``as_user`` = the global --user): in blind mode before adjudication a
+    coder counts only their own codings."""
+    from coding.cli import _open, acting_user
+
+    p = _open(project)
+    return p, {**_selection(coder, pending, suggested, final), "as_user": acting_user(p)}
 
 
 def _records(frame: pd.DataFrame, index: bool = False) -> list[dict]:
@@ -64,16 +76,12 @@ def freq(
     = "kind",
     rollup: Annotated[bool, typer.Option("--rollup", help="Count sub-codes under their level-1 code.")] = False,
     coder: CoderOpt = None, pending: PendingOpt = False, suggested: SuggestedOpt = False, final: FinalOpt = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-    project: Annotated[Optional[str], typer.Option("--project", "-p", help="Project (.sqlite path or URL).",
-                                                   show_default=False)] = None,
+    as_json: JsonOpt = False, project: ProjOpt = None,
 ) -> None:
     """Segments, documents and characters per code (with shares), by document kind, speaker role, case, coder…"""
     from coding.analysis import code_frequencies
-    from coding.cli import _open
 
-    p = _open(project)
-    sel = _selection(coder, pending, suggested, final)
+    p, sel = _open_selection(project, coder, pending, suggested, final)
     table = code_frequencies(p, by=by, rollup=rollup, **sel)
     table = table.drop(columns=["group", "group_name", "label", "position", "count"], errors="ignore")
     _show(table, f"编码频次 Code frequencies by {by}", as_json, meta={"by": by, **_meta(sel)})
@@ -82,16 +90,13 @@ def freq(
 def matrix(
     measure: Annotated[str, typer.Option("--measure", help="segments | characters")] = "segments",
     coder: CoderOpt = None, pending: PendingOpt = False, suggested: SuggestedOpt = False, final: FinalOpt = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-    project: Annotated[Optional[str], typer.Option("--project", "-p", help="Project (.sqlite path or URL).",
-                                                   show_default=False)] = None,
+    as_json: JsonOpt = False, project: ProjOpt = None,
 ) -> None:
     """Code × document matrix (rows: codes in codebook order; columns: documents)."""
     from coding.analysis import code_document_matrix
-    from coding.cli import _open
 
-    sel = _selection(coder, pending, suggested, final)
-    table = code_document_matrix(_open(project), measure=measure, **sel)
+    p, sel = _open_selection(project, coder, pending, suggested, final)
+    table = code_document_matrix(p, measure=measure, **sel)
     if as_json:
         from coding.cli import _print_json
 
@@ -112,16 +117,12 @@ def cooc(
     square: Annotated[bool, typer.Option("--square", help="Print the square code × code table.")] = False,
     jaccard: Annotated[bool, typer.Option("--jaccard", help="With --square: Jaccard instead of counts.")] = False,
     coder: CoderOpt = None, pending: PendingOpt = False, suggested: SuggestedOpt = False, final: FinalOpt = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-    project: Annotated[Optional[str], typer.Option("--project", "-p", help="Project (.sqlite path or URL).",
-                                                   show_default=False)] = None,
+    as_json: JsonOpt = False, project: ProjOpt = None,
 ) -> None:
     """Code co-occurrence in the same sentence or paragraph: counts and Jaccard."""
     from coding.analysis import cooccurrence, cooccurrence_matrix
-    from coding.cli import _open
 
-    p = _open(project)
-    sel = _selection(coder, pending, suggested, final)
+    p, sel = _open_selection(project, coder, pending, suggested, final)
     if square:
         table = cooccurrence_matrix(p, level=level, value="jaccard" if jaccard else "count", **sel)
         _show(table, f"编码共现 Co-occurrence ({level})", as_json, index=True, meta={"level": level, **_meta(sel)})
@@ -139,17 +140,14 @@ def kwic(
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Show at most N hits.",
                                                  show_default=False)] = None,
     coder: CoderOpt = None, pending: PendingOpt = False, suggested: SuggestedOpt = False, final: FinalOpt = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-    project: Annotated[Optional[str], typer.Option("--project", "-p", help="Project (.sqlite path or URL).",
-                                                   show_default=False)] = None,
+    as_json: JsonOpt = False, project: ProjOpt = None,
 ) -> None:
     """Keyword in context for a word or a code: left context, keyword, right context, document, speaker."""
     from coding.analysis_words import kwic as find
-    from coding.cli import _open
 
-    sel = _selection(coder, pending, suggested, final)
+    p, sel = _open_selection(project, coder, pending, suggested, final)
     options = {"word": word} if code is None else {"word": word, "code": code, **sel}  # both: refused by kwic
-    hits = find(_open(project), width=width, limit=limit, **options)
+    hits = find(p, width=width, limit=limit, **options)
     table = hits.drop(columns=["document_id", "kind"]) if not as_json else hits
     _show(table, f"关键词语境 KWIC: {word or code}", as_json, meta={"query": word or code})
 
@@ -161,17 +159,14 @@ def words(
     stop: Annotated[Optional[list[str]], typer.Option("--stop", help="Extra stop word (repeatable).",
                                                       show_default=False)] = None,
     coder: CoderOpt = None, pending: PendingOpt = False, suggested: SuggestedOpt = False, final: FinalOpt = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-    project: Annotated[Optional[str], typer.Option("--project", "-p", help="Project (.sqlite path or URL).",
-                                                   show_default=False)] = None,
+    as_json: JsonOpt = False, project: ProjOpt = None,
 ) -> None:
     """Chinese word frequencies (stop words, punctuation and numbers left out), by group."""
     from coding.analysis_words import word_frequencies
-    from coding.cli import _open
 
-    sel = _selection(coder, pending, suggested, final) if by == "code" else {}
-    table = word_frequencies(_open(project), by=by, top=top, min_length=min_length, extra_stopwords=stop or (),
-                             **sel)
+    p, sel = _open_selection(project, coder, pending, suggested, final)
+    table = word_frequencies(p, by=by, top=top, min_length=min_length, extra_stopwords=stop or (),
+                             **(sel if by == "code" else {}))
     _show(table, f"词频 Word frequencies by {by}", as_json, meta={"by": by})
 
 
@@ -181,20 +176,18 @@ def chart(
     jaccard: Annotated[bool, typer.Option("--jaccard", help="cooc: Jaccard instead of counts.")] = False,
     level: Annotated[str, typer.Option("--level", help="cooc: sentence | paragraph")] = "sentence",
     coder: CoderOpt = None, pending: PendingOpt = False, suggested: SuggestedOpt = False, final: FinalOpt = False,
-    project: Annotated[Optional[str], typer.Option("--project", "-p", help="Project (.sqlite path or URL).",
-                                                   show_default=False)] = None,
+    project: ProjOpt = None,
 ) -> None:
     """Draw a chart to a PNG or SVG file (offline)."""
     from coding import charts
     from coding.analysis import code_document_matrix, code_frequencies, cooccurrence_matrix
-    from coding.cli import _open, out
+    from coding.cli import out
     from coding.errors import BaolianError
 
     fmt = out_path.suffix.lower().lstrip(".")
     if fmt not in ("png", "svg"):
         raise BaolianError(f"cannot write a chart as {out_path.name}", field="--out", hint="name a .png or .svg file")
-    p = _open(project)
-    sel = _selection(coder, pending, suggested, final)
+    p, sel = _open_selection(project, coder, pending, suggested, final)
     if which == "mechanisms":
         drawn = charts.mechanism_chart(code_frequencies(p, by="kind", **sel))
     elif which == "cooc":
@@ -211,7 +204,8 @@ def chart(
 
 
 def _meta(selection: dict) -> dict:
-    return {"status": list(selection["status"]), "coder": selection["coder"], "layer": selection["layer"]}
+    return {"status": list(selection["status"]), "coder": selection["coder"], "layer": selection["layer"],
+            **({"as_user": selection["as_user"]} if selection.get("as_user") else {})}
 
 
 def register(app) -> None:

@@ -32,13 +32,15 @@ def export_command(
 
     Every export records the codebook version, the filters and the date.
     """
-    from coding.cli import _open, out
+    from coding.cli import _open, acting_user, out
     from coding.exports import check_format, export, resolve_out
 
     fmt = check_format(fmt)  # before opening the project: a typo gets the list of formats at once
     resolve_out(fmt, out_path)
     p = _open(project)
-    written = export(p, fmt, out_path, coder=coder, status=status, n_quotes=quotes, codes=code, user=user)
+    # in blind mode before adjudication a coder (global --user, else --user here) exports only their own codings
+    written = export(p, fmt, out_path, coder=coder, status=status, n_quotes=quotes, codes=code, user=user,
+                     as_user=acting_user(p) or user)
     out.print(f"✓ 导出 exported {fmt}: {written}", markup=False)
 
 

@@ -19,9 +19,9 @@ from datetime import datetime
 from sqlalchemy import and_, delete, exists, select, update
 from sqlalchemy.orm import Session, aliased
 
-from coding.assignments import blinded
+from coding.assignments import blinded, shown_coder as _shown_coder
 from coding.errors import BaolianError
-from coding.roles import Permission, authorize
+from coding.roles import Forbidden, Permission, authorize, role_of
 from coding.store import Code, CodeApplication, Coder, Document, Event, Memo, Segment, record_event
 from coding.store.models import utcnow
 
@@ -31,8 +31,8 @@ class StaleEdit(BaolianError):
 
 
 @dataclass(frozen=True)
-class Application:
-    """A code on a span, as the shells show it."""
+class CodedSpan:
+    """What every coding shown has: its row, document, segment, span and code (key and name)."""
 
     id: int
     document_id: int
@@ -41,6 +41,12 @@ class Application:
     end: int
     code: str
     code_name: str
+
+
+@dataclass(frozen=True)
+class Application(CodedSpan):
+    """A code on a span, as the shells show it."""
+
     color: str
     coder: str | None
     origin: str
@@ -91,11 +97,6 @@ def _code_id(session: Session, key: str) -> int:
     return row.id
 
 
-def _require_coder(session: Session, project, coder: str | None) -> int:
-    """The acting coder's id, after checking that they may code (see :mod:`coding.roles`)."""
-    return authorize(session, coder, Permission.CODE)
-
-
 CODING = CodeApplication.layer == "coding"  # coders' decisions and suggestions, never the adjudicated 'final' layer
 
 
@@ -108,14 +109,6 @@ def _pending_clause(coder_id: int | None):
         return clause
     return and_(clause, ~exists().where(and_(decision.suggestion_id == CodeApplication.id,
                                              decision.coder_id == coder_id, decision.layer == "coding")))
-
-
-def _shown_coder(session: Session, coder: str | None, as_user: str | None, document_id: int | None) -> str | None:
-    """Whose decisions ``as_user`` may see when asking for ``coder``'s: only their own while blinded
-    (blind double coding before adjudication, see :func:`coding.assignments.blinded`)."""
-    if as_user and blinded(session, as_user, document_id):
-        return as_user.strip()
-    return coder
 
 
 def pending_suggestions(
@@ -168,7 +161,7 @@ def document_applications(project, document_id: int, *, coder: str | None = None
 def _decide(project, suggestion_ids: Sequence[int], status: str, coder: str) -> list[int]:
     made = []
     with project.transaction() as s:
-        coder_id = _require_coder(s, project, coder)
+        coder_id = authorize(s, coder, Permission.CODE)
         for sid in suggestion_ids:
             sug = s.get(CodeApplication, sid)
             if sug is None or sug.coder_id is not None or sug.layer != "coding":
@@ -178,16 +171,15 @@ def _decide(project, suggestion_ids: Sequence[int], status: str, coder: str) -> 
                                    hint="an admin can restore the document (历史 History page / baolian document restore)")
             previous = s.scalar(select(CodeApplication).where(
                 CodeApplication.suggestion_id == sid, CodeApplication.coder_id == coder_id, CODING))
+            action = f"coding.{'accept' if status == 'accepted' else 'reject'}"
             if previous is not None:
-                if previous.status == status:
-                    continue
-                before = _row_dict(previous)
-                previous.status, previous.updated_at = status, utcnow()
-                previous.version += 1
-                s.flush()
-                record_event(s, f"coding.{'accept' if status == 'accepted' else 'reject'}", "code_application",
-                             previous.id, before=before, after=_row_dict(previous), coder_id=coder_id)
-                made.append(previous.id)
+                if previous.status != status:
+                    before = _row_dict(previous)
+                    previous.status, previous.updated_at, previous.version = status, utcnow(), previous.version + 1
+                    s.flush()
+                    record_event(s, action, "code_application", previous.id, before=before,
+                                 after=_row_dict(previous), coder_id=coder_id)
+                    made.append(previous.id)
                 continue
             row = CodeApplication(
                 document_id=sug.document_id, segment_id=sug.segment_id, start=sug.start, end=sug.end,
@@ -196,8 +188,7 @@ def _decide(project, suggestion_ids: Sequence[int], status: str, coder: str) -> 
             )
             s.add(row)
             s.flush()
-            record_event(s, f"coding.{'accept' if status == 'accepted' else 'reject'}", "code_application",
-                         row.id, after=_row_dict(row), coder_id=coder_id)
+            record_event(s, action, "code_application", row.id, after=_row_dict(row), coder_id=coder_id)
             made.append(row.id)
     return made
 
@@ -238,7 +229,7 @@ def _segment_for(session: Session, document_id: int, start: int, end: int) -> in
 def add_code(project, document_id: int, start: int, end: int, code: str, *, coder: str) -> int:
     """Code a span by hand. Returns the new coding's id."""
     with project.transaction() as s:
-        coder_id = _require_coder(s, project, coder)
+        coder_id = authorize(s, coder, Permission.CODE)
         _check_span(s, document_id, start, end)
         row = CodeApplication(
             document_id=document_id, segment_id=_segment_for(s, document_id, start, end), start=start,
@@ -251,7 +242,8 @@ def add_code(project, document_id: int, start: int, end: int, code: str, *, code
         return row.id
 
 
-def _own_row(session: Session, application_id: int, version: int | None) -> CodeApplication:
+def _own_row(session: Session, application_id: int, version: int | None, coder: str | None = None,
+             coder_id: int | None = None) -> CodeApplication:
     row = session.get(CodeApplication, application_id)
     if row is None and version is not None:
         _stale(session, application_id)  # it existed when the caller saw it: say who removed it
@@ -260,6 +252,12 @@ def _own_row(session: Session, application_id: int, version: int | None) -> Code
     if row.layer != "coding":
         raise BaolianError(f"#{application_id} is an adjudicated (final) coding", field="coding",
                            hint="change it on the 裁决 Adjudication page (decide again)")
+    if coder_id is not None and row.coder_id != coder_id and blinded(session, coder, row.document_id):
+        # blind double coding: another coder's work is neither shown nor changeable, also not by its id
+        raise BaolianError(f"no coding #{application_id}", field="coding", hint="reload the page")
+    if coder_id is not None and row.coder_id != coder_id and not role_of(session, coder).can_manage():
+        raise Forbidden(f"coding #{application_id} is another coder's", field="coding",
+                        hint="only its coder or an admin may change it; add your own coding instead")
     if version is not None and row.version != version:
         _stale(session, application_id)
     return row
@@ -284,10 +282,11 @@ def _guarded(session: Session, statement, row: CodeApplication) -> None:
 def remove_code(project, application_id: int, *, coder: str, version: int | None = None) -> None:
     """Remove a coding (the event log keeps it, and undo brings it back)."""
     with project.transaction() as s:
-        coder_id = _require_coder(s, project, coder)
-        row = _own_row(s, application_id, version)
-        before = _row_dict(row)
-        s.execute(update(Memo).where(Memo.application_id == row.id).values(application_id=None))
+        coder_id = authorize(s, coder, Permission.CODE)
+        row = _own_row(s, application_id, version, coder, coder_id)
+        linked = list(s.scalars(select(Memo.id).where(Memo.application_id == row.id)))
+        before = {**_row_dict(row), "memo_ids": linked}  # memos on it are kept, unlinked; undo links them again
+        s.execute(update(Memo).where(Memo.id.in_(linked)).values(application_id=None))
         _guarded(s, delete(CodeApplication), row)
         record_event(s, "coding.remove", "code_application", application_id, before=before, coder_id=coder_id)
 
@@ -295,8 +294,8 @@ def remove_code(project, application_id: int, *, coder: str, version: int | None
 def resize(project, application_id: int, start: int, end: int, *, coder: str, version: int | None = None) -> None:
     """Narrow or widen a coded span."""
     with project.transaction() as s:
-        coder_id = _require_coder(s, project, coder)
-        row = _own_row(s, application_id, version)
+        coder_id = authorize(s, coder, Permission.CODE)
+        row = _own_row(s, application_id, version, coder, coder_id)
         _check_span(s, row.document_id, start, end)
         before = _row_dict(row)
         values = {"start": start, "end": end, "segment_id": _segment_for(s, row.document_id, start, end),
@@ -313,7 +312,7 @@ def add_memo(project, text: str, *, coder: str, document_id: int | None = None, 
     if not text or not text.strip():
         raise BaolianError("the memo is empty", field="memo", hint="write something first")
     with project.transaction() as s:
-        coder_id = _require_coder(s, project, coder)
+        coder_id = authorize(s, coder, Permission.CODE)
         memo = Memo(text=text, coder_id=coder_id, document_id=document_id, segment_id=segment_id,
                     code_id=_code_id(s, code) if code else None, application_id=application_id)
         s.add(memo)
@@ -355,7 +354,7 @@ def history(project, *, coder: str | None = None, limit: int = 50, as_user: str 
 def undo_last(project, *, coder: str) -> str | None:
     """Undo ``coder``'s most recent undoable change not undone yet; returns what was undone, or None."""
     with project.transaction() as s:
-        coder_id = _require_coder(s, project, coder)
+        coder_id = authorize(s, coder, Permission.CODE)
         undone = {e.after.get("undoes") for e in s.scalars(
             select(Event).where(Event.coder_id == coder_id, Event.action == "undo")) if e.after}
         event = s.scalar(select(Event).where(
@@ -363,24 +362,37 @@ def undo_last(project, *, coder: str) -> str | None:
         ).order_by(Event.id.desc()).limit(1))
         if event is None:
             return None
-        _revert(s, event)
+        _revert(s, event, coder_id)
         record_event(s, "undo", event.entity, event.entity_id, before=event.after, after={"undoes": event.id},
                      coder_id=coder_id)
         return event.action
 
 
-def _revert(s: Session, event: Event) -> None:
+def _revert(s: Session, event: Event, coder_id: int | None) -> None:
+    """Put back what ``event`` changed. Refused (:class:`StaleEdit`) when someone else has changed the
+    coding since: undo never overwrites another coder's later edit. The undo event keeps what it removed."""
     if event.entity == "memo":
         s.execute(delete(Memo).where(Memo.id == event.entity_id))
         return
     row = s.get(CodeApplication, event.entity_id)
+    if row is not None:
+        later = list(s.scalars(select(Event).where(  # others' changes since, less those they undid themselves
+            Event.entity == "code_application", Event.entity_id == row.id, Event.id > event.id,
+            (Event.coder_id != coder_id) | Event.coder_id.is_(None))))
+        undone = {e.after.get("undoes") for e in later if e.action == "undo" and isinstance(e.after, dict)}
+        if any(e.action != "undo" and e.id not in undone for e in later):
+            _stale(s, row.id)
     if event.before is None:  # created by the event: remove it
         if row is not None:
             s.delete(row)
         return
     data = dict(event.before)
-    if row is None:  # removed by the event: put it back as it was
+    memo_ids = data.pop("memo_ids", None) or []
+    if row is None:  # removed by the event: put it back as it was, with its memos
         s.add(CodeApplication(**data))
+        s.flush()
+        s.execute(update(Memo).where(Memo.id.in_(memo_ids), Memo.application_id.is_(None))
+                  .values(application_id=data["id"]))
         return
     for key in ("start", "end", "segment_id", "status", "score"):
         setattr(row, key, data[key])

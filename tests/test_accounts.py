@@ -252,3 +252,18 @@ def test_projects_without_accounts_work_as_before(project):
     assert list_users(project) == [] and "随便谁" in project.coders()
     with pytest.raises(LoginError, match="no accounts"):
         verify_login(project, "随便谁", "whatever-pass")
+
+
+def test_a_coder_changes_only_their_own_codings_an_admin_anyones(team):
+    add_user(team, "丁", "丁的密码12345", "coder", by=ADMIN)
+    doc = team.documents()[0].id
+    mine = add_code(team, doc, 0, 6, "M3", coder=CODER)
+    before = counts(team)
+    with pytest.raises(Forbidden, match="another coder's"):
+        resize(team, mine, 0, 8, coder="丁", version=1)
+    with pytest.raises(Forbidden, match="another coder's"):
+        remove_code(team, mine, coder="丁", version=1)
+    assert counts(team) == before
+    resize(team, mine, 0, 8, coder=CODER, version=1)  # its coder may
+    remove_code(team, mine, coder=ADMIN, version=2)  # and an admin may
+    assert mine not in {a.id for a in document_applications(team, doc)}

@@ -181,6 +181,11 @@ def test_tables_agree_on_the_demo(coded_demo):
         assert (square.values == square.values.T).all()
         rows = coded_segments(p, **sel)
         assert len(rows) == freq["segments"].sum()
+        # a one-sentence paragraph is two segments over the same text; a code suggested on both counts once
+        raw = selected_codings(p, **sel)
+        doubled = raw[raw.duplicated(["document_id", "code_id", "start", "end"], keep=False)]
+        assert doubled["segment_id"].nunique() > doubled[["document_id", "start", "end"]].drop_duplicates().shape[0]
+        assert freq["segments"].sum() == len(raw.drop_duplicates(["document_id", "code_id", "start", "end"]))
         texts = {d.id: p.document_text(d.id) for d in p.documents()}
         assert all(texts[d][a:b] == t for d, a, b, t in zip(rows["document_id"], rows["start"], rows["end"],
                                                                rows["text"]))

@@ -11,6 +11,7 @@ from coding.decisions import add_code
 from coding.project import Project
 from coding.store import CodeApplication, Coder
 
+from .apptest import open_app
 from .conftest import CODEBOOK, ROOT
 
 PAGE = "views/adjudication.py"
@@ -37,15 +38,7 @@ def location(tmp_path):
 
 
 def open_page(monkeypatch, path, coder: str | None = "lead") -> AppTest:
-    monkeypatch.setenv("BAOLIAN_PROJECT", str(path))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    if coder:
-        at.session_state["coder"] = coder
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
-    return at
+    return open_app(monkeypatch, path, PAGE, coder=coder, timeout=120, no_errors=True)
 
 
 def html(at: AppTest) -> str:
@@ -140,13 +133,7 @@ def test_non_admins_get_no_page(monkeypatch, location):
         s.add(Coder(name="boss", role="admin"))
         s.scalar(select(Coder).where(Coder.name == "A")).role = "coder"
     p.close()
-    monkeypatch.setenv("BAOLIAN_PROJECT", str(location))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["coder"] = "A"
-    at.session_state["auth_user"] = "A"  # logged in (views/_shared.USER_KEY)
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
+    at = open_app(monkeypatch, location, PAGE, coder="A", user="A", timeout=120)  # logged in as A
     assert not [b for b in at.button if b.label == "采用 A Take A"]  # hidden from navigation, or refused
     assert "第二句话很长" not in html(at)
     # the page itself refuses too, when reached directly

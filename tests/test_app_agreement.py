@@ -8,7 +8,8 @@ from streamlit.testing.v1 import AppTest
 from coding.decisions import add_code
 from coding.project import Project
 
-from .conftest import CODEBOOK, ROOT
+from .apptest import open_app
+from .conftest import CODEBOOK
 
 PAGE = "views/agreement.py"
 
@@ -34,12 +35,7 @@ def two_coders(tmp_path_factory):
 
 
 def open_page(monkeypatch, path) -> AppTest:
-    monkeypatch.setenv("BAOLIAN_PROJECT", str(path))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app(monkeypatch, path, PAGE)
 
 
 def test_two_coders_segment_level(monkeypatch, two_coders):
@@ -95,12 +91,7 @@ def test_blind_coding_hides_reliability_from_coders(monkeypatch, tmp_path):
     assignments.assign(p, [1], ["ann", "bob"], by="boss")
     assignments.set_blind(p, True, by="boss")
     p.close()
-    monkeypatch.setenv("BAOLIAN_PROJECT", str(path))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state["coder"] = "ann"
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
+    at = open_app(monkeypatch, path, PAGE, coder="ann")
     assert any("Blind coding" in i.value for i in at.info) and not at.dataframe
     at.session_state["coder"] = "boss"  # not a blinded coder (no documents assigned)
     at.run()

@@ -14,7 +14,8 @@ from coding.codebook_save import code_usage
 from coding.project import Project
 from coding.store import Code
 
-from .conftest import CODEBOOK, ROOT
+from .apptest import open_app
+from .conftest import CODEBOOK
 
 PAGE = "views/codebook_editor.py"
 
@@ -30,13 +31,7 @@ def files(coded_demo, tmp_path):
 
 def open_page(monkeypatch, files, coder: str | None = "ann") -> AppTest:
     project, codebook = files
-    monkeypatch.setenv("BAOLIAN_PROJECT", str(project))
-    monkeypatch.setenv("BAOLIAN_CODEBOOK", str(codebook))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    if coder:
-        at.session_state["coder"] = coder
-    at.switch_page(PAGE)
-    at.run()
+    at = open_app(monkeypatch, project, PAGE, codebook=codebook, coder=coder, timeout=120)
     ok(at)
     return at
 

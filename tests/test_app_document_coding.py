@@ -13,7 +13,8 @@ from coding.autocode import code_project
 from coding.decisions import add_memo, document_applications, memos
 from coding.project import Project
 
-from .conftest import CODEBOOK, ROOT
+from .apptest import open_app
+from .conftest import CODEBOOK
 
 PAGE = "views/document_coding.py"
 INJECTIONS = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>", '"><svg onload=alert(1)>',
@@ -51,16 +52,7 @@ def injected(tmp_path_factory):
 
 
 def page(monkeypatch, location: str, *, coder: str | None = None, **state) -> AppTest:
-    monkeypatch.setenv("BAOLIAN_PROJECT", location)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    if coder:
-        at.session_state["coder"] = coder
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app(monkeypatch, location, PAGE, coder=coder, state=state)
 
 
 def text_html(at: AppTest) -> str:
@@ -250,11 +242,7 @@ def test_next_pending_moves_the_selection(monkeypatch, demo):
 
 def test_document_from_the_query_string(monkeypatch, demo):
     location, p = demo
-    monkeypatch.setenv("BAOLIAN_PROJECT", location)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.query_params["doc"] = "4"
-    at.switch_page(PAGE)
-    at.run()
+    at = open_app(monkeypatch, location, PAGE, query={"doc": "4"})
     assert at.selectbox(key="dc_doc").value == 4
 
 
@@ -273,3 +261,19 @@ def test_injection_document_renders_as_text(monkeypatch, injected):
     assert "<mark" in html  # the rule suggestions are highlighted around the hostile text
     assert not any("alert(1)" in m.value for m in [*at.markdown, *at.caption])  # never fed to markdown
     assert any(INJECTIONS[0] in t.value for t in at.text)  # the memo, as plain text
+
+
+def test_undo_button_takes_back_my_last_decision(monkeypatch, demo):
+    location, p = demo
+    at = page(monkeypatch, location, coder="测试丁", dc_doc=1)
+    button = keyed(at, "dc_acc_")[0]
+    button.click().run()
+    assert len(document_applications(p, 1, coder="测试丁", include_pending=False)) == 1
+    at.button(key="dc_undo").click().run()
+    assert not at.exception and not at.error
+    assert document_applications(p, 1, coder="测试丁", include_pending=False) == []
+    assert button.key in [b.key for b in at.button]  # the suggestion is pending again
+    at.button(key="dc_undo").click().run()
+    assert not at.exception and not at.error
+    viewer = page(monkeypatch, location, dc_doc=1)  # nobody named: no undo
+    assert "dc_undo" not in [b.key for b in viewer.button]

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from coding.exports import FORMATS, export_bytes
 from coding.project import Project
 
-from .conftest import ROOT
+from .apptest import open_app
 from .test_exports import M1_TEXT, build_small
 
 PAGE = "views/exports.py"
@@ -26,12 +26,7 @@ def small(tmp_path_factory):
 
 
 def open_page(monkeypatch, path) -> AppTest:
-    monkeypatch.setenv("BAOLIAN_PROJECT", str(path))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app(monkeypatch, path, PAGE, timeout=90)
 
 
 def frame_with(at: AppTest, column: str):

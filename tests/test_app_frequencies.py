@@ -12,7 +12,8 @@ from coding.autocode import code_project
 from coding.decisions import accept, add_code, pending_suggestions, reject
 from coding.project import Project
 
-from .conftest import CODEBOOK, CORPUS, ROOT
+from .apptest import open_app
+from .conftest import CODEBOOK, CORPUS
 
 PAGE = "views/frequencies.py"
 FILES = ["interviews/i01_lhy_vice_district_head.txt", "policy/p02_city_deployment.txt",
@@ -39,12 +40,7 @@ def coded(tmp_path_factory):
 
 
 def open_page(monkeypatch, path) -> AppTest:
-    monkeypatch.setenv("BAOLIAN_PROJECT", str(path))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app(monkeypatch, path, PAGE)
 
 
 def table(at: AppTest):

@@ -13,7 +13,7 @@ from coding.project import Project
 from coding.store import Coder, Document
 from coding.trash import delete_document, deleted_documents
 
-from .conftest import ROOT
+from .apptest import open_app
 
 PAGE = "views/history.py"
 SUMMARY = "摘要 Summary"
@@ -31,17 +31,7 @@ def demo(coded_demo, tmp_path):
 
 
 def open_page(monkeypatch, path, *, coder: str | None = "ann", account: str | None = None) -> AppTest:
-    monkeypatch.setenv("BAOLIAN_PROJECT", str(path))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    if coder:
-        at.session_state["coder"] = coder
-    if account:
-        at.session_state["auth_user"] = account
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
-    return at
+    return open_app(monkeypatch, path, PAGE, coder=coder, user=account, timeout=120, no_errors=True)
 
 
 def rendered(at: AppTest) -> str:
@@ -104,3 +94,46 @@ def test_viewers_see_history_but_no_trash(monkeypatch, demo):
     with p.read() as s:
         assert s.get(Document, 2).deleted_at is None
     p.close()
+
+
+def test_blind_coder_sees_only_their_own_coding_work(monkeypatch, demo):
+    from coding.assignments import assign, set_blind
+
+    p = Project.open(demo)
+    assign(p, [1], ["ann", "bob"], by="boss")  # no accounts: an assigned coder is blinded in blind mode
+    set_blind(p, True, by="boss")
+    p.close()
+    at = open_page(monkeypatch, demo, coder="ann")
+    users = set(at.dataframe[0].value[at.dataframe[0].value["操作 Action"].str.startswith(("coding.", "memo."))]
+                ["用户 User"])
+    assert users == {"ann"}  # bob's memo is hidden
+    assert "<script>" not in "".join(at.dataframe[0].value[SUMMARY])
+    at = open_page(monkeypatch, demo, coder="boss")  # not assigned: sees everyone's
+    assert "bob" in set(at.dataframe[0].value["用户 User"])
+
+
+def test_undo_button_undoes_only_my_own_last_change(monkeypatch, demo):
+    at = open_page(monkeypatch, demo, coder="ann")
+    at.button(key="hist_undo").click().run()
+    assert not at.exception and not at.error
+    assert any("已撤销 undone" in t.value and "添加编码" in t.value for t in at.text)
+    assert "coding.add" not in set(at.dataframe[0].value["操作 Action"].iloc[:1])  # the newest row is the undo
+    assert at.dataframe[0].value["操作 Action"].iloc[0] == "undo"
+    p = Project.open(demo)
+    from coding.decisions import document_applications, memos
+
+    assert not document_applications(p, 1, coder="ann", include_pending=False)  # ann's coding is gone
+    assert len(memos(p, document_id=1)) == 1  # bob's memo stays
+    p.close()
+    at.button(key="hist_undo").click().run()
+    assert any("nothing of yours to undo" in t.value for t in at.text)
+
+
+def test_cli_undo(demo, capsys):
+    from coding.cli import main
+
+    assert main(["--user", "bob", "undo", "-p", str(demo)]) == 0
+    assert "已撤销 undone: 写备忘" in capsys.readouterr().out
+    assert main(["--user", "bob", "undo", "-p", str(demo)]) == 0
+    assert "nothing of yours to undo" in capsys.readouterr().out
+    assert main(["undo", "-p", str(demo)]) == 2  # nobody named

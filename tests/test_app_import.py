@@ -8,7 +8,8 @@ from streamlit.testing.v1 import AppTest
 from coding.decisions import pending_suggestions
 from coding.project import Project
 
-from .conftest import CODEBOOK, CORPUS, ROOT
+from .apptest import open_app
+from .conftest import CODEBOOK, CORPUS
 
 PAGE = "views/import_documents.py"
 I06_GBK = CORPUS / "interviews/i06_wxg_petitioner.txt"
@@ -25,13 +26,7 @@ def fresh(tmp_path, monkeypatch):
 
 
 def open_page(coder: str | None = "ann") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    if coder:
-        at.session_state["coder"] = coder
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception
-    return at
+    return open_app(None, None, PAGE, coder=coder)  # the `fresh` fixture set $BAOLIAN_PROJECT
 
 
 def results_table(at: AppTest):

@@ -13,7 +13,7 @@ from coding.accounts import add_user, list_users, verify_login
 from coding.project import Project
 from coding.roles import Role
 
-from .conftest import ROOT
+from .apptest import open_app
 
 USERS = {"管理员": ("admin", "admin-pass-1"), "编码员": ("coder", "coder-pass-2"), "查看者": ("viewer", "viewer-pass-3")}
 
@@ -31,17 +31,7 @@ def team(coded_demo, tmp_path_factory):
 
 
 def app(monkeypatch, location: str, *, user: str | None = None, page: str | None = None, **state) -> AppTest:
-    monkeypatch.setenv("BAOLIAN_PROJECT", location)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    if user:
-        at.session_state["auth_user"] = user
-    for key, value in state.items():
-        at.session_state[key] = value
-    if page:
-        at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app(monkeypatch, location, page, user=user, state=state)
 
 
 def button(at: AppTest, label_start: str):

@@ -11,7 +11,8 @@ from coding.autocode import code_project
 from coding.decisions import accept, add_code, pending_suggestions, reject
 from coding.project import Project
 
-from .conftest import CODEBOOK, CORPUS, ROOT
+from .apptest import open_app
+from .conftest import CODEBOOK, CORPUS
 
 PAGE = "views/overview.py"
 
@@ -25,15 +26,7 @@ def demo_path(coded_demo, tmp_path_factory):
 
 
 def open_page(monkeypatch, path, coder: str | None = None) -> AppTest:
-    monkeypatch.setenv("BAOLIAN_PROJECT", str(path))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    if coder:
-        at.session_state["coder"] = coder
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    assert not at.error
-    return at
+    return open_app(monkeypatch, path, PAGE, coder=coder, no_errors=True)
 
 
 def metrics(at: AppTest) -> dict[str, str]:

@@ -13,7 +13,7 @@ from coding.decisions import pending_suggestions
 from coding.project import Project
 from coding.store import CodeApplication, Coder
 
-from .conftest import ROOT
+from .apptest import open_app
 
 PAGE = "views/review_queue.py"
 PICK = "选择 Pick"
@@ -30,15 +30,7 @@ def demo(coded_demo, tmp_path):
 
 
 def open_page(monkeypatch, path, coder: str | None = "ann") -> AppTest:
-    monkeypatch.setenv("BAOLIAN_PROJECT", str(path))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    if coder:
-        at.session_state["coder"] = coder
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
-    return at
+    return open_app(monkeypatch, path, PAGE, coder=coder, timeout=120, no_errors=True)
 
 
 def table(at: AppTest):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import select
 
@@ -212,3 +214,68 @@ def test_blind_memos_and_history_show_only_ones_own(team):
     open_adjudication(p, by="boss")
     assert len(memos(p, document_id=d1, as_user="B")) == 2
     assert "A" in {e["coder"] for e in history(p, as_user="B")}
+
+
+def test_blind_history_hides_other_coders_work_until_adjudication(team, capsys):
+    """The audit trail (历史 History page, `baolian history`) follows the blind rule too."""
+    from coding.adjudication import decision_history
+    from coding.audit import history as audit
+    from coding.cli import main
+    from coding.decisions import add_memo, remove_code, undo_last
+
+    p, d1, _, ids = team
+    add_memo(p, "A's thought", coder="A", document_id=d1)
+    gone = add_code(p, d1, 0, 3, "M3", coder="A")
+    remove_code(p, gone, coder="A")
+    undo_last(p, coder="A")
+    set_blind(p, True, by="boss")
+
+    def users(entries, *actions):
+        return {e.user for e in entries if e.action.startswith(actions)}
+
+    work = ("coding.", "memo.", "undo")
+    assert users(audit(p), *work) == {"A", "B"}  # trusted caller
+    assert users(audit(p, as_user="boss"), *work) == {"A", "B"}  # admins see everything
+    seen_by_b = audit(p, as_user="B")
+    assert users(seen_by_b, *work) == {"B"}
+    assert "assignment.add" in {e.action for e in seen_by_b}  # admin events are not coding work
+    assert all("A's thought" not in e.summary for e in seen_by_b)
+    assert users(audit(p, user="A", as_user="B"), *work) == set()
+    assert users(audit(p, document=d1, as_user="B"), *work) == {"B"}
+    assert users(audit(p, code="F2", as_user="B"), *work) == set()  # A's F2 coding stays hidden
+    assert users(audit(p, as_user="A"), *work) == {"A"}
+    with pytest.raises(Forbidden):
+        decision_history(p, as_user="B")
+    capsys.readouterr()
+    assert main(["--user", "B", "history", "-p", p.url, "--json"]) == 0  # `baolian history` too
+    assert {e["user"] for e in json.loads(capsys.readouterr().out) if e["action"].startswith(work)} == {"B"}
+    open_adjudication(p, by="boss", document_ids=[d1])
+    assert users(audit(p, as_user="B"), *work) == {"A", "B"}
+
+
+def test_blind_coder_cannot_change_anothers_coding_by_its_id(team):
+    from coding.decisions import remove_code, resize
+
+    p, d1, _, ids = team
+    set_blind(p, True, by="boss")
+    with pytest.raises(BaolianError, match="no coding"):
+        resize(p, ids["a_add"], 14, 17, coder="B", version=1)
+    with pytest.raises(BaolianError, match="no coding"):
+        remove_code(p, ids["a_add"], coder="B")
+    assert ids["a_add"] in {a.id for a in document_applications(p, d1, coder="A")}
+    resize(p, ids["a_add"], 14, 17, coder="boss", version=1)  # admins are not blinded
+    open_adjudication(p, by="boss")
+    resize(p, ids["b_add"], 20, 24, coder="A", version=1)  # after blind coding, the usual rules
+
+
+def test_agreement_is_refused_to_a_blinded_coder(team):
+    from coding.agreement_data import agreement_report
+
+    p, d1, _, _ = team
+    set_blind(p, True, by="boss")
+    with pytest.raises(BaolianError, match="blind"):
+        agreement_report(p, coders=["A", "B"], as_user="B")
+    assert agreement_report(p, coders=["A", "B"], as_user="boss").n_coders == 2
+    assert agreement_report(p, coders=["A", "B"]).n_coders == 2
+    open_adjudication(p, by="boss")
+    assert agreement_report(p, coders=["A", "B"], as_user="B").n_coders == 2

@@ -109,3 +109,107 @@ def test_adjudication_shows_in_segment_code_and_document_history(project, worked
         assert entries[0].action == "adjudication.decide" and entries[0].user == "boss"
         assert "裁定" in entries[0].summary and "R1" in entries[0].summary
     assert history(project, segment=worked["other"].id)[0].action != "adjudication.decide"
+
+
+def _events(project, action):
+    from sqlalchemy import select
+
+    from coding.store import Event
+
+    with project.read() as s:
+        return list(s.scalars(select(Event).where(Event.action == action).order_by(Event.id)))
+
+
+def test_undo_covers_decisions_memos_resize_and_remove_and_is_logged(project, worked):
+    from coding.decisions import document_applications, memos
+
+    seg = worked["seg"]
+    sug = pending_suggestions(project, coder="cat")[0]
+    accept(project, sug.id, coder="cat")
+    reject(project, sug.id, coder="cat")  # changes the same decision row
+    memo = add_memo(project, "先记下", coder="cat", document_id=1)
+    app = add_code(project, 1, seg.start, seg.end, "R1", coder="cat")
+    resize(project, app, seg.start, seg.end - 1, coder="cat", version=1)
+    remove_code(project, app, coder="cat", version=2)
+
+    def mine():
+        return {(a.id, a.start, a.end, a.status) for a in document_applications(project, 1, coder="cat",
+                                                                                 include_pending=False)}
+    assert undo_last(project, coder="cat") == "coding.remove"
+    assert (app, seg.start, seg.end - 1, "accepted") in mine()
+    assert undo_last(project, coder="cat") == "coding.resize"
+    assert (app, seg.start, seg.end, "accepted") in mine()
+    assert undo_last(project, coder="cat") == "coding.add"
+    assert app not in {a[0] for a in mine()}
+    assert undo_last(project, coder="cat") == "memo.add"
+    assert memo not in {m["id"] for m in memos(project)}
+    assert undo_last(project, coder="cat") == "coding.reject"
+    assert {a[3] for a in mine()} == {"accepted"}
+    assert undo_last(project, coder="cat") == "coding.accept"
+    assert mine() == set()
+    assert sug.id in {a.id for a in pending_suggestions(project, coder="cat")}
+    assert undo_last(project, coder="cat") is None  # nothing of cat's left (coder.add is not undoable)
+    undos = [e for e in _events(project, "undo") if e.coder_id == _events(project, "memo.add")[-1].coder_id]
+    assert len(undos) == 6  # every undo is an event of its own ...
+    memo_undo = next(e for e in undos if e.entity == "memo")
+    assert memo_undo.before["text"] == "先记下"  # ... that keeps what it took away
+    assert history(project, user="cat")[0].action == "undo"
+
+
+def test_undo_never_touches_anyone_elses_work(project, worked):
+    from coding.decisions import StaleEdit, document_applications
+
+    seg = worked["seg"]
+    assert undo_last(project, coder="dan") is None  # dan did nothing: nobody else's action is undone
+    app = add_code(project, 1, seg.start, seg.end, "M2", coder="dan")
+    resize(project, app, seg.start + 1, seg.end, coder="eve", version=1)  # eve changes dan's coding
+    with pytest.raises(StaleEdit, match="changed by eve"):
+        undo_last(project, coder="dan")  # undoing dan's add would silently drop eve's change
+    assert app in {a.id for a in document_applications(project, 1, coder="dan")}
+    assert undo_last(project, coder="eve") == "coding.resize"  # eve's own change can be undone
+    assert undo_last(project, coder="dan") == "coding.add"  # and then dan's add again
+    assert app not in {a.id for a in document_applications(project, 1)}
+
+
+def test_role_changes_imports_deletions_and_codebook_edits_show_before_and_after(project, worked):
+    from coding.accounts import add_user, remove_user, set_role
+    from coding.trash import restore_document
+
+    add_user(project, "boss", "a long admin password", "admin", by=None)
+    add_user(project, "ann", "a long coder password", "coder", by="boss")
+    set_role(project, "ann", "viewer", by="boss")
+    remove_user(project, "ann", by="boss")
+    delete_document(project, 2, by="boss")
+    restore_document(project, 2, by="boss")
+    cb = project.codebook()
+    first = next(c for c in cb.codes if c.codable)
+    edited = cb.model_copy(update={"version": "9.9.9", "codes": [
+        c.model_copy(update={"name": "改过的名称"}) if c.id == first.id else c for c in cb.codes]})
+    project.set_codebook(edited, coder="boss")
+
+    log = {e.action: e for e in reversed(history(project, limit=None))}  # the latest of each action
+    role = log["user.role"]
+    assert role.user == "boss" and role.before["role"] == "coder" and role.after["role"] == "viewer"
+    assert log["user.remove"].before["active"] and not log["user.remove"].after["active"]
+    assert log["document.import"].after["filename"] and log["document.import"].user == "boss"
+    assert log["document.delete"].before["deleted_at"] is None and log["document.delete"].after["deleted_at"]
+    assert log["document.restore"].after["deleted_at"] is None
+    book = log["codebook.load"]
+    assert book.user == "boss" and book.after["version"] == "9.9.9" and book.before["version"] != "9.9.9"
+    assert book.changes["changed"] == {first.id: {"name": [first.name, "改过的名称"]}}
+    assert book.changes["added"] == [] and book.changes["removed"] == []
+    assert f"修改 changed {first.id}" in book.summary
+    assert history(project, code=first.id)  # the code's own history still answers
+
+
+def test_removing_a_coding_keeps_its_memos_and_undo_links_them_again(project, worked):
+    from coding.decisions import memos
+
+    seg = worked["seg"]
+    app = add_code(project, 1, seg.start, seg.end, "M2", coder="fay")
+    memo = add_memo(project, "为何编为 M2", coder="fay", document_id=1, application_id=app)
+    remove_code(project, app, coder="fay")
+    assert next(m for m in memos(project) if m["id"] == memo)["application_id"] is None  # kept, unlinked
+    assert history(project, user="fay")[0].before["memo_ids"] == [memo]
+    assert undo_last(project, coder="fay") == "coding.remove"
+    assert next(m for m in memos(project) if m["id"] == memo)["application_id"] == app

@@ -77,3 +77,19 @@ def test_chart_files(small, capsys, tmp_path):  # noqa: F811
     assert "<svg" in svg.read_text(encoding="utf-8")
     code, _, err = run(capsys, "analysis", "chart", "matrix", "--out", str(tmp_path / "x.gif"), "--project", url)
     assert code == 2 and ".png or .svg" in err
+
+
+def test_a_blinded_user_counts_only_their_own_codings(project, capsys):
+    """`baolian --user ann analysis …` in blind mode before adjudication: only ann's codings."""
+    from .test_analysis_blind import make_blind
+
+    url = make_blind(project).url
+    code, out, err = run(capsys, "--user", "ann", "analysis", "freq", "--by", "coder", "--json", "--project", url)
+    assert code == 0, err
+    data = json.loads(out)
+    assert {r["coder"] for r in data["rows"]} == {"ann"} and data["as_user"] == "ann"
+    code, out, _ = run(capsys, "--user", "ann", "analysis", "freq", "--by", "coder", "--coder", "bob", "--json",
+                       "--project", url)
+    assert {r["coder"] for r in json.loads(out)["rows"]} == {"ann"}  # asking for bob's does not help
+    code, out, _ = run(capsys, "analysis", "freq", "--by", "coder", "--json", "--project", url)
+    assert {r["coder"] for r in json.loads(out)["rows"]} == {"ann", "bob"}  # nobody named: not blinded

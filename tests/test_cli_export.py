@@ -95,3 +95,21 @@ def test_real_subprocess_exit_status(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run_.returncode == 2
     assert "unknown export format 'nope'" in run_.stderr and "qdpx" in run_.stderr
+
+
+def test_a_blinded_user_exports_only_their_own_codings(project, capsys, tmp_path):
+    from openpyxl import load_workbook
+
+    from .test_analysis_blind import make_blind
+
+    url = make_blind(project).url
+
+    def coders(*argv):
+        out = tmp_path / f"{len(list(tmp_path.iterdir()))}.xlsx"
+        code, _, err = run(capsys, *argv, "export", "xlsx", "--out", str(out), "--project", url)
+        assert code == 0, err
+        rows = list(load_workbook(out, read_only=True)["segments"].values)
+        return {r[rows[0].index("coder")] for r in rows[1:]}
+
+    assert coders("--user", "ann") == {"ann"}
+    assert coders() == {"ann", "bob"}

@@ -26,7 +26,8 @@ from coding.autocode import code_project
 from coding.project import Project
 
 from .conftest import CODEBOOK, CORPUS, ROOT
-from .e2e_server import CHROMIUM, CHROMIUM_ARGS, AppServer, wait_idle, wait_until
+from .e2e_fixtures import chromium  # noqa: F401 - the module's browser (a fixture)
+from .e2e_server import AppServer, wait_idle, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -55,29 +56,6 @@ INJECTIONS = ("<script>window.__xss=1</script>", '<img src=x onerror="window.__x
 
 
 # -- fixtures ------------------------------------------------------------------------------------------
-
-def _no_browser(reason: str):
-    if os.environ.get("BAOLIAN_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"browser tests are required here (BAOLIAN_REQUIRE_BROWSER=1) but {reason}", pytrace=False)
-    pytest.skip(f"browser tests skipped: {reason}")
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not CHROMIUM.exists():
-        _no_browser(f"{CHROMIUM} is missing (apt-get install chromium fonts-noto-cjk)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        _no_browser(f"Playwright is not installed ({exc}; pip install -e '.[test]')")
-    with sync_playwright() as pw:
-        try:
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        except Exception as exc:  # noqa: BLE001 - any launch failure means "no usable browser"
-            _no_browser(f"{CHROMIUM} did not start: {exc}")
-        yield browser
-        browser.close()
-
 
 @dataclass
 class App:

@@ -140,6 +140,22 @@ def test_three_level_table_from_hierarchy(p):
     assert rows["M1.1"]["selective_name"] == "治理机制"
 
 
+def test_levels_count_what_the_frequency_table_counts(new_location, tmp_path):
+    """Two more M1 codes inside the already coded sentence: still one segment in both tables (3 spans)."""
+    small = build_small(new_location("levels"), tmp_path)
+    p = Project.open(small["location"])
+    try:
+        start = small["m1"][0]
+        add_code(p, small["a"], start, start + 4, "M1", coder="cy")
+        add_code(p, small["a"], start + 5, start + 10, "M1", coder="cy")
+        t = tb.build(p, tb.make_filters())
+        assert len(tb.spans(t.segments[t.segments["code"] == "M1"])) == 3
+        assert t.frequencies.set_index("code").loc["M1", "segments"] == 1
+        assert t.levels.set_index("open").loc["M1", "segments"] == 1
+    finally:
+        p.close()
+
+
 def test_codebook_appendix_has_definitions_and_exclusions(p):
     book = tb.codebook_appendix(p.codebook())
     m1 = book.set_index("code").loc["M1"]
@@ -230,3 +246,45 @@ def test_code_filter_keeps_sub_codes(p, tmp_path):
     assert set(t.data["matrix"]["code"]) <= {"M1", "M1.1", "M1.2", "M1.3"}
     assert t.data["cooccurrence"].empty
     assert t.meta["codes"] == "M1"
+
+
+def test_data_exports_group_by_role_case_and_coder_with_percent_shares(p, tmp_path):
+    """The XLSX/CSV hold frequencies by document kind, speaker role, case and coder, shares in per cent
+    with one decimal, the code names in the matrix and co-occurrence at sentence and paragraph level."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(export(p, "xlsx", tmp_path / "g.xlsx"), read_only=True)
+
+    def table(name):
+        rows = list(book[name].values)
+        return [dict(zip(rows[0], r)) for r in rows[1:]]
+
+    assert "share_pct" in list(book["frequencies"].values)[0]
+    kind = {(r["code"], r["kind"]): r for r in table("frequencies_by_kind")}
+    assert kind[("M1", "interview")]["share_pct"] == 33.3 and kind[("F1", "policy")]["share_pct"] == 100.0
+    assert kind[("M1", "interview")]["kind_label"] == "访谈 interview"
+    assert kind[("F1", "policy")]["document_share_pct"] == 100.0
+    coder = {(r["code"], r["coder"]): r["segments"] for r in table("frequencies_by_coder")}
+    assert coder == {("F1", "ann"): 1, ("M1", "ann"): 1, ("M1", "bob"): 1, ("M1.1", "ann"): 1, ("M2", "bob"): 1}
+    role = {(r["code"], r["speaker_role"]) for r in table("frequencies_by_speaker_role")}
+    assert ("M1", "包联人") in role and ("F1", "—") in role
+    assert {r["case"] for r in table("frequencies_by_case")} == {"—"}  # no document names a case
+    matrix = table("matrix")
+    assert {r["code"]: r["name"] for r in matrix}["M1"] == "层层嵌套的责任机制"
+    assert [(r["code_a"], r["code_b"], r["count"], r["jaccard"]) for r in table("cooccurrence_paragraph")] == \
+        [("M1.1", "M2", 1, 1.0)]  # each line is its own paragraph here
+    with zipfile.ZipFile(export(p, "csv", tmp_path / "g.zip")) as archive:
+        assert {"frequencies_by_speaker_role.csv", "frequencies_by_case.csv", "frequencies_by_coder.csv",
+                "cooccurrence_paragraph.csv"} <= set(archive.namelist())
+
+
+def test_xlsx_formats_shares_and_jaccard(p, tmp_path):
+    from openpyxl import load_workbook
+
+    book = load_workbook(export(p, "xlsx", tmp_path / "f.xlsx"))
+    freq = book["frequencies"]
+    header = [c.value for c in freq[1]]
+    assert freq.cell(2, header.index("share_pct") + 1).number_format == "0.0"
+    assert freq.cell(2, header.index("segments") + 1).number_format == "General"
+    cooc = book["cooccurrence"]
+    assert cooc.cell(2, [c.value for c in cooc[1]].index("jaccard") + 1).number_format == "0.000"

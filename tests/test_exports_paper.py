@@ -15,7 +15,7 @@ from coding.exports import latex as tex
 from coding.exports import markdown as md
 from coding.project import Project
 
-from .test_exports import M1_TEXT, SPECIAL, build_small
+from .test_exports import M1_TEXT, SPECIAL, p, small  # noqa: F401 - p and small: the small project's fixtures
 
 
 def _xelatex_missing() -> bool:
@@ -30,18 +30,6 @@ needs_xelatex = pytest.mark.skipif(_xelatex_missing(), reason="xelatex is not in
 
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-
-
-@pytest.fixture(scope="module")
-def small(new_location, tmp_path_factory):
-    return build_small(new_location("paper"), tmp_path_factory.mktemp("paper-src"))
-
-
-@pytest.fixture
-def p(small):
-    project = Project.open(small["location"])
-    yield project
-    project.close()
 
 
 # -- DOCX --------------------------------------------------------------------------------------------------
@@ -295,3 +283,26 @@ def test_a_short_fragment_is_quoted_last(p):
     assert list(ranked["quote"]) == ["五包", "这一句没有任何指示词但足够长可以引用。"]  # indicator hits still first
     ranked = tb.quotes(pd.concat([fragment.assign(text="协调"), plain]), p.codebook(), n=2)
     assert list(ranked["quote"]) == ["这一句没有任何指示词但足够长可以引用。", "协调"]
+
+
+def test_quotes_cut_from_a_longer_quotation_lose_the_unmatched_mark():
+    from coding.exports.paper import MAX_QUOTE, _shorten
+
+    assert _shorten("“这些积案在部门层面转了十几年，说明单靠一个部门解决不了。") == "这些积案在部门层面转了十几年，说明单靠一个部门解决不了。"
+    assert _shorten("大家按政策放心去办。”") == "大家按政策放心去办。"
+    assert _shorten("他说，“我们心里踏实多了。”") == "他说，“我们心里踏实多了。”"  # balanced: kept
+    assert _shorten("「一件一策」") == "「一件一策」"
+    assert _shorten("长" * (MAX_QUOTE + 5)) == "长" * MAX_QUOTE + "……"
+
+
+def test_long_quotes_are_not_cut_inside_a_character():
+    from coding.exports.paper import MAX_QUOTE, _shorten
+
+    flag = "长" * (MAX_QUOTE - 1) + "🇨🇳" + "尾" * 5  # the cut would fall between the flag's two code points
+    assert _shorten(flag) == "长" * (MAX_QUOTE - 1) + "……"
+    pair = "长" * (MAX_QUOTE - 2) + "🇨🇳" + "尾" * 5  # the whole flag fits
+    assert _shorten(pair) == "长" * (MAX_QUOTE - 2) + "🇨🇳……"
+    family = "长" * (MAX_QUOTE - 2) + "👨\u200d👩\u200d👧" + "尾"
+    assert _shorten(family) == "长" * (MAX_QUOTE - 2) + "……"
+    accent = "e" * (MAX_QUOTE - 1) + "e\u0301" + "x" * 3  # e + combining acute
+    assert _shorten(accent) == "e" * (MAX_QUOTE - 1) + "……"

@@ -155,6 +155,24 @@ def test_demo_project_exports_validate(demo_project, tmp_path):
     xsd("Codebook.xsd").assertValid(etree.parse(str(export_qdc(demo_project, tmp_path / "demo.qdc"))))
 
 
+def test_refi_exports_carry_codebook_version_filters_and_date(demo_project, tmp_path):
+    """Like every other export, .qdc and .qdpx say which codebook version, which codings and as of when."""
+    version = demo_project.codebook().version
+    stamp = re.compile(rf"codebook: .+ v{re.escape(version)} · 筛选 filters: .+ · 数据截至 data as of: "
+                       r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+    qdc = etree.parse(str(export_qdc(demo_project, tmp_path / "demo.qdc")))
+    comment = qdc.getroot().getprevious()
+    assert comment is not None and stamp.search(comment.text), "the .qdc starts with the export stamp"
+    qdpx = export_qdpx(demo_project, tmp_path / "demo.qdpx")
+    root = qde_of(qdpx)
+    description = root.find("q:Description", NS)
+    assert description is not None and stamp.search(description.text)
+    assert "pending suggestions and rejections left out" in description.text
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", root.get("modifiedDateTime"))
+    # the date is the last change, so an unchanged project exports to the same bytes
+    assert export_qdpx(demo_project, tmp_path / "again.qdpx").read_bytes() == qdpx.read_bytes()
+
+
 def test_round_trip_into_an_empty_project(source, new_location, tmp_path):
     out = export_qdpx(source, tmp_path / "p.qdpx")
     fresh = Project.init(new_location("refifresh"))  # no codebook at all

@@ -7,7 +7,8 @@ from streamlit.testing.v1 import AppTest
 
 from coding.project import Project
 
-from .conftest import CODEBOOK, ROOT
+from .apptest import open_app
+from .conftest import CODEBOOK
 from .test_refi_import import write_qdpx
 
 PAGE = "views/import_documents.py"
@@ -22,12 +23,7 @@ def fresh(tmp_path, monkeypatch):
 
 
 def open_page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state["coder"] = "ann"
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception
-    return at
+    return open_app(None, None, PAGE, coder="ann")  # the `fresh` fixture set $BAOLIAN_PROJECT
 
 
 def test_upload_qdpx_shows_the_report(fresh, tmp_path):

@@ -252,3 +252,20 @@ def test_imported_codes_are_drafts_of_a_valid_codebook(project, tmp_path):
     text = re.sub(r"\n\s*draft: true", "", dump_codebook(cb))
     with pytest.raises(CodebookError, match="has no short"):  # without the flag the usual rule holds
         parse_codebook(text)
+
+
+def test_an_error_in_the_last_source_leaves_the_project_unchanged(project, tmp_path):
+    """The first source, its codes and its selections are fine; the last source's selection runs past its text:
+    the import is refused as a whole, nothing of the first source is kept."""
+    import re
+
+    xml = re.sub(r'(guid="55555555-0000-4000-8000-000000000501" startPosition="\d+" endPosition=")\d+',
+                 lambda m: m.group(1) + str(len(TEXT_B) + 5), project_xml())
+    assert str(len(TEXT_B) + 5) in xml
+    before = counts(project)
+    with pytest.raises(RefiError, match="outside the text") as caught:
+        import_refi(project, write_qdpx(tmp_path / "late.qdpx", xml), user="admin")
+    assert caught.value.line is not None  # says where
+    assert counts(project) == before
+    assert import_refi(project, write_qdpx(tmp_path / "fine.qdpx"), user="admin")  # the good file still imports
+    assert counts(project)["Document"] == before["Document"] + 2

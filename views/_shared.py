@@ -80,7 +80,8 @@ def login(name: str, password: str) -> bool:
 
 
 def logout() -> None:
-    st.session_state.pop(USER_KEY, None)
+    """Forget the user and everything this browser session chose on the pages (the next user starts afresh)."""
+    st.session_state.clear()
 
 
 def password_form(key: str = "pw") -> None:

@@ -209,7 +209,7 @@ with st.expander("最终编码 Final coding"):
         st.caption("还没有最终编码 — no final coding yet.")
 
 with st.expander("裁决记录 Decision history"):
-    history = adjudication.decision_history(p, limit=50)
+    history = adjudication.decision_history(p, limit=50, as_user=me)
     if history:
         st.dataframe(pd.DataFrame({
             "时间 At": [f"{h['at']:%Y-%m-%d %H:%M:%S}" for h in history],

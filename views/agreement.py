@@ -42,7 +42,7 @@ if len(chosen) < 2:
     st.warning("请至少选择两位编码员 — choose at least two coders.")
     st.stop()
 
-report = run_action(agreement_report, p, coders=chosen, unit=unit, codes=picked or None)
+report = run_action(agreement_report, p, coders=chosen, unit=unit, codes=picked or None, as_user=coder())
 if report is None:
     st.stop()
 

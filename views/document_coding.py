@@ -285,6 +285,12 @@ with right:
     ro = not me or not can(Permission.CODE)
     if me and ro:
         st.info("只读 Read only: 你的角色不能修改编码 — your role cannot change codings.")
+    elif me and st.button("↶ 撤销我的上一步 Undo my last change", key="dc_undo",
+                          help="撤销你自己最近的一次更改（编码、决定、调整、移除、备忘） — undoes your own most recent change"):
+        result = run_action(lambda: [decisions.undo_last(p, coder=me)])  # None: refused, the reason is shown
+        if result is not None:
+            st.session_state["dc_flash"] = f"已撤销 undone: {result[0]}" if result[0] else "没有可撤销的更改 nothing to undo"
+            st.rerun()
 
     here_apps = sorted(_overlapping(apps, seg.start, seg.end),
                        key=lambda a: (STATUSES.index(a.status) if a.status in STATUSES else 9, -(a.score or 0), a.id))

@@ -5,12 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from coding.analysis import codes_frame
-from coding.analysis_data import data_version
+from coding.analysis_data import data_version, visible_coder
 from coding.errors import BaolianError
 from coding.exports import FORMATS, default_name, export_bytes
 from coding.exports import tables as tb
 from views._shared import coder as current_coder
-from views._shared import project
+from views._shared import esc, project
 
 ALL = "*"
 MIME = {
@@ -41,7 +41,12 @@ chosen = c3.multiselect("编码 codes（含子编码 with sub-codes）", list(co
                         placeholder="全部编码 all codes")
 n_quotes = c4.number_input("引语数 quotes", min_value=1, max_value=20, value=3, step=1, key="exp_quotes")
 
-filters = tb.make_filters(("accepted", "suggested") if pending else ("accepted",), None if who == ALL else who,
+me = current_coder()
+# In blind mode before adjudication a coder sees (and exports) only their own codings.
+shown_coder = visible_coder(p, None if who == ALL else who, me)
+if shown_coder is not None and shown_coder != (None if who == ALL else who):
+    st.info(f"盲编模式：只导出您自己的编码（{esc(shown_coder)}）。 Blind mode: only your own codings are exported.")
+filters = tb.make_filters(("accepted", "suggested") if pending else ("accepted",), shown_coder,
                           chosen or None, int(n_quotes))
 
 
@@ -63,7 +68,7 @@ def _maker(fmt: str, user: str | None):
 
     def make() -> bytes:
         data, _name = export_bytes(project_, fmt, coder=filters_.coder, status=filters_.status,
-                                   codes=filters_.codes, n_quotes=filters_.n_quotes, user=user)
+                                   codes=filters_.codes, n_quotes=filters_.n_quotes, user=user, as_user=user)
         return data
     return make
 
@@ -83,7 +88,7 @@ except BaolianError as exc:
 st.subheader("下载 Download")
 for column, fmt in zip(st.columns(4) + st.columns(4), FORMATS):
     with column:
-        st.download_button(f"⬇ {LABELS[fmt]}", _maker(fmt, current_coder()), file_name=default_name(fmt),
+        st.download_button(f"⬇ {LABELS[fmt]}", _maker(fmt, me), file_name=default_name(fmt),
                            mime=MIME[fmt],
                            key=f"exp_dl_{fmt}", help=FORMATS[fmt][1], on_click="ignore", width="stretch",
                            disabled=not _available(fmt))

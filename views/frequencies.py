@@ -18,10 +18,11 @@ from coding.analysis import (
     cooccurrence_matrix,
     frequency_table,
 )
-from coding.analysis_data import data_version
+from coding.analysis_data import data_version, visible_coder
 from coding.analysis_words import WORD_BY, kwic, word_frequencies
 from coding.charts import chart_bytes, code_document_heatmap, cooccurrence_heatmap, frequency_chart
 from coding.errors import BaolianError
+from views._shared import coder as acting_user
 from views._shared import esc, project
 
 ALL = "*"
@@ -41,7 +42,8 @@ def compute(name: str, url: str, version: tuple, _p, **options):
 
 
 def run(name: str, **options):
-    return compute(name, p.url, data_version(p), p, **options)
+    """FUNCS[name] as the acting user: in blind mode before adjudication a coder counts only their own codings."""
+    return compute(name, p.url, data_version(p), p, as_user=acting_user(), **options)
 
 
 def downloads(chart, stem: str, key: str) -> None:
@@ -56,6 +58,12 @@ def downloads(chart, stem: str, key: str) -> None:
 def csv_button(frame, stem: str, key: str, index: bool = False) -> None:
     st.download_button("下载表格 Download CSV", frame.to_csv(index=index).encode("utf-8-sig"),
                        file_name=f"{stem}.csv", mime="text/csv", key=key)
+
+
+def show_chart(chart, stem: str, key: str) -> None:
+    """The chart with its PNG and SVG download buttons."""
+    st.altair_chart(chart, width="stretch")
+    downloads(chart, stem, key)
 
 
 def empty_state() -> None:
@@ -82,6 +90,9 @@ with c3:
                       help="统计裁决层（final）而非各编码员的编码 — count the adjudicated layer instead")
 selection = {"status": ("accepted", "pending") if pending else ("accepted",),
              "coder": None if who == ALL else who, "layer": "final" if final else "coding"}
+if visible_coder(p, selection["coder"], acting_user()) != selection["coder"]:
+    st.info("盲编模式：只统计您自己的编码，直到裁决开放。 Blind mode: only your own codings count until "
+            "adjudication opens.")
 
 view = st.radio("视图 view", list(VIEWS), format_func=VIEWS.get, horizontal=True, key="analysis_view",
                 label_visibility="collapsed")
@@ -104,9 +115,8 @@ try:
         else:
             st.caption(f"共 {int(freq['count'].sum())} 处编码 coded segments"
                        + ("（含待定建议 including pending）" if pending else ""))
-            chart = frequency_chart(freq, by=by, measure=measure, title=f"编码频次 Code frequencies ({measure})")
-            st.altair_chart(chart, width="stretch")
-            downloads(chart, "baolian_frequencies", "freq_chart")
+            show_chart(frequency_chart(freq, by=by, measure=measure, title=f"编码频次 Code frequencies ({measure})"),
+                       "baolian_frequencies", "freq_chart")
             shown = freq.assign(kind=freq["kind"].map(KIND_LABELS).fillna(freq["kind"])) if by == "kind" else freq
             table = frequency_table(shown.assign(count=shown[measure]), by=by,
                                     order=list(KIND_LABELS.values()) if by == "kind" else None)
@@ -129,9 +139,7 @@ try:
         if matrix.empty:
             empty_state()
         else:
-            chart = code_document_heatmap(matrix, measure=measure)
-            st.altair_chart(chart, width="stretch")
-            downloads(chart, "baolian_code_document", "matrix_chart")
+            show_chart(code_document_heatmap(matrix, measure=measure), "baolian_code_document", "matrix_chart")
             table = matrix.assign(**{"合计 total": matrix.sum(axis=1)})
             st.dataframe(table, width="stretch")
             csv_button(table, "baolian_code_document", "matrix_csv", index=True)
@@ -147,9 +155,7 @@ try:
         if square.empty:
             empty_state()
         else:
-            chart = cooccurrence_heatmap(square, value=value)
-            st.altair_chart(chart, width="stretch")
-            downloads(chart, "baolian_cooccurrence", "cooc_chart")
+            show_chart(cooccurrence_heatmap(square, value=value), "baolian_cooccurrence", "cooc_chart")
             st.caption("对角线：含该编码的句/段数（Jaccard 为 1）。Diagonal: units carrying the code.")
             st.dataframe(pairs, hide_index=True, width="stretch", column_config={
                 "code_a": "编码 A", "code_b": "编码 B", "count": "共现 count",

@@ -12,7 +12,8 @@ import json
 import pandas as pd
 import streamlit as st
 
-from coding.audit import history
+from coding.audit import ACTIONS, history
+from coding.decisions import undo_last
 from coding.roles import Permission
 from coding.trash import delete_document, deleted_documents, restore_document
 from views._shared import can, coder, esc, project, run_action
@@ -32,6 +33,17 @@ def _short(value) -> str:
     text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= 160 else text[:157] + "…"
 
+
+# -- undo one's own last change --------------------------------------------------------------------------
+if coder() and can(Permission.CODE):
+    undo_col, note_col = st.columns([1, 3], vertical_alignment="center")
+    if undo_col.button("↶ 撤销我的上一步 Undo my last change", key="hist_undo",
+                       help="撤销你自己最近的一次编码、决定、调整、移除或备忘；再点一次继续往前 — undoes your own most "
+                            "recent coding, decision, resize, removal or memo; click again to go further back"):
+        result = run_action(lambda: [undo_last(p, coder=coder())])  # None: refused, with the reason shown
+        if result is not None:
+            note_col.text(f"已撤销 undone: {ACTIONS.get(result[0], result[0])}" if result[0]
+                          else "没有可撤销的更改 — nothing of yours to undo")
 
 # -- filters ---------------------------------------------------------------------------------------------
 docs = p.documents()
@@ -58,7 +70,7 @@ elif kind == "segment":
                                                  help="见文档编码页 — segment ids are shown on the coding page"))
 limit = int(cols[2].number_input("最多 At most", min_value=10, max_value=5000, value=200, step=50, key="hist_limit"))
 
-entries = run_action(history, p, limit=limit, **kwargs) if (kind == "all" or kwargs) else []
+entries = run_action(history, p, limit=limit, as_user=coder(), **kwargs) if (kind == "all" or kwargs) else []
 if entries is not None:
     if not entries:
         st.info("没有符合条件的记录 — no events match.")
@@ -80,6 +92,9 @@ if entries is not None:
             left.json(chosen.before if chosen.before is not None else {})
             right.markdown("**之后 After**")
             right.json(chosen.after if chosen.after is not None else {})
+            if chosen.changes:
+                st.markdown("**编码本的改动 Codebook changes** (之前, 之后 before, after)")
+                st.json(chosen.changes)
 
 # -- deleted documents (admins) ----------------------------------------------------------------------------
 if can(Permission.MANAGE):

@@ -11,8 +11,8 @@ p = project()
 me = coder()
 codebook = p.codebook()
 kinds = documents_by_kind(p)
-codes = status_counts(p)
-mine = status_counts(p, coder=me) if me else None
+codes = status_counts(p, as_user=me)  # while blinded: only my own decisions count
+mine = status_counts(p, coder=me, as_user=me) if me else None
 
 n_docs = int(kinds["documents"].sum()) if not kinds.empty else 0
 n_pending = int(codes["pending"].sum()) if not codes.empty else 0
@@ -82,7 +82,7 @@ with left:
 
 with right:
     st.subheader("编码员进度 Progress per coder")
-    progress = coder_progress(p)
+    progress = coder_progress(p, as_user=me)
     if progress.empty:
         st.info("还没有编码员 — no coders yet. 在侧栏填写姓名 choose a name on the sidebar.")
     else:

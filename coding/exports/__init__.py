@@ -60,15 +60,21 @@ def resolve_out(fmt: str, out: str | Path) -> Path:
 
 def export(project, fmt: str, out: str | Path, *, coder: str | None = None,
            status: Iterable[str] | str = ("accepted",), n_quotes: int = 3, codes: Iterable[str] | None = None,
-           user: str | None = None) -> Path:
+           user: str | None = None, as_user: str | None = None) -> Path:
     """Write ``project`` as ``fmt`` to ``out``; returns the path written (a folder for CSV into a folder).
 
     ``status``: "accepted" and/or "suggested" (undecided machine suggestions); ``coder``: only that
     coder's codings (everyone's when None); ``codes``: only these codes; ``n_quotes``: quotes per code in
-    the quotes table; ``user``: the user REFI-QDA records as the exporter (qdpx).
+    the quotes table; ``user``: the user REFI-QDA records as the exporter (qdpx); ``as_user``: who is
+    asking — in blind mode before adjudication a coder exports only their own codings (and memos).
     """
     fmt = check_format(fmt)
     path = resolve_out(fmt, out)
+    from coding.analysis_data import visible_coder
+
+    own = visible_coder(project, None, as_user)
+    if own is not None:
+        coder = own
     if fmt == "qdc":
         from coding.refi import export_qdc
 
@@ -76,7 +82,7 @@ def export(project, fmt: str, out: str | Path, *, coder: str | None = None,
     if fmt == "qdpx":
         from coding.refi import export_qdpx
 
-        return export_qdpx(project, path, user=user)
+        return export_qdpx(project, path, user=user, only_coder=own)
     from coding.exports import tables as tb
 
     filters = tb.make_filters(status, coder, codes, n_quotes)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import re
+import unicodedata
 
 import pandas as pd
 
@@ -64,8 +65,42 @@ def frequency_table(t: Tables) -> PaperTable:
 MAX_QUOTE = 300  # characters of a quote in the paper tables; longer ones end in "……" (data exports keep all)
 
 
+_PAIRS = (("“", "”"), ("‘", "’"), ("「", "」"), ("『", "』"))
+
+
+def _balance(text: str) -> str:
+    """Without an opening quotation mark that the quote never closes (or a closing one it never opened): a
+    sentence cut out of a longer quotation."""
+    for left, right in _PAIRS:
+        if text.startswith(left) and text.count(left) > text.count(right):
+            text = text[1:]
+        if text.endswith(right) and text.count(right) > text.count(left):
+            text = text[:-1]
+    return text
+
+
+def _joined(text: str, i: int) -> bool:
+    """Whether a cut before ``text[i]`` would split one visible character (a combining mark, a variation
+    selector or skin tone, an emoji joined with ZWJ, or the second half of a flag)."""
+    here, before = text[i], text[i - 1]
+    if unicodedata.category(here).startswith("M") or here in "\u200d\ufe0e\ufe0f" or before == "\u200d":
+        return True
+    if 0x1F3FB <= ord(here) <= 0x1F3FF:
+        return True
+    flag = 0
+    while i - flag > 0 and 0x1F1E6 <= ord(text[i - flag - 1]) <= 0x1F1FF:
+        flag += 1
+    return 0x1F1E6 <= ord(here) <= 0x1F1FF and flag % 2 == 1
+
+
 def _shorten(text: str) -> str:
-    return text if len(text) <= MAX_QUOTE else text[:MAX_QUOTE] + "……"
+    text = _balance(text.strip())
+    if len(text) <= MAX_QUOTE:
+        return text
+    cut = MAX_QUOTE
+    while cut > 1 and _joined(text, cut):
+        cut -= 1
+    return text[:cut] + "……"
 
 
 def quotes_table(t: Tables) -> PaperTable:

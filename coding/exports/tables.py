@@ -213,13 +213,15 @@ def _chain(codebook, code_id: str) -> list[str]:
     return [c.id for c in reversed(codebook.ancestors(code_id))] + [code_id]
 
 
-def coding_levels(segs: pd.DataFrame, codebook) -> pd.DataFrame:
+def coding_levels(segs: pd.DataFrame, codebook, counts: dict[str, int] | None = None) -> pd.DataFrame:
     """开放式编码 → 主轴编码 → 选择性编码 from the code hierarchy and the coded spans.
 
     选择性编码 (selective) = the root of a code's branch (F, M …); 主轴编码 (axial) = its level-1 code (M1);
     开放式编码 (open) = the code itself when deeper (M1.1), else the level-1 code. One row per open code with
-    spans, its span count and one example: the most typical span (see :func:`quotes`; accepted spans
+    spans, its count and one example: the most typical span (see :func:`quotes`; accepted spans
     before suggestions). Spans of a root code itself are listed with axial and open equal to the root.
+    ``counts`` (code -> segments, from :func:`frequencies`) makes the count the frequency table's; else distinct
+    spans are counted.
     """
     if codebook is None:
         return pd.DataFrame(columns=LEVEL_COLUMNS)
@@ -227,7 +229,8 @@ def coding_levels(segs: pd.DataFrame, codebook) -> pd.DataFrame:
     if sp.empty:
         return pd.DataFrame(columns=LEVEL_COLUMNS)
     known = codebook.codes_by_id
-    counts = sp.groupby("code").size().to_dict()
+    counts = {**sp.groupby("code").size().to_dict(), **{k: v for k, v in (counts or {}).items()
+                                                         if k in set(sp["code"])}}
     best = ranked(sp, codebook).drop_duplicates("code").set_index("code")["text"].to_dict()
     rows = []
     for code in codebook.codes:
@@ -284,9 +287,11 @@ def build(project, filters: Filters, *, data: bool = False) -> Tables:
     """The tables for ``filters``; with ``data`` also the analysis tables of the CSV and XLSX exports."""
     codebook = project.codebook()
     segs = segments(project, filters)
-    tables = Tables(meta=export_metadata(project, filters), segments=segs,
-                    frequencies=frequencies(project, filters, codebook), quotes=quotes(segs, codebook, filters.n_quotes),
-                    levels=coding_levels(segs, codebook), codebook=codebook_appendix(codebook, filters.codes))
+    freq = frequencies(project, filters, codebook)
+    tables = Tables(meta=export_metadata(project, filters), segments=segs, frequencies=freq,
+                    quotes=quotes(segs, codebook, filters.n_quotes),
+                    levels=coding_levels(segs, codebook, dict(zip(freq["code"], freq["segments"]))),
+                    codebook=codebook_appendix(codebook, filters.codes))
     if data:
         tables.data = data_tables(project, filters)
     return tables
@@ -314,16 +319,41 @@ def expand_codes(codebook, codes: Iterable[str] | None) -> set[str] | None:
     return {c.id for c in codebook.codes if c.id in wanted or wanted & {a.id for a in codebook.ancestors(c.id)}}
 
 
+GROUPED_BY = ("kind", "speaker_role", "case", "coder")  # frequencies_by_<by> tables of the data exports
+SHARES = {"share": "share_pct", "document_share": "document_share_pct", "character_share": "character_share_pct"}
+
+
+def grouped_frequencies(freq: pd.DataFrame, by: str) -> pd.DataFrame:
+    """:func:`coding.analysis.code_frequencies` output as a data table: code, name, the ``by`` value (and its
+    Chinese label for kinds), segments, documents, characters and the three shares in per cent (1 decimal)."""
+    from coding.analysis import KIND_LABELS
+
+    out = freq[["code", "name", by, "segments", "documents", "characters", *SHARES]].rename(columns=SHARES)
+    for column in SHARES.values():
+        out[column] = (100.0 * out[column].astype(float)).round(1)
+    if by == "kind":
+        out.insert(3, "kind_label", out["kind"].map(KIND_LABELS).fillna(out["kind"]))
+    return out.reset_index(drop=True)
+
+
 def data_tables(project, filters: Filters) -> dict[str, pd.DataFrame]:
-    """The analysis tables from :mod:`coding.analysis`: frequencies by document kind (long form), the code ×
-    document matrix (coded segments per cell) and code × code co-occurrence in the same sentence."""
+    """The analysis tables from :mod:`coding.analysis`: frequencies by document kind, speaker role, case and
+    coder (long form, shares in per cent), the code × document matrix (coded segments per cell, with the code's
+    name) and code × code co-occurrence in the same sentence and in the same paragraph (count, Jaccard to 3
+    decimals)."""
     status = analysis_status(filters)
     out: dict[str, pd.DataFrame] = {}
-    out["frequencies_by_kind"] = _analysis("code_frequencies")(project, by="kind", status=status,
-                                                               coder=filters.coder)
+    for by in GROUPED_BY:
+        freq = _analysis("code_frequencies")(project, by=by, status=status, coder=filters.coder)
+        out[f"frequencies_by_{by}"] = grouped_frequencies(freq, by)
     matrix = _analysis("code_document_matrix")(project, status=status, coder=filters.coder, measure="segments")
-    out["matrix"] = matrix.reset_index() if "code" not in matrix.columns else matrix
-    out["cooccurrence"] = _analysis("cooccurrence")(project, level="sentence", status=status, coder=filters.coder)
+    matrix = matrix.reset_index() if "code" not in matrix.columns else matrix
+    names = dict(zip(*_analysis("codes_frame")(project)[["code", "name"]].T.values))
+    matrix.insert(1, "name", matrix["code"].map(names))
+    out["matrix"] = matrix
+    for level, key in (("sentence", "cooccurrence"), ("paragraph", "cooccurrence_paragraph")):
+        cooc = _analysis("cooccurrence")(project, level=level, status=status, coder=filters.coder)
+        out[key] = cooc.assign(jaccard=cooc["jaccard"].astype(float).round(3))
     keep = expand_codes(project.codebook(), filters.codes)
     if keep is not None:
         for key, frame in out.items():

@@ -2,10 +2,12 @@
 
 Tables, in order (CSV file name = sheet name + ``.csv``):
 
-``metadata`` (codebook, version, filters, date), ``frequencies`` (per code: spans, share, documents,
-characters), ``frequencies_by_kind`` (long form from :func:`coding.analysis.code_frequencies`), ``matrix``
-(code × document), ``cooccurrence`` (code × code in the same segment, with Jaccard), ``segments`` (every
-coded segment with document, speaker, code, coder, status), ``quotes``, ``coding_levels``, ``codebook``.
+``metadata`` (codebook, version, filters, date), ``frequencies`` (per code: segments, share in per cent,
+documents, characters), ``frequencies_by_kind``, ``_by_speaker_role``, ``_by_case``, ``_by_coder`` (long form
+from :func:`coding.analysis.code_frequencies`, shares in per cent), ``matrix`` (code × document),
+``cooccurrence`` / ``cooccurrence_paragraph`` (code × code in the same sentence / paragraph: count, Jaccard),
+``segments`` (every coded segment with document, speaker, code, coder, status), ``quotes``, ``coding_levels``,
+``codebook``.
 
 CSV: when ``out`` is an existing folder, one UTF-8 CSV per table is written into it (with a BOM so that
 Excel reads the Chinese text); otherwise ``out`` is a zip archive holding the same files.
@@ -22,8 +24,10 @@ import pandas as pd
 
 from coding.exports.tables import Tables, metadata_frame
 
-SHEETS = ["metadata", "frequencies", "frequencies_by_kind", "matrix", "cooccurrence", "segments", "quotes",
+SHEETS = ["metadata", "frequencies", "frequencies_by_kind", "frequencies_by_speaker_role", "frequencies_by_case",
+          "frequencies_by_coder", "matrix", "cooccurrence", "cooccurrence_paragraph", "segments", "quotes",
           "coding_levels", "codebook"]
+NUMBER_FORMATS = {"jaccard": "0.000"}  # and "0.0" for every *_pct column (shares in per cent)
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -31,7 +35,7 @@ def frames(t: Tables) -> dict[str, pd.DataFrame]:
     """Sheet name → DataFrame, in :data:`SHEETS` order."""
     found = {
         "metadata": metadata_frame(t.meta),
-        "frequencies": t.frequencies,
+        "frequencies": t.frequencies.rename(columns={"share": "share_pct"}),
         **t.data,
         "segments": t.segments,
         "quotes": t.quotes,
@@ -82,7 +86,12 @@ def write_xlsx(t: Tables, out: Path) -> Path:
             sheet.freeze_panes = "A2"
             for i, column in enumerate(frame.columns, start=1):
                 longest = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
-                sheet.column_dimensions[get_column_letter(i)].width = min(60, max(8, longest * 1.6 + 2))
+                letter = get_column_letter(i)
+                sheet.column_dimensions[letter].width = min(60, max(8, longest * 1.6 + 2))
+                number_format = NUMBER_FORMATS.get(str(column)) or ("0.0" if str(column).endswith("_pct") else None)
+                if number_format:
+                    for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
+                        cell.number_format = number_format
         writer.book.properties.title = "Baolian export"
         writer.book.properties.description = "; ".join(f"{k}={v}" for k, v in t.meta.items())
     return out

@@ -114,8 +114,28 @@ def _code_elements(parent: etree._Element, ns: str, codes: _Codes, notes_by_code
         add(parent, root_code)
 
 
-def _write(tree: etree._Element) -> bytes:
+def _write(tree: etree._Element, comment: str | None = None) -> bytes:
+    """The document; ``comment`` (the export stamp) goes before the root element."""
+    if comment:
+        tree.addprevious(etree.Comment(" " + _clean(comment).replace("--", "—") + " "))
+        return etree.tostring(tree.getroottree(), xml_declaration=True, encoding="UTF-8", pretty_print=True)
     return etree.tostring(tree, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _stamp(project, session, selection: str) -> tuple[str, str | None]:
+    """(the line every export carries: codebook and version, what was exported, date; the date as xsd:dateTime).
+
+    The date is the project's last change (the newest event), not the clock, so exporting an unchanged project
+    again gives the same bytes."""
+    from sqlalchemy import func
+
+    from coding.store import Event
+
+    codebook = project.codebook()
+    book = f"{codebook.title} v{codebook.version}" if codebook else "—"
+    when = _when(session.scalar(select(func.max(Event.at))))
+    return (f"Baolian 包联 export · 编码本 codebook: {book} · 筛选 filters: {selection} · "
+            f"数据截至 data as of: {when or '—'} · positions: Unicode code points of the stored text"), when
 
 
 def export_qdc(project, out: Path) -> Path:
@@ -123,12 +143,13 @@ def export_qdc(project, out: Path) -> Path:
     out = Path(out)
     with project.read() as s:
         codes = _select_codes(s, project, set())
+        stamp, _ = _stamp(project, s, "every code that is not retired")
     if not codes.rows:
         raise BaolianError("the project has no codebook to export", field="codebook",
                            hint="load a codebook first (baolian init --codebook FILE)")
     root = etree.Element(f"{{{CODEBOOK_NS}}}CodeBook", nsmap={None: CODEBOOK_NS}, origin=ORIGIN)
     _code_elements(etree.SubElement(root, f"{{{CODEBOOK_NS}}}Codes"), CODEBOOK_NS, codes, {})
-    _save(out, _write(root))
+    _save(out, _write(root, stamp))
     return out
 
 
@@ -155,8 +176,11 @@ def _sub(parent, tag: str, **attrs) -> etree._Element:
                             {k: _clean(v) for k, v in attrs.items() if v is not None})
 
 
-def export_qdpx(project, out: Path, *, user: str | None = None) -> Path:
-    """Write the whole project as a REFI-QDA ``.qdpx`` zip (project.qde + Sources/<GUID>.txt)."""
+def export_qdpx(project, out: Path, *, user: str | None = None, only_coder: str | None = None) -> Path:
+    """Write the whole project as a REFI-QDA ``.qdpx`` zip (project.qde + Sources/<GUID>.txt).
+
+    ``only_coder``: only this coder's codings and memos, and no adjudicated layer (what a coder in blind
+    mode may see, see :func:`coding.exports.export`)."""
     out = Path(out)
     with project.read() as s:
         if user:
@@ -175,13 +199,18 @@ def export_qdpx(project, out: Path, *, user: str | None = None) -> Path:
                        | (CodeApplication.layer == "final"))
                 .order_by(CodeApplication.document_id, CodeApplication.start, CodeApplication.end,
                           Code.key, CodeApplication.id))
-            if a.document_id in doc_ids
+            if a.document_id in doc_ids and (only_coder is None or (a.layer == "coding" and name == only_coder))
         ]
         codes = _select_codes(s, project, {a.code_id for a, _, _ in apps})
         coders = list(s.scalars(select(Coder.name).order_by(Coder.name)))
         memos = list(s.execute(
             select(Memo, Coder.name, Code.key).outerjoin(Coder, Coder.id == Memo.coder_id)
             .outerjoin(Code, Code.id == Memo.code_id).order_by(Memo.id)))
+        if only_coder is not None:
+            memos = [m for m in memos if m[1] == only_coder]
+        stamp, last_change = _stamp(project, s, (
+            f"accepted codings and memos of {only_coder} only (blind mode)" if only_coder else
+            "accepted codings of every coder and the adjudicated layer; pending suggestions and rejections left out"))
         segments = {seg.id: seg for seg in s.scalars(
             select(Segment).where(Segment.id.in_([m.segment_id for m, _, _ in memos if m.segment_id] or [-1])))}
     sha = {d.id: _sha(d.text) for d in docs}
@@ -217,6 +246,8 @@ def export_qdpx(project, out: Path, *, user: str | None = None) -> Path:
     everyone = set(coders) | ({user} if user else set())
     if user:
         root.set("creatingUserGUID", user_guid(user))
+    if last_change:
+        root.set("modifiedDateTime", last_change)
     users = _sub(root, "Users") if everyone or any(a.layer == "final" for a, _, _ in apps) else None
     for name in sorted(everyone):
         _sub(users, "User", guid=user_guid(name), name=name)
@@ -296,6 +327,7 @@ def export_qdpx(project, out: Path, *, user: str | None = None) -> Path:
             n = _sub(notes_el, "Note", guid=note, name=name,
                      creatingUser=user_guid(coder) if coder else None, creationDateTime=_when(memo.created_at))
             _sub(n, "PlainTextContent").text = _clean(memo.text)
+    _sub(root, "Description").text = _clean(stamp)
     for note in on_project:
         _sub(root, "NoteRef", targetGUID=note)
 
@@ -305,7 +337,7 @@ def export_qdpx(project, out: Path, *, user: str | None = None) -> Path:
     _save(out, b"")
     try:
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for name, data in [("project.qde", _write(root)), *files]:
+            for name, data in [("project.qde", _write(root, stamp)), *files]:
                 info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = 0o644 << 16
