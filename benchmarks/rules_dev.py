@@ -4,6 +4,7 @@
     python benchmarks/rules_dev.py --fp M3 --fn M3       # also list false positives / negatives of M3
     python benchmarks/rules_dev.py --fp all --nocode     # every false positive; suggestions on no-code units
     python benchmarks/rules_dev.py --codebook other.yaml --gold corpus/gold/dev.jsonl
+    python benchmarks/rules_dev.py --combine max max:0.8 max:0.9   # rules + out-of-fold model scores
 
 Never point it at corpus/gold/test.jsonl: that file is the held-out set (benchmarks/evaluation.py).
 Each listed error shows the unit id, gold codes, suggested codes with the rule names that fired
@@ -41,6 +42,9 @@ def main() -> None:
     parser.add_argument("--fn", action="append", default=[], help="list false negatives of CODE (or 'all')")
     parser.add_argument("--nocode", action="store_true", help="list no-code units that got a suggestion")
     parser.add_argument("--rules", action="store_true", help="per rule: units fired, correct, precision")
+    parser.add_argument("--combine", nargs="+", metavar="MODE",
+                        help="also score these combination modes with out-of-fold model scores (5 folds grouped "
+                             "by document; trains 5 models, a few minutes)")
     args = parser.parse_args()
     if args.gold.name == "test.jsonl":
         parser.error("tune on dev only; test.jsonl is held out")
@@ -61,6 +65,9 @@ def main() -> None:
           f"micro-R {report.micro_recall or 0:.3f}  micro-F1 {report.micro_f1 or 0:.3f}  "
           f"no-code with suggestion {report.no_code_with_suggestion}/{report.no_code_units} "
           f"({report.no_code_share:.1%})")
+
+    if args.combine:
+        combine_oof(args, codebook, gold, report)
 
     if args.rules:
         per_rule: dict[tuple[str, str], list[int]] = {}
@@ -103,6 +110,44 @@ def main() -> None:
                 show(unit, recs, "FN " + ",".join(miss))
         if args.nocode and not gold_s and pred_s:
             show(unit, recs, "NOCODE")
+
+
+def combine_oof(args, codebook, gold, rules_report) -> None:
+    """Rules + model per combination mode, the model scores out of fold (each unit scored by a model
+    trained on the other documents), through the same Annotator as `baolian annotate`."""
+    import json
+
+    from coding.model import Example
+    from coding.model_cv import _oof_probabilities
+
+    docs = [json.loads(line).get("doc", "") for line in args.gold.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+    if len(docs) != len(gold):
+        docs = [u.id.split("#")[0] for u in gold]
+    oof = _oof_probabilities([Example(u.text, u.codes) for u in gold], list(SCOPE), 5, 0, docs,
+                             {"user_words": codebook.terms()})
+
+    class OutOfFold:  # the out-of-fold scores in unit order, each with its own fold's thresholds
+        labels, version = list(SCOPE), "out-of-fold"
+
+        def __init__(self, fold_thresholds: dict[str, float]) -> None:
+            self.thresholds = fold_thresholds
+
+        def predict(self, texts):
+            return scores
+
+    from coding.annotate import calibrated
+    scores = [{c: calibrated(v, th.get(c, 0.5)) for c, v in p.items()} for p, th in oof]
+    model = OutOfFold({})  # already calibrated per fold
+    compiled = compile_codebook(codebook)
+    print(f"\n{'mode':14} {'macro-F1':>8} {'P':>6} {'R':>6} {'no-code':>8}")
+    print(f"{'rules':14} {rules_report.macro_f1:8.3f} {rules_report.micro_precision or 0:6.3f} "
+          f"{rules_report.micro_recall or 0:6.3f} {rules_report.no_code_share:8.1%}")
+    for mode in ["model", *args.combine]:
+        records = Annotator(compiled, model, mode).codes_for([u.text for u in gold])
+        rep = evaluate(gold, [[r["code"] for r in recs] for recs in records], codebook=codebook, scope=SCOPE)
+        print(f"{mode:14} {rep.macro_f1:8.3f} {rep.micro_precision or 0:6.3f} {rep.micro_recall or 0:6.3f} "
+              f"{rep.no_code_share:8.1%}")
 
 
 if __name__ == "__main__":

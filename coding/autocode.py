@@ -64,7 +64,7 @@ def code_project(project, *, recode_all: bool = False, use_model: bool = True,
 
     Rules alone until the project has a trained model; then, per sentence,
     rules and model combined as the project's ``combine_mode`` says
-    (default "max"), and a new model re-codes every code. ``user`` runs it: with accounts, an admin.
+    (default :data:`coding.annotate.DEFAULT_COMBINE`), and a new model re-codes every code. ``user`` runs it: with accounts, an admin.
     """
     with project.read() as s:
         require(s, user, Permission.MANAGE)  # refuse before writing anything (no user needed without accounts)
@@ -74,12 +74,12 @@ def code_project(project, *, recode_all: bool = False, use_model: bool = True,
     compiled = compile_codebook(codebook)
     annotator = None
     if use_model:
-        from coding.annotate import Annotator
+        from coding.annotate import DEFAULT_COMBINE, Annotator
         from coding.learning import current_model
 
         model = current_model(project)
         if model is not None:
-            annotator = Annotator(compiled, model, project.setting(COMBINE_KEY) or "max")
+            annotator = Annotator(compiled, model, project.setting(COMBINE_KEY) or DEFAULT_COMBINE)
     version = annotator.version if annotator else compiled.version
     fingerprints = {c: fp if annotator is None else f"{fp}|{version}"
                     for c, fp in rule_fingerprints(codebook).items()}
@@ -130,8 +130,13 @@ def _code_document(project, document_id: int, compiled, annotator, codes: set[st
         decided = exists().where(decision.suggestion_id == CodeApplication.id)
         kept = {(c, a, b) for c, a, b in s.execute(
             select(CodeApplication.code_id, CodeApplication.start, CodeApplication.end).where(machine, decided))}
+        # undecided machine suggestions are replaced; the event keeps each one (nothing goes without a trace)
+        replaced = [list(r) for r in s.execute(
+            select(CodeApplication.id, CodeApplication.code_id, CodeApplication.start, CodeApplication.end,
+                   CodeApplication.origin, CodeApplication.score, CodeApplication.made_by)
+            .where(machine, ~decided).order_by(CodeApplication.id))]
         removed = s.execute(delete(CodeApplication).where(machine, ~decided)
-                            .execution_options(synchronize_session=False)).rowcount
+                            .execution_options(synchronize_session=False)).rowcount if replaced else 0
         rows = []
         for unit, start, end, code, score, origin, version, evidence in _machine_suggestions(
                 text, segments, compiled, annotator):
@@ -146,6 +151,8 @@ def _code_document(project, document_id: int, compiled, annotator, codes: set[st
         if rows:
             s.execute(insert(CodeApplication), rows)
         record_event(s, "autocode.document", "document", document_id,
+                     before={"replaced": replaced,
+                             "fields": ["id", "code_id", "start", "end", "origin", "score", "made_by"]},
                      after={"version": annotator.version if annotator else compiled.version,
                             "codes": sorted(codes), "added": len(rows),
                             "removed": removed, "kept": len(kept)})

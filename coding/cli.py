@@ -273,8 +273,8 @@ def code_(
     recode_all: Annotated[bool, typer.Option("--all", help="Re-code every document for every code.")] = False,
     combine: Annotated[
         Optional[str],
-        typer.Option(help="How rules and the trained model combine: rules | model | max | mean | weighted:ALPHA "
-                          "(saved in the project)."),
+        typer.Option(help="How rules and the trained model combine: rules | model | max | max:MIN | mean | "
+                          "weighted:ALPHA (saved in the project; default max:0.8)."),
     ] = None,
 ) -> None:
     """Apply the codebook (rules, plus the trained model once there is one): write suggestions.

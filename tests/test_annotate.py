@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from coding.annotate import Annotator, annotate_file, combine, parse_line, parse_mode
+from coding.annotate import DEFAULT_COMBINE, Annotator, annotate_file, combine, parse_line, parse_mode
 from coding.corpus import collect
 from coding.errors import BaolianError
 from coding.rules import compile_codebook
@@ -212,9 +212,46 @@ def test_combine_modes() -> None:
     assert combine(rules, model, "weighted:0.75") == pytest.approx({"F1": 0.675, "M2": 0.65, "M3": 0.1})
     assert combine({}, {}, "max") == {}
     assert parse_mode("weighted:1") == ("weighted", 1.0)
-    for bad in ("weighted:1.5", "weighted:x", "sum", "max:1", ""):
+    for bad in ("weighted:1.5", "weighted:x", "sum", "max:1.5", "max:x", "mean:0.5", ""):
         with pytest.raises(BaolianError, match="combination mode"):
             combine(rules, model, bad)
+
+
+def test_combine_max_with_a_model_only_minimum() -> None:
+    rules, model = {"F1": 0.9, "M2": 0.6, "M4": 0.7}, {"M2": 0.8, "M3": 0.75, "M5": 0.85, "M4": 0.1}
+    # a rule hit keeps max(rule, model) whatever the model says; a model-only code needs >= 0.8
+    assert combine(rules, model, "max:0.8") == {"F1": 0.9, "M2": 0.8, "M3": 0.0, "M4": 0.7, "M5": 0.85}
+    assert combine(rules, model, "max:0") == combine(rules, model, "max")
+    assert combine(rules, model, "max:1") == {"F1": 0.9, "M2": 0.8, "M3": 0.0, "M4": 0.7, "M5": 0.0}
+    assert parse_mode("max:0.8") == ("max", 0.8) and parse_mode("max") == ("max", 0.0)
+    assert DEFAULT_COMBINE == "max:0.8"
+
+
+class _FixedModel:
+    """A stand-in with fixed scores (thresholds 0.5, so the scores are used as they are)."""
+
+    labels, thresholds, version = ["F1", "M3", "M4"], {}, "fixed"
+
+    def __init__(self, scores: list[dict[str, float]]) -> None:
+        self.scores = scores
+
+    def predict(self, texts: list[str]) -> list[dict[str, float]]:
+        assert len(texts) == len(self.scores)
+        return self.scores
+
+
+def test_default_combination_needs_a_confident_model_without_a_rule() -> None:
+    compiled = compile_codebook(REAL)
+    texts = ["今天天气很好。", "我们去吃饭吧。", "成立工作专班逐案会商研判。"]
+    model = _FixedModel([{"F1": 0.7}, {"F1": 0.9}, {"M3": 0.05}])
+    plain = Annotator(compiled, model, "max").codes_for(texts)
+    default = Annotator(compiled, model).codes_for(texts)
+    assert Annotator(compiled, model).mode == DEFAULT_COMBINE
+    assert [[r["code"] for r in recs] for recs in plain][:2] == [["F1"], ["F1"]]
+    assert [[r["code"] for r in recs] for recs in default][:2] == [[], ["F1"]]  # 0.7 alone is not enough
+    # a rule hit stays even when the model disagrees, with its evidence
+    assert "M3" in {r["code"] for r in default[2]} and default[2][0]["origin"] == "rule"
+    assert default[2] == plain[2]
 
 
 def test_parse_line() -> None:

@@ -265,7 +265,11 @@ def test_blind_coder_cannot_change_anothers_coding_by_its_id(team):
     assert ids["a_add"] in {a.id for a in document_applications(p, d1, coder="A")}
     resize(p, ids["a_add"], 14, 17, coder="boss", version=1)  # admins are not blinded
     open_adjudication(p, by="boss")
-    resize(p, ids["b_add"], 20, 24, coder="A", version=1)  # after blind coding, the usual rules
+    # after blind coding, the usual rules: A now sees B's coding but, as a coder, changes only their own
+    assert ids["b_add"] in {a.id for a in document_applications(p, d1, coder="B", as_user="A")}
+    with pytest.raises(Forbidden, match="another coder's"):
+        resize(p, ids["b_add"], 20, 24, coder="A", version=1)
+    resize(p, ids["b_add"], 20, 24, coder="B", version=1)
 
 
 def test_agreement_is_refused_to_a_blinded_coder(team):

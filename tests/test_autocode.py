@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from coding.autocode import code_project, rule_fingerprints
 from coding.codebook import dump_codebook, load_codebook, parse_codebook
 from coding.decisions import accept, pending_suggestions, reject
-from coding.store import CodeApplication
+from coding.store import CodeApplication, Event
 
 from .conftest import CODEBOOK, CORPUS
 
@@ -70,6 +70,15 @@ def test_codebook_edit_recodes_only_changed_codes_and_keeps_decisions(coded):
     left_for_code = [s for s in pending_suggestions(coded, coder="甲") if s.code == target.code]
     assert left_for_code == []
     assert run.removed > 0 or not others
+    # every replaced suggestion is in the event log, with its span and code
+    gone = {sg.id: sg for sg in sugs if sg.code == target.code and sg.id not in kept and sg.id != target.id}
+    with coded.read() as s:
+        events = s.scalars(select(Event).where(Event.action == "autocode.document").order_by(Event.id)).all()
+    logged = {r[0]: r for e in events for r in (e.before or {}).get("replaced", [])}
+    for sid, sg in gone.items():
+        if sid in {o.id for o in others[:1]}:
+            continue  # the rejected one was decided: kept, not replaced
+        assert sid in logged and tuple(logged[sid][2:4]) == (sg.start, sg.end)
 
 
 def test_new_documents_are_coded_on_the_next_run(coded):
