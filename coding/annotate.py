@@ -58,24 +58,20 @@ def parse_mode(mode: str) -> tuple[str, float]:
     kind, _, arg = str(mode).partition(":")
     if kind in ("rules", "model", "max", "mean") and not arg:
         return kind, 0.0
-    if kind == "max":
+    limits = {
+        "max": ("the model-only minimum", "e.g. max:0.8 (a code no rule found needs a model score of 0.8)"),
+        "weighted": ("the weight", "e.g. weighted:0.6 (0.6 x rules + 0.4 x model)"),
+    }
+    if kind in limits:
         try:
-            least = float(arg)
+            value = float(arg)
         except ValueError:
-            least = -1.0
-        if 0.0 <= least <= 1.0:
-            return kind, least
-        raise BaolianError(f"bad combination mode {mode!r}: the model-only minimum must be a number from 0 to 1",
-                           field="--combine", hint="e.g. max:0.8 (a code no rule found needs a model score of 0.8)")
-    if kind == "weighted":
-        try:
-            alpha = float(arg)
-        except ValueError:
-            alpha = -1.0
-        if 0.0 <= alpha <= 1.0:
-            return kind, alpha
-        raise BaolianError(f"bad combination mode {mode!r}: the weight must be a number from 0 to 1",
-                           field="--combine", hint="e.g. weighted:0.6 (0.6 x rules + 0.4 x model)")
+            value = -1.0
+        if 0.0 <= value <= 1.0:
+            return kind, value
+        what, example = limits[kind]
+        raise BaolianError(f"bad combination mode {mode!r}: {what} must be a number from 0 to 1",
+                           field="--combine", hint=example)
     raise BaolianError(f"unknown combination mode {mode!r}", field="--combine",
                        hint="use rules, model, max, max:MIN (MIN = model score a code without a rule hit needs), "
                             "mean or weighted:ALPHA (ALPHA = weight of the rules)")
