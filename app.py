@@ -9,7 +9,7 @@ import streamlit as st
 
 from coding.decisions import undo_last
 from coding.roles import Permission
-from views._shared import accounts_on, can, coder, esc, login, logout, password_form, project, role, run_action
+from views._shared import accounts_on, can, coder, login, logout, md, password_form, project, role, run_action
 
 st.set_page_config(page_title="包联 Baolian", page_icon="📑", layout="wide")
 
@@ -42,7 +42,7 @@ with st.sidebar:
                       help="每个决定都会记录编码员与时间 — every decision records who and when. "
                            + (f"已有 known: {', '.join(known)}" if known else ""))
     elif coder():
-        st.markdown(f"👤 **{esc(coder())}** · {esc(role().label)}")
+        st.markdown(f"👤 **{md(coder())}** · {md(role().label)}")
         if st.button("退出登录 Log out", key="logout", width="stretch"):
             logout()
             st.rerun()

@@ -72,11 +72,10 @@ class ReviewOptions:
     total: int
 
 
-def mark_evidence(text: str, base: int, evidence: Iterable[dict]) -> str:
-    """``text`` (which starts at offset ``base`` of its document) with each evidence span in 【】.
+def evidence_parts(text: str, base: int, evidence: Iterable[dict]) -> list[tuple[str, bool]]:
+    """``text`` (which starts at offset ``base`` of its document) cut into (piece, is_evidence) parts.
 
     Overlapping or touching spans are merged; spans outside the text are clipped or left out.
-    Plain text: nothing is escaped here (render with st.text/st.dataframe, or escape it).
     """
     spans = []
     for item in evidence or []:
@@ -93,12 +92,17 @@ def mark_evidence(text: str, base: int, evidence: Iterable[dict]) -> str:
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])
-    out, pos = [], 0
+    parts, pos = [], 0
     for start, end in merged:
-        out += [text[pos:start], OPEN, text[start:end], CLOSE]
+        parts += [(text[pos:start], False), (text[start:end], True)]
         pos = end
-    out.append(text[pos:])
-    return "".join(out)
+    parts.append((text[pos:], False))
+    return [(piece, marked) for piece, marked in parts if piece]
+
+
+def mark_evidence(text: str, base: int, evidence: Iterable[dict]) -> str:
+    """``text`` with each evidence span in 【】 (plain text: render with st.text/st.dataframe, or escape it)."""
+    return "".join(f"{OPEN}{piece}{CLOSE}" if marked else piece for piece, marked in evidence_parts(text, base, evidence))
 
 
 def rule_names(evidence: Iterable[dict]) -> str:

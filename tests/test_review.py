@@ -7,7 +7,7 @@ import pytest
 from coding.autocode import code_project
 from coding.decisions import accept, pending_suggestions, reject
 from coding.errors import BaolianError
-from coding.review import ReviewFilter, mark_evidence, review_options, review_page, rule_names
+from coding.review import ReviewFilter, evidence_parts, mark_evidence, review_options, review_page, rule_names
 
 from .conftest import CORPUS
 
@@ -21,6 +21,13 @@ def test_mark_evidence_brackets_merged_and_clipped_spans():
     assert mark_evidence(text, 100, None) == text
     assert mark_evidence(text, 100, [{"start": "x"}, {}]) == text
     assert rule_names([{"rule": "b"}, {"rule": "a"}, {"rule": "b"}, {}]) == "b, a"
+
+
+def test_evidence_parts_keep_the_documents_own_brackets_as_text():
+    text = "【会议纪要】包联领导到场】"  # the document itself uses 【】
+    parts = evidence_parts(text, 0, [{"start": 6, "end": 10}])
+    assert parts == [("【会议纪要】", False), ("包联领导", True), ("到场】", False)]
+    assert "".join(piece for piece, _ in parts) == text
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ Pages only call `coding` APIs; nothing here writes SQL.
 from __future__ import annotations
 
 import html
+import re
 import os
 
 import streamlit as st
@@ -27,7 +28,7 @@ def project() -> Project:
     try:
         return _open(location)
     except BaolianError as exc:
-        st.error(f"无法打开项目 Cannot open the project: {exc}")
+        st.error(f"无法打开项目 Cannot open the project: {md(exc)}")
         st.stop()
 
 
@@ -73,7 +74,7 @@ def login(name: str, password: str) -> bool:
     try:
         verify_login(project(), name, password)
     except BaolianError as exc:
-        st.error(f"登录失败 Login failed: {exc}")
+        st.error(f"登录失败 Login failed: {md(exc)}")
         return False
     st.session_state[USER_KEY] = name.strip()
     return True
@@ -102,7 +103,7 @@ def password_form(key: str = "pw") -> None:
                 try:
                     change_password(project(), me, new, by=me, old_password=old)
                 except BaolianError as exc:
-                    st.error(f"未修改 Not changed: {exc}")
+                    st.error(f"未修改 Not changed: {md(exc)}")
                 else:
                     st.success("密码已修改 Password changed.")
 
@@ -121,12 +122,23 @@ def esc(text: object) -> str:
     return html.escape("" if text is None else str(text), quote=True)
 
 
+def md(text: object) -> str:
+    """Untrusted text for st.markdown/st.error/st.caption/st.toast: HTML-escaped and Markdown/LaTeX syntax
+    neutralised (for st.html use :func:`esc`)."""
+    # emphasis, code, links/images, strikethrough, LaTeX, tables; line-start syntax (#, -, 1.) is only a
+    # risk at the start of a line, and every message here starts with our own words
+    marked = re.sub(r"([\\`*_\[\]~$|])", r"\\\1", "" if text is None else str(text))
+    marked = re.sub(r"(?m)^(\s*)([#>+\-])", r"\1\\\2", marked)
+    marked = re.sub(r"(?m)^(\s*\d+)([.)])", r"\1\\\2", marked)
+    return html.escape(marked, quote=False)
+
+
 def run_action(action, *args, success: str | None = None, **kwargs):
     """Run a `coding` call; a BaolianError becomes a red message (never a traceback). Returns the result or None."""
     try:
         result = action(*args, **kwargs)
     except BaolianError as exc:
-        st.error(f"操作未完成 Not done: {exc}")
+        st.error(f"操作未完成 Not done: {md(exc)}")
         return None
     if success:
         st.toast(success)

@@ -12,7 +12,7 @@ import streamlit as st
 from coding import adjudication, assignments
 from coding.errors import BaolianError
 from coding.highlight import safe_color
-from views._shared import coder, esc, project
+from views._shared import coder, esc, md, project
 
 PER_PAGE = 10
 state = st.session_state
@@ -103,7 +103,7 @@ with s2:
     st.caption("开放后，所有编码员都能看到彼此的决定。 — Once open, every coder sees every coder's decisions.")
     now = "全部开放 open for all" if opened is True else (
         "开放文档 open for documents " + ", ".join(f"#{i}" for i in opened) if opened else "未开放 closed")
-    st.markdown(f"当前 now: **{esc(now)}**")
+    st.markdown(f"当前 now: **{md(now)}**")
     o1, o2 = st.columns(2)
     o1.button("开放裁决 Open adjudication", key="adj_open", disabled=opened is True, on_click=_do,
               args=(assignments.open_adjudication, p), kwargs={"by": me, "done": "裁决已开放 adjudication open"})

@@ -8,9 +8,7 @@ coding.codebook_save.save_codebook_to_project. The file is $BAOLIAN_CODEBOOK (de
 
 from __future__ import annotations
 
-import html
 import os
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -22,19 +20,13 @@ from coding.codebook import load_codebook
 from coding.codebook_save import code_usage, describe_changes, preview_rules, save_codebook_to_project
 from coding.errors import BaolianError
 from coding.roles import Permission
-from views._shared import can, coder, esc, project
+from views._shared import can, coder, esc, md, project
 
 CODEBOOK_PATH = Path(os.environ.get("BAOLIAN_CODEBOOK", "codebook.yaml"))
 FORM_KEYS = ("cb_name", "cb_name_en", "cb_color", "cb_short", "cb_definition", "cb_use_when", "cb_indicators",
              "cb_examples", "cb_not_when", "cb_parent", "cb_merge_into", "cb_merge_ok", "cb_rules")
 CHANGE = {"added": "新增 added", "removed": "移除 removed"}
 state = st.session_state
-
-
-def md(text: object) -> str:
-    """Untrusted text for st.markdown: HTML-escaped and Markdown/LaTeX syntax neutralised."""
-    marked = re.sub(r"([\\`*_{}\[\]()#+\-.!|~$])", r"\\\1", "" if text is None else str(text))
-    return html.escape(marked, quote=False)
 
 
 def _reset_forms() -> None:

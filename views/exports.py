@@ -9,8 +9,8 @@ from coding.analysis_data import data_version, visible_coder
 from coding.errors import BaolianError
 from coding.exports import FORMATS, default_name, export_bytes
 from coding.exports import tables as tb
-from views._shared import coder as current_coder
-from views._shared import esc, project
+from views._shared import coder as current_coder, md
+from views._shared import project
 
 ALL = "*"
 MIME = {
@@ -45,7 +45,7 @@ me = current_coder()
 # In blind mode before adjudication a coder sees (and exports) only their own codings.
 shown_coder = visible_coder(p, None if who == ALL else who, me)
 if shown_coder is not None and shown_coder != (None if who == ALL else who):
-    st.info(f"盲编模式：只导出您自己的编码（{esc(shown_coder)}）。 Blind mode: only your own codings are exported.")
+    st.info(f"盲编模式：只导出您自己的编码（{md(shown_coder)}）。 Blind mode: only your own codings are exported.")
 filters = tb.make_filters(("accepted", "suggested") if pending else ("accepted",), shown_coder,
                           chosen or None, int(n_quotes))
 
@@ -82,7 +82,7 @@ def _preview(url: str, version: tuple, _p, filters: tb.Filters) -> tb.Tables:
 try:
     t = _preview(p.url, data_version(p), p, filters)
 except BaolianError as exc:
-    st.error(f"无法生成表格 Cannot build the tables: {exc}")
+    st.error(f"无法生成表格 Cannot build the tables: {md(exc)}")
     st.stop()
 
 st.subheader("下载 Download")

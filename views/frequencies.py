@@ -22,8 +22,8 @@ from coding.analysis_data import data_version, visible_coder
 from coding.analysis_words import WORD_BY, kwic, word_frequencies
 from coding.charts import chart_bytes, code_document_heatmap, cooccurrence_heatmap, frequency_chart
 from coding.errors import BaolianError
-from views._shared import coder as acting_user
-from views._shared import esc, project
+from views._shared import coder as acting_user, md
+from views._shared import project
 
 ALL = "*"
 VIEWS = {"freq": "频次 Frequencies", "matrix": "编码×文档 Code × document", "cooc": "共现 Co-occurrence",
@@ -207,4 +207,4 @@ try:
                 "share": st.column_config.NumberColumn("占比 share", format="percent")})
             csv_button(words, "baolian_words", "words_csv")
 except BaolianError as exc:
-    st.error(f"无法计算 Cannot compute: {esc(exc)}")
+    st.error(f"无法计算 Cannot compute: {md(exc)}")

@@ -16,7 +16,7 @@ from coding.audit import ACTIONS, history
 from coding.decisions import undo_last
 from coding.roles import Permission
 from coding.trash import delete_document, deleted_documents, restore_document
-from views._shared import can, coder, esc, project, run_action
+from views._shared import can, coder, md, project, run_action
 
 FILTERS = {"all": "全部 All", "document": "文档 Document", "code": "编码 Code", "user": "用户 User",
            "segment": "片段 Segment"}
@@ -125,4 +125,4 @@ if can(Permission.MANAGE):
                     st.session_state["hist_delete_gen"] = gen + 1  # a fresh, unticked confirmation
                     st.rerun()
 elif coder():
-    st.caption(f"{esc(coder())}：只有管理员可以删除或恢复文档 — only admins delete or restore documents.")
+    st.caption(f"{md(coder())}：只有管理员可以删除或恢复文档 — only admins delete or restore documents.")

@@ -13,7 +13,7 @@ from coding.autocode import code_project
 from coding.corpus import KINDS, DocumentMeta
 from coding.refi import import_refi_upload
 from coding.uploads import DUPLICATE, IMPORTED, Upload, import_uploads, parse_cases, participants_from_rows
-from views._shared import coder, esc, project, run_action
+from views._shared import coder, md, project, run_action
 
 ROLES = "包联人 / 责任人 / 联系人 / 信访人 / 职能部门 / 研究者 / 工作人员 / 其他"
 RESULT_LABELS = {IMPORTED: "✓ 已导入 imported", DUPLICATE: "= 已存在 already in the project"}
@@ -99,7 +99,7 @@ refi_last = st.session_state.get("import_refi_last")
 if refi_last:
     st.markdown("##### REFI-QDA 导入结果 Results")
     for lines in refi_last:
-        st.success(f"已导入 imported: {esc(lines[0])}")
+        st.success(f"已导入 imported: {md(lines[0])}")
         st.text("\n".join(lines[1:]))  # plain text: names from the file are never rendered as markdown
 
 last = st.session_state.get(LAST)

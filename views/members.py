@@ -13,7 +13,7 @@ import streamlit as st
 from coding.accounts import MIN_PASSWORD, add_user, list_users, remove_user, set_role
 from coding.errors import BaolianError
 from coding.roles import Permission, Role
-from views._shared import USER_KEY, accounts_on, can, coder, password_form, project
+from views._shared import USER_KEY, accounts_on, can, coder, md, password_form, project
 
 ROLES = [r.value for r in Role]
 LABELS = {r.value: r.label for r in Role}
@@ -24,7 +24,7 @@ def _try(action, *args, success: str, **kwargs) -> bool:
     try:
         action(*args, **kwargs)
     except BaolianError as exc:
-        st.error(f"操作未完成 Not done: {exc}")
+        st.error(f"操作未完成 Not done: {md(exc)}")
         return False
     state["mb_flash"] = success
     return True

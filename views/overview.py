@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from coding.analysis import coder_progress, documents_by_kind, status_counts
-from views._shared import coder, esc, project
+from views._shared import coder, md, project
 
 p = project()
 me = coder()
@@ -76,7 +76,7 @@ with left:
         st.warning("项目还没有编码本 — the project has no codebook (load one with `baolian init --codebook`).")
     else:
         codable = codebook.codable_codes()
-        st.markdown(f"**{esc(codebook.title)}**  \n版本 version **{esc(codebook.version)}** · "
+        st.markdown(f"**{md(codebook.title)}**  \n版本 version **{md(codebook.version)}** · "
                     f"{len(codable)} 个可用编码 codable codes · {len(codebook.roots())} 个类别 groups")
         st.page_link("views/codebook_editor.py", label="查看与编辑编码本 Browse and edit", icon="📚")
 

@@ -15,7 +15,7 @@ import streamlit as st
 
 from coding.decisions import accept, reject
 from coding.errors import BaolianError
-from coding.review import ReviewFilter, review_options, review_page
+from coding.review import ReviewFilter, evidence_parts, review_options, review_page
 from coding.roles import Permission
 from views._shared import can, coder, esc, project, run_action
 
@@ -165,7 +165,8 @@ focus = by_id.get(picked[0]) if picked else (rows[0] if rows else None)
 if focus is None:
     st.info("没有待审的建议 — nothing pending for these filters.")
 else:
-    marked = esc(focus.marked).replace("【", f"<mark style='background:{esc(focus.color)}55'>【").replace("】", "】</mark>")
+    marked = "".join(f"<mark style='background:{esc(focus.color)}55'>【{esc(piece)}】</mark>" if hit else esc(piece)
+                     for piece, hit in evidence_parts(focus.unit_text, focus.start, focus.evidence))
     st.markdown(
         f"<div style='border-left:6px solid {esc(focus.color)};padding:0.4em 0.8em'>"
         f"<b>{esc(focus.code)} {esc(focus.code_name)}</b> · 得分 score {focus.score or 0:.2f} · "
