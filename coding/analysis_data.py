@@ -160,12 +160,12 @@ def check_selection(status: Iterable[str], layer: str) -> set[str]:
 def visible_coder(project, coder: str | None, as_user: str | None) -> str | None:
     """Whose codings ``as_user`` may count when asking for ``coder``'s (None = everyone's): only their own
     while blinded (blind double coding before adjudication, :func:`coding.assignments.user_blinded`)."""
-    if as_user and as_user.strip():
-        from coding.assignments import user_blinded
+    if not as_user or not as_user.strip():
+        return coder
+    from coding.assignments import shown_coder
 
-        if user_blinded(project, as_user):
-            return as_user.strip()
-    return coder
+    with project.read() as s:
+        return shown_coder(s, coder, as_user)
 
 
 def selected_codings(project, *, status: Iterable[str] = ("accepted",), coder: str | None = None,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func, select
 
-from coding.assignments import blinded
+from coding.assignments import shown_coder
 from coding.errors import BaolianError
 from coding.store import Code, CodeApplication, Coder, Document
 
@@ -118,12 +118,6 @@ def _coder_id(session, coder: str | None) -> int | None:
     return session.scalar(select(Coder.id).where(Coder.name == coder.strip())) if coder and coder.strip() else None
 
 
-def _asked_for(session, coder: str | None, as_user: str | None) -> str | None:
-    """Whose queue ``as_user`` may see: only their own while blinded (see :func:`coding.assignments.blinded`),
-    since another coder's queue shows what that coder has decided."""
-    return as_user.strip() if as_user and blinded(session, as_user) else coder
-
-
 def _pending(coder_id: int | None):
     machine = and_(CodeApplication.coder_id.is_(None), CodeApplication.status == "suggested",
                    CodeApplication.layer == "coding")
@@ -166,7 +160,7 @@ def review_page(project, *, coder: str | None, filt: ReviewFilter | None = None,
         raise BaolianError(f"page size {limit} is out of range", field="limit", hint=f"use 1 to {MAX_PAGE} rows")
     offset = max(0, int(offset))
     with project.read() as s:
-        where = _pending(_coder_id(s, _asked_for(s, coder, as_user)))
+        where = _pending(_coder_id(s, shown_coder(s, coder, as_user)))
         total = s.scalar(_filtered(_live(select(func.count(CodeApplication.id))).where(where), filt)) or 0
         order = (CodeApplication.score.desc(), CodeApplication.id)
         # Pick the page's ids first (narrow rows, cheap to sort), then read only those rows in full.
@@ -193,7 +187,7 @@ def review_options(project, *, coder: str | None, as_user: str | None = None) ->
     docs: dict[int, list] = {}
     origins: set[str] = set()
     with project.read() as s:
-        where = _pending(_coder_id(s, _asked_for(s, coder, as_user)))
+        where = _pending(_coder_id(s, shown_coder(s, coder, as_user)))
         groups = (Code.position, Code.key, Code.name, Document.id, Document.title, CodeApplication.origin)
         for position, key, name, doc_id, title, origin, n in s.execute(
                 _live(select(*groups, func.count(CodeApplication.id))).where(where).group_by(*groups)):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import sys
-import types
 
 import pytest
 from sqlalchemy import select
@@ -115,9 +113,8 @@ def _resize_worker(url: str, app_id: int, start: int, coder: str, barrier, resul
         results.put((coder, str(exc)))
 
 
-def test_two_processes_editing_the_same_coding(coded, monkeypatch):
-    # Spawned children re-run the parent's __main__; earlier AppTest runs can leave a script there.
-    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
+def test_two_processes_editing_the_same_coding(coded):
+    # spawned children re-run a blank __main__ (conftest's autouse fixture), never an AppTest script
     doc = coded.documents()[0]
     app_id = add_code(coded, doc.id, 10, 20, "M3", coder="甲")
     ctx = multiprocessing.get_context("spawn")

@@ -11,7 +11,6 @@ import os
 import pickle
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import pytest
@@ -307,10 +306,9 @@ def test_words_saved_in_the_tokenizer_file_win_over_the_config(tmp_path):
     assert _load_in_fresh_process(tmp_path / "nlp")["tokens"] == ["包联领导", "牵头", "成立", "工作专班"]
 
 
-def test_spawned_worker_keeps_the_terms(monkeypatch):
-    # A spawned child re-runs the parent's __main__ script; earlier tests (Streamlit's AppTest) can leave
-    # one there. Give the child nothing to re-run, and use an executor that fails instead of respawning.
-    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
+def test_spawned_worker_keeps_the_terms():
+    # The blank __main__ a spawned child re-runs comes from conftest's autouse fixture; use an executor
+    # that fails instead of respawning.
     ctx = multiprocessing.get_context("spawn")
     nlp = make_nlp(TERMS)
     seg = WordSegmenter(TERMS)
