@@ -8,6 +8,8 @@ codebook that would not load. The codebook passed in is never changed.
 Order of ``codes`` after an edit: tree order (each parent followed by its subtree, siblings in
 their previous relative order), so the saved file reads top-down like the hierarchy.
 
+The plain-data helpers and validation errors are in :mod:`coding.codebook_data`; editing a code's rules
+as YAML text (:func:`rules_yaml`, :func:`set_rules`) is :mod:`coding.codebook_rule_edit`, re-exported here.
 The project-side services (preview of edited rules, saving file + database, merges moving codings)
 live in :mod:`coding.codebook_save` (this module stays pure) and are re-exported here lazily:
 ``from coding.codebook_edit import preview_rules, save_codebook_to_project`` works.
@@ -16,137 +18,18 @@ live in :mod:`coding.codebook_save` (this module stays pure) and are re-exported
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
-import yaml
-from pydantic import ValidationError
-
-from coding.codebook import Codebook, Rule, dump_codebook
-from coding.codebook.models import COLOR_HINT, COLOR_PATTERN, ID_PATTERN
+from coding.codebook import Codebook
+from coding.codebook.models import ID_PATTERN
+from coding.codebook_data import _check_color, _check_name, _data, _descendants, _index, _lines, _validated
+from coding.codebook_rule_edit import rules_yaml, set_rules
 from coding.errors import CodebookError
 
 BUMPS = ("patch", "minor", "major")
 EDITABLE = ("name", "name_en", "short", "definition", "use_when", "not_when", "indicators", "examples", "codable",
             "draft")
-
-
-# -- helpers ----------------------------------------------------------------------------------
-
-
-_CODE_DEFAULTS: dict[str, Any] = {"parent": None, "codable": True, "retired": False, "short": None,
-                                   "definition": None}
-_CODE_LISTS = ("use_when", "not_when", "indicators", "examples", "rules")
-
-
-def _data(codebook: Codebook) -> dict[str, Any]:
-    """Plain data to edit: every code key present, rules without their defaults (an empty ``any`` is invalid)."""
-    data = codebook.model_dump(mode="python", exclude_defaults=True)
-    for code in data["codes"]:
-        for key, value in _CODE_DEFAULTS.items():
-            code.setdefault(key, value)
-        for key in _CODE_LISTS:
-            code.setdefault(key, [])
-    return data
-
-
-def _index(data: dict[str, Any], code_id: str) -> int:
-    for i, code in enumerate(data["codes"]):
-        if code["id"] == code_id:
-            return i
-    known = ", ".join(c["id"] for c in data["codes"])
-    raise CodebookError(f"unknown code id {code_id!r}", field="code", hint=f"known ids: {known}")
-
-
-def _descendants(data: dict[str, Any], code_id: str) -> set[str]:
-    children: dict[str | None, list[str]] = {}
-    for code in data["codes"]:
-        children.setdefault(code["parent"], []).append(code["id"])
-    found, todo = set(), list(children.get(code_id, []))
-    while todo:
-        current = todo.pop()
-        if current not in found:
-            found.add(current)
-            todo += children.get(current, [])
-    return found
-
-
-def _tree_order(codes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    ids = {c["id"] for c in codes}
-    children: dict[str | None, list[dict[str, Any]]] = {}
-    for code in codes:
-        parent = code["parent"] if code["parent"] in ids else None
-        children.setdefault(parent, []).append(code)
-    out: list[dict[str, Any]] = []
-
-    def walk(parent: str | None) -> None:
-        for code in children.get(parent, []):
-            out.append(code)
-            walk(code["id"])
-
-    walk(None)
-    return out if len(out) == len(codes) else codes  # a cycle: leave the order, validation will say why
-
-
-def _check_color(color: str) -> str:
-    if not isinstance(color, str) or not COLOR_PATTERN.match(color.strip()):
-        raise CodebookError(f"bad colour {color!r}, expected the form #RRGGBB", field="color", hint=COLOR_HINT)
-    return color.strip().upper()
-
-
-def _check_name(data: dict[str, Any], name: str, *, own_id: str | None = None) -> str:
-    name = (name or "").strip()
-    if not name:
-        raise CodebookError("the code name is empty", field="name", hint="write a Chinese name for the code")
-    for code in data["codes"]:
-        if code["name"] == name and code["id"] != own_id:
-            raise CodebookError(f"duplicate code name {name!r} (already used by {code['id']})", field="name",
-                                hint="give every code its own name")
-    return name
-
-
-def _validated(data: dict[str, Any], *, code_id: str | None = None) -> Codebook:
-    """Build the codebook from plain data; the first validation problem becomes a CodebookError."""
-    data = {**data, "codes": _tree_order(data["codes"])}
-    try:
-        return Codebook.model_validate(data)
-    except ValidationError as err:
-        message, hint, loc = _problem(err)
-        raise CodebookError(message, field=_field(loc, data), hint=hint) from None
-
-
-def _problem(err: ValidationError) -> tuple[str, str, tuple[str | int, ...]]:
-    """(message, hint, path) of the first validation error."""
-    first = err.errors()[0]
-    loc = tuple(k for k in first["loc"] if not (isinstance(k, str) and k.startswith(("function-", "list["))))
-    ctx = first.get("ctx") or {}
-    if first["type"] == "codebook":
-        return ctx["message"], ctx["hint"], loc + tuple(ctx.get("sub", ()))
-    if first["type"] == "extra_forbidden":
-        return f"unknown key {loc[-1]!r}", "check the spelling; see docs/codebook-format.md for the keys", loc
-    if first["type"] == "missing":
-        return f"missing required field {loc[-1]!r}", f"add '{loc[-1]}: ...'", loc
-    return first["msg"], "see docs/codebook-format.md", loc
-
-
-def _field(loc: Sequence[str | int], data: dict[str, Any] | None = None) -> str | None:
-    """``codes[3].color`` -> ``code M1.color`` (the id says more than the position)."""
-    loc = tuple(loc)
-    head = ""
-    if data and len(loc) >= 2 and loc[0] == "codes" and isinstance(loc[1], int) and loc[1] < len(data["codes"]):
-        head, loc = f"code {data['codes'][loc[1]]['id']}", loc[2:]
-    out = head
-    for key in loc:
-        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
-    return out or None
-
-
-def _lines(values: Iterable[str] | str | None) -> list[str]:
-    if values is None:
-        return []
-    if isinstance(values, str):
-        values = values.splitlines()
-    return [v.strip() for v in values if v and v.strip()]
 
 
 # -- edits ------------------------------------------------------------------------------------
@@ -303,78 +186,6 @@ def not_when_from_lines(text: str) -> list[dict[str, str | None]]:
     return out
 
 
-def rules_yaml(codebook: Codebook, code_id: str) -> str:
-    """A code's rules as a YAML list, as they are written in codebook.yaml (the editor's starting text)."""
-    code = codebook.code(code_id)
-    if not code.rules:
-        return ""
-    text = dump_codebook(codebook.model_copy(update={"codes": [code.model_copy(update={"parent": None})],
-                                                     "concepts": {}}))
-    body = text.split("\n    rules:\n", 1)[1]
-    return "\n".join(line[4:] if line.startswith("    ") else line for line in body.splitlines()) + "\n"
-
-
-def set_rules(codebook: Codebook, code_id: str, rules_text: str) -> Codebook:
-    """Replace a code's rules with the YAML list in ``rules_text`` (``- name: ...`` items, or ``rules: [...]``).
-
-    Errors name the line of ``rules_text``; an empty text removes the rules.
-    """
-    data = _data(codebook)
-    code = data["codes"][_index(data, code_id)]
-    try:
-        node = yaml.compose(rules_text or "")
-        parsed = yaml.safe_load(rules_text or "")
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        problem = " ".join(str(getattr(err, "problem", None) or err).split())
-        raise CodebookError(f"YAML syntax error: {problem}", file=f"rules of {code_id}",
-                            line=mark.line + 1 if mark else None,
-                            hint="check indentation, colons, dashes and quotes near this line") from None
-    if isinstance(parsed, dict) and set(parsed) == {"rules"}:
-        parsed, node = parsed["rules"], node.value[0][1]
-    if parsed is None:
-        parsed = []
-    if not isinstance(parsed, list) or not all(isinstance(r, dict) for r in parsed):
-        raise CodebookError("the rules must be a YAML list of rules", file=f"rules of {code_id}", line=1,
-                            hint="write one '- name: ...' item per rule, see docs/codebook-format.md")
-    where = f"rules of {code_id}"
-    for i, rule in enumerate(parsed):
-        try:
-            Rule.model_validate(rule)
-        except ValidationError as err:
-            message, hint, loc = _problem(err)
-            raise CodebookError(message, file=where, line=_node_line(node, (i, *loc)),
-                                field=_field(("rules", i, *loc)), hint=hint) from None
-    code["rules"] = parsed
-    data["codes"] = _tree_order(data["codes"])
-    try:
-        return Codebook.model_validate(data)
-    except ValidationError as err:
-        message, hint, loc = _problem(err)
-        position = data["codes"].index(code)
-        if loc[:3] == ("codes", position, "rules"):  # a problem inside the edited rules: name its line
-            raise CodebookError(message, file=where, line=_node_line(node, loc[3:]), field=_field(loc[2:]),
-                                hint=hint) from None
-        raise CodebookError(message, field=_field(loc, data), hint=hint) from None
-
-
-def _node_line(node: Any, path: Sequence[Any]) -> int | None:
-    """1-based line of the deepest node of ``path`` in a PyYAML node tree."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for key in path:
-        if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
-            node = node.value[key]
-        elif isinstance(node, yaml.MappingNode):
-            found = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
-            if found is None:
-                break
-            node = found
-        else:
-            break
-        line = node.start_mark.line + 1
-    return line
-
-
 def bump_version(codebook: Codebook, kind: str = "patch") -> Codebook:
     """The codebook with its version raised: patch 1.2.3 -> 1.2.4, minor -> 1.3.0, major -> 2.0.0."""
     if kind not in BUMPS:
@@ -402,3 +213,8 @@ def __getattr__(name: str) -> Any:
 
         return getattr(codebook_save, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["BUMPS", "EDITABLE", "add_code", "bump_version", "examples_from_lines", "merge_codes", "move_code",
+           "not_when_from_lines", "recolor_code", "rename_code", "retire_code", "rules_yaml", "set_rules",
+           "update_code", "version_tuple"]

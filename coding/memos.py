@@ -1,0 +1,44 @@
+"""Memos: notes by a coder on the project, a document, a segment, a code or a coding.
+
+Re-exported by :mod:`coding.decisions`. A memo on a coding that is removed is kept, unlinked
+(:func:`coding.decisions.remove_code`), and linked again when the removal is undone.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from coding.assignments import blinded
+from coding.coding_rows import _code_id
+from coding.errors import BaolianError
+from coding.roles import Permission, authorize
+from coding.store import Coder, Memo, record_event
+
+
+def add_memo(project, text: str, *, coder: str, document_id: int | None = None, segment_id: int | None = None,
+             code: str | None = None, application_id: int | None = None) -> int:
+    if not text or not text.strip():
+        raise BaolianError("the memo is empty", field="memo", hint="write something first")
+    with project.transaction() as s:
+        coder_id = authorize(s, coder, Permission.CODE)
+        memo = Memo(text=text, coder_id=coder_id, document_id=document_id, segment_id=segment_id,
+                    code_id=_code_id(s, code) if code else None, application_id=application_id)
+        s.add(memo)
+        s.flush()
+        record_event(s, "memo.add", "memo", memo.id, after={"text": text, "document_id": document_id,
+                                                           "segment_id": segment_id, "code": code,
+                                                           "application_id": application_id}, coder_id=coder_id)
+        return memo.id
+
+
+def memos(project, *, document_id: int | None = None, as_user: str | None = None) -> list[dict]:
+    """Memos, oldest first; ``as_user`` while blinded (blind double coding) gets only their own."""
+    with project.read() as s:
+        query = select(Memo, Coder.name).outerjoin(Coder, Coder.id == Memo.coder_id).order_by(Memo.id)
+        if document_id is not None:
+            query = query.where(Memo.document_id == document_id)
+        if as_user and blinded(s, as_user, document_id):
+            query = query.where(Coder.name == as_user.strip())
+        return [{"id": m.id, "text": m.text, "coder": name, "document_id": m.document_id,
+                 "segment_id": m.segment_id, "application_id": m.application_id, "created_at": m.created_at}
+                for m, name in s.execute(query)]

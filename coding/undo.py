@@ -1,0 +1,80 @@
+"""Recent changes (the event log, newest first) and undoing one's own most recent change.
+
+Re-exported by :mod:`coding.decisions`. Undo never overwrites another coder's later edit of the same
+coding (:class:`coding.decisions.StaleEdit`); the undo is itself an event that names what it undid.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from coding.assignments import shown_coder as _shown_coder
+from coding.coding_rows import _stale
+from coding.roles import Permission, authorize
+from coding.store import CodeApplication, Coder, Event, Memo, record_event
+from coding.store.models import utcnow
+
+
+UNDOABLE = ("coding.accept", "coding.reject", "coding.add", "coding.remove", "coding.resize", "memo.add")
+
+
+def history(project, *, coder: str | None = None, limit: int = 50, as_user: str | None = None) -> list[dict]:
+    """Recent events, newest first; ``as_user`` while blinded (blind double coding) gets only their own."""
+    with project.read() as s:
+        coder = _shown_coder(s, coder, as_user, None)
+        query = select(Event, Coder.name).outerjoin(Coder, Coder.id == Event.coder_id).order_by(Event.id.desc())
+        if coder:
+            query = query.where(Coder.name == coder)
+        return [{"id": e.id, "at": e.at, "coder": name, "action": e.action, "entity": e.entity,
+                 "entity_id": e.entity_id, "before": e.before, "after": e.after}
+                for e, name in s.execute(query.limit(limit))]
+
+
+def undo_last(project, *, coder: str) -> str | None:
+    """Undo ``coder``'s most recent undoable change not undone yet; returns what was undone, or None."""
+    with project.transaction() as s:
+        coder_id = authorize(s, coder, Permission.CODE)
+        undone = {e.after.get("undoes") for e in s.scalars(
+            select(Event).where(Event.coder_id == coder_id, Event.action == "undo")) if e.after}
+        event = s.scalar(select(Event).where(
+            Event.coder_id == coder_id, Event.action.in_(UNDOABLE), Event.id.not_in(undone or {-1})
+        ).order_by(Event.id.desc()).limit(1))
+        if event is None:
+            return None
+        _revert(s, event, coder_id)
+        record_event(s, "undo", event.entity, event.entity_id, before=event.after, after={"undoes": event.id},
+                     coder_id=coder_id)
+        return event.action
+
+
+def _revert(s: Session, event: Event, coder_id: int | None) -> None:
+    """Put back what ``event`` changed. Refused (:class:`StaleEdit`) when someone else has changed the
+    coding since: undo never overwrites another coder's later edit. The undo event keeps what it removed."""
+    if event.entity == "memo":
+        s.execute(delete(Memo).where(Memo.id == event.entity_id))
+        return
+    row = s.get(CodeApplication, event.entity_id)
+    if row is not None:
+        later = list(s.scalars(select(Event).where(  # others' changes since, less those they undid themselves
+            Event.entity == "code_application", Event.entity_id == row.id, Event.id > event.id,
+            (Event.coder_id != coder_id) | Event.coder_id.is_(None))))
+        undone = {e.after.get("undoes") for e in later if e.action == "undo" and isinstance(e.after, dict)}
+        if any(e.action != "undo" and e.id not in undone for e in later):
+            _stale(s, row.id)
+    if event.before is None:  # created by the event: remove it
+        if row is not None:
+            s.delete(row)
+        return
+    data = dict(event.before)
+    memo_ids = data.pop("memo_ids", None) or []
+    if row is None:  # removed by the event: put it back as it was, with its memos
+        s.add(CodeApplication(**data))
+        s.flush()
+        s.execute(update(Memo).where(Memo.id.in_(memo_ids), Memo.application_id.is_(None))
+                  .values(application_id=data["id"]))
+        return
+    for key in ("start", "end", "segment_id", "status", "score"):
+        setattr(row, key, data[key])
+    row.version += 1
+    row.updated_at = utcnow()
