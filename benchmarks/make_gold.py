@@ -6,6 +6,10 @@ The sheets (_work/<document>.tsv: sid, speaker, codes, text) are the editable so
 sentence of the document as Baolian segments it. This script checks every row against a fresh
 segmentation of the corpus (same text, same order), adds offsets, and splits by document into
 dev.jsonl (for writing rules and training) and test.jsonl (held out: report scores here only).
+
+It also splits the gold about *other* hard cases (other/<file>.jsonl: passages written for the codebook's
+definitions, not from the demo case; ids PREFIX-dNN-NNN) by document into other_dev.jsonl (tuning and
+training) and other_test.jsonl (held out: documents d03, d06 and d09 of every file).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from coding.ingest import speakers_of  # noqa: E402
 from coding.segment import segment_text  # noqa: E402
 
 GOLD_CODES = ("F1", "F2", "F3", "M1", "M2", "M3", "M4", "M5")
+OTHER_TEST_DOCUMENTS = ("d03", "d06", "d09")  # per file of other/, about a third of its units
 TEST_DOCUMENTS = ("i02_zym_bureau_party_member", "i06_wxg_petitioner", "m02_case_closure_review",
                   "p03_district_notice_five_package", "n01_district_news_report")
 
@@ -55,6 +60,17 @@ def main() -> None:
                 "id": f"{stem}#s{seg.index}", "doc": rel, "unit": "sentence", "start": seg.start,
                 "end": seg.end, "speaker": seg.speaker, "text": text, "codes": codes,
             })
+    out["other_dev"], out["other_test"] = [], []
+    for source in sorted((HERE / "other").glob("*.jsonl")):
+        for line, raw in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
+            if not raw.strip():
+                continue
+            unit = json.loads(raw)
+            bad = [c for c in unit["codes"] if c not in GOLD_CODES or c not in known]
+            if bad:
+                sys.exit(f"{source}:{line}: unknown gold code(s) {bad}")
+            held_out = unit["doc"].rsplit("-", 1)[-1] in OTHER_TEST_DOCUMENTS
+            out["other_test" if held_out else "other_dev"].append(unit)
     for split, units in out.items():
         with (HERE / f"{split}.jsonl").open("w", encoding="utf-8") as f:
             for unit in units:

@@ -37,7 +37,8 @@ def to_scope(code: str, parents: dict[str, str | None]) -> str | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--codebook", type=Path, default=ROOT / "codebook.yaml")
-    parser.add_argument("--gold", type=Path, default=ROOT / "corpus" / "gold" / "dev.jsonl")
+    parser.add_argument("--gold", type=Path, nargs="+", default=[ROOT / "corpus" / "gold" / "dev.jsonl"],
+                        help="one or more gold files (scored together; per-file macro-F1 is printed too)")
     parser.add_argument("--fp", action="append", default=[], help="list false positives of CODE (or 'all')")
     parser.add_argument("--fn", action="append", default=[], help="list false negatives of CODE (or 'all')")
     parser.add_argument("--nocode", action="store_true", help="list no-code units that got a suggestion")
@@ -46,11 +47,15 @@ def main() -> None:
                         help="also score these combination modes with out-of-fold model scores (5 folds grouped "
                              "by document; trains 5 models, a few minutes)")
     args = parser.parse_args()
-    if args.gold.name == "test.jsonl":
-        parser.error("tune on dev only; test.jsonl is held out")
+    if any(g.name in ("test.jsonl", "other_test.jsonl") for g in args.gold):
+        parser.error("tune on dev only; test.jsonl and other_test.jsonl are held out")
     codebook = load_codebook(args.codebook)
     parents = {c.id: c.parent for c in codebook.codes}
-    gold = load_gold(args.gold, codebook)
+    gold, files = [], []
+    for path in args.gold:
+        units = load_gold(path, codebook)
+        gold += units
+        files += [path] * len(units)
     annotator = Annotator(compile_codebook(codebook))
     records = annotator.codes_for([u.text for u in gold])
     predicted = [[r["code"] for r in recs] for recs in records]
@@ -65,6 +70,12 @@ def main() -> None:
           f"micro-R {report.micro_recall or 0:.3f}  micro-F1 {report.micro_f1 or 0:.3f}  "
           f"no-code with suggestion {report.no_code_with_suggestion}/{report.no_code_units} "
           f"({report.no_code_share:.1%})")
+    if len(args.gold) > 1:
+        for path in args.gold:
+            idx = [i for i, f in enumerate(files) if f == path]
+            rep = evaluate([gold[i] for i in idx], [predicted[i] for i in idx], codebook=codebook, scope=SCOPE)
+            print(f"  {path.name:28} units {len(idx):5}  macro-F1 {rep.macro_f1:.3f}  P {rep.micro_precision or 0:.3f}"
+                  f"  R {rep.micro_recall or 0:.3f}  no-code {rep.no_code_share:.1%}")
 
     if args.combine:
         combine_oof(args, codebook, gold, report)
@@ -120,8 +131,8 @@ def combine_oof(args, codebook, gold, rules_report) -> None:
     from coding.model import Example
     from coding.model_cv import _oof_probabilities
 
-    docs = [json.loads(line).get("doc", "") for line in args.gold.read_text(encoding="utf-8").splitlines()
-            if line.strip()]
+    docs = [json.loads(line).get("doc", "") for path in args.gold
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     if len(docs) != len(gold):
         docs = [u.id.split("#")[0] for u in gold]
     oof = _oof_probabilities([Example(u.text, u.codes) for u in gold], list(SCOPE), 5, 0, docs,
