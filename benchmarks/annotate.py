@@ -1,6 +1,6 @@
 """`baolian annotate` throughput (rules, rjieba) beside raw `jieba.lcut` on the same text, same run.
 
-    python benchmarks/annotate.py [--chars 5000000] [--workers N] [--no-cli]
+    python benchmarks/annotate.py [--chars 5000000] [--workers N] [--no-cli] [--codebook PATH]
 
 Builds JSONL units from the demo corpus -- every sentence and every paragraph is a unit -- repeated
 until ``--chars`` characters, writes IN.jsonl, then measures:
@@ -60,6 +60,8 @@ def main() -> None:
     parser.add_argument("--chars", type=int, default=5_000_000)
     parser.add_argument("--workers", type=int, default=None, help="default: the CPUs available")
     parser.add_argument("--no-cli", action="store_true", help="skip the CLI subprocess run")
+    parser.add_argument("--codebook", type=Path, default=ROOT / "codebook.yaml",
+                        help="default: codebook.yaml of the repository (a frozen copy makes runs comparable)")
     args = parser.parse_args()
 
     from coding.annotate import Annotator, annotate_file, default_workers
@@ -77,7 +79,7 @@ def main() -> None:
                 fh.write(json.dumps({"id": i, "text": text}, ensure_ascii=False) + "\n")
 
         t0 = time.perf_counter()
-        compiled = compile_codebook(ROOT / "codebook.yaml")
+        compiled = compile_codebook(args.codebook)
         compile_s = time.perf_counter() - t0
         annotator = Annotator(compiled)
         print(f"compile codebook: {compile_s:.2f} s ({compiled})")
@@ -94,7 +96,7 @@ def main() -> None:
 
         if not args.no_cli:
             cmd = [sys.executable, "-m", "coding", "annotate", "--in", str(src), "--out", str(dst),
-                   "--codebook", str(ROOT / "codebook.yaml"), "--workers", str(workers)]
+                   "--codebook", str(args.codebook), "--workers", str(workers)]
             c0, t0 = cpu_seconds(), time.perf_counter()
             proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env={**os.environ}, check=False)
             rows.append(("CLI subprocess, end to end", time.perf_counter() - t0, cpu_seconds() - c0))

@@ -25,18 +25,26 @@ def required_literals(pattern: re.Pattern[str]) -> frozenset[str] | None:
     multiplied out) of the top-level sequence and of repeats with a minimum of at least one. Of the
     candidate sets, the one whose shortest string is longest wins.
     """
+    sets = required_literal_sets(pattern)
+    return sets[0] if sets else None
+
+
+def required_literal_sets(pattern: re.Pattern[str]) -> list[frozenset[str]]:
+    """Every literal set found for ``pattern`` (each one is required: every match contains one of its
+    strings), best first (the one :func:`required_literals` returns); [] if none is known."""
     if _sre_p is None or pattern.flags & re.IGNORECASE:
-        return None
+        return []
     try:
         exact, candidates = _sequence(list(_sre_p.parse(pattern.pattern, pattern.flags)))
     except Exception:  # noqa: BLE001 - unknown syntax tree: run the regex on every unit
-        return None
+        return []
     if exact is not None:
         candidates.append(exact)
-    candidates = [c for c in candidates if c and "" not in c]
-    if not candidates:
-        return None
-    return frozenset(max(candidates, key=lambda c: (min(map(len, c)), -len(c))))
+    out: list[frozenset[str]] = []
+    for c in sorted((c for c in candidates if c and "" not in c), key=lambda c: (-min(map(len, c)), len(c))):
+        if frozenset(c) not in out:
+            out.append(frozenset(c))
+    return out
 
 
 def _sequence(items: list[Any]) -> tuple[set[str] | None, list[set[str]]]:
@@ -108,4 +116,4 @@ def _item(op: Any, av: Any) -> tuple[set[str] | None, list[set[str]]]:
     return None, []  # ANY, CATEGORY, NOT_LITERAL, assertions, group references: no literal known
 
 
-__all__ = ["required_literals"]
+__all__ = ["required_literal_sets", "required_literals"]

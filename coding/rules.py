@@ -28,21 +28,27 @@ Pure: no database, no UI. Semantics of a rule (docs/codebook-format.md), as impl
 * Suggestions are reported for the code the rule belongs to (a rule of M4.2 suggests M4.2, never M4);
   rules of retired codes and of grouping nodes (``codable: false``) are not applied.
 
-Speed: all literal terms (rule and concept terms, any/all/exclude) are one Aho-Corasick automaton; every
-regex is compiled once and run only on units that contain one of its *required literals* (derived from
-the regex's syntax tree: a set of strings one of which every match must contain), so most of the ~60
-regexes of the paper's codebook never run on a given sentence. A rule with terms becomes a candidate
-only when a term of its smallest part is present. Segmentation and the automaton run once per document
-(:func:`suggest_codes`) or per batch of units (:func:`suggest_for_units`, texts joined by line breaks,
-which always end a token).
+Speed. Terms are found from the segmentation itself: a token that is a term is a hit (one dict
+lookup per token), and a term of several tokens starts with a token pair that is a prefix of a term
+(a set lookup per pair of tokens whose first is such a prefix). Regexes are compiled once and run only
+on units that contain one literal of *each* set of required literals derived from the regex's syntax
+tree (:mod:`coding.rule_literals`): the first set (the *trigger*) is found by one Aho-Corasick automaton
+over the raw text (its UTF-8 bytes), the other sets are checked on the unit; exclusion regexes are tried only when their
+literal sets are present, and each at most once per unit. A rule with terms becomes a candidate only
+when a term of its smallest part is present, a regex-only rule when a trigger is; which candidates
+pass their term tests (and which of their regexes a trigger calls for) depends only on the sets of
+keywords and triggers in the unit, so that *plan* is cached per such pair of sets. Segmentation and the
+automaton run once per document (:func:`suggest_codes`) or per batch of units
+(:func:`suggest_for_units`, texts joined by line breaks, which always end a token); a text without
+hits or triggers is skipped without being split into sentences.
 """
 
 from __future__ import annotations
 
 import bisect
-import itertools
+import operator
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,11 +57,14 @@ import ahocorasick
 
 from coding.codebook import Codebook, load_codebook
 from coding.errors import BaolianError
-from coding.rule_literals import required_literals
+from coding.rule_literals import required_literal_sets, required_literals
+from coding.rule_scan import _Scan, _window
 from coding.words import WordSegmenter
 
 SCORE_MODES = ("max", "noisy_or")
-_WORD_CHAR = re.compile(r"[^\W_]")  # a letter, digit or CJK character: the token is a word
+_MAX_PLANS = 20_000
+_NONE: frozenset[int] = frozenset()
+_KEYWORD = operator.itemgetter(2)  # of a hit (start, end, keyword id)
 UNIT_KINDS = ("sentence", "paragraph")
 
 
@@ -89,7 +98,7 @@ class _Rule:
     within: int | None
     regex: tuple[int, ...]  # ids into CompiledCodebook._regexes
     exclude: frozenset[int]
-    exclude_regex: tuple[re.Pattern[str], ...]
+    exclude_regex: tuple[int, ...]  # ids into CompiledCodebook._excludes
 
 
 # Raw findings on a unit: code -> (weights of the rules that fired, [(start, end, rule name)]).
@@ -114,6 +123,11 @@ class CompiledCodebook:
         self._kw_term: list[bool] = []  # used as a term (boundary-checked), not only as a regex trigger
         self._regexes: list[re.Pattern[str]] = []
         self._regex_trigger: list[frozenset[int] | None] = []  # keyword ids; None: run on every unit
+        # further required literal sets of a regex (one string of each must be in the unit for a match)
+        self._regex_also: list[tuple[tuple[str, ...], ...]] = []
+        # Exclusion regexes, each once (rules share them): (pattern, its required literal sets as above)
+        self._excludes: list[tuple[re.Pattern[str], tuple[tuple[str, ...], ...]]] = []
+        self._exclude_ids: dict[str, int] = {}
         self.rules: list[_Rule] = []
         for code in codebook.codes:
             if not code.codable or code.retired:
@@ -124,14 +138,15 @@ class CompiledCodebook:
                 for pattern in rule.regex:
                     ids.append(len(self._regexes))
                     self._regexes.append(re.compile(pattern))
-                    literals = required_literals(self._regexes[-1])
-                    self._regex_trigger.append(
-                        None if literals is None else frozenset(self._keyword(t, term=False) for t in literals))
+                    sets = required_literal_sets(self._regexes[-1])
+                    trigger = frozenset(self._keyword(t, term=False) for t in sets[0]) if sets else None
+                    self._regex_trigger.append(trigger)
+                    self._regex_also.append(_alternations(sets[1:]))
                 self.rules.append(_Rule(
                     code=code.id, name=rule.name, unit=rule.unit, weight=rule.weight,
                     parts=tuple(self._term_ids(p) for p in parts), within=rule.within, regex=tuple(ids),
                     exclude=self._term_ids(rule.exclude),
-                    exclude_regex=tuple(re.compile(p) for p in rule.exclude_regex)))
+                    exclude_regex=tuple(self._exclude(p) for p in rule.exclude_regex)))
         n = len(self._kw)
         # Per set of unit kinds: keyword -> rules a boundary hit makes candidates (a rule with terms is
         # indexed by its smallest part only), keyword -> regex-only rules a regex trigger makes
@@ -160,19 +175,32 @@ class CompiledCodebook:
             self._kw_rules[kinds] = [tuple(x) for x in by_term]
             self._trigger_rules[kinds] = [tuple(x) for x in by_trigger]
             self._always_rules[kinds] = tuple(sorted(set(always)))
-        # for the scan: length of a term keyword (0 for a trigger-only one); trigger keywords
-        self._term_len = [len(lit) if self._kw_term[kw] else 0 for lit, kw in self._kw.items()]
-        self._trigger_kws = frozenset().union(*(t for t in self._regex_trigger if t is not None))
-        self._trigger_len = {kw: len(lit) for lit, kw in self._kw.items() if kw in self._trigger_kws}
+        # For the scan. Terms: looked up token by token (one token), and from the token pairs that start
+        # a term (several tokens). Regex trigger literals: one Aho-Corasick automaton over the raw text,
+        # run on its UTF-8 bytes (see _Scan): each node then has few children, so it runs faster.
+        self._term_kw = {lit: kw for lit, kw in self._kw.items() if self._kw_term[kw]}
+        prefixes = {t[:i] for t in self._term_kw for i in range(1, len(t))}
+        self._term_prefixes = frozenset(prefixes)
+        follow: dict[str, set[str]] = {}  # proper prefix of a term -> the strings that may come next in it
+        for term in self._term_kw:
+            for i in range(1, len(term)):
+                follow.setdefault(term[:i], set()).update(term[i:j] for j in range(i + 1, len(term) + 1))
+        self._term_follow = {first: frozenset(rest) for first, rest in follow.items()}
+        trigger_kws = frozenset().union(*(t for t in self._regex_trigger if t is not None))
+        self._trigger_len = [len(lit) for lit in self._kw]
         self._automaton: Any = None
-        if self._kw:
+        if trigger_kws:
             automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
             for literal, kw in self._kw.items():
-                automaton.add_word(literal, kw)
+                if kw in trigger_kws:
+                    automaton.add_word(literal.encode().decode("latin-1"), kw)
             automaton.make_automaton()
             self._automaton = automaton
         self.has_paragraph_rules = any(r.unit == "paragraph" for r in self.rules)
         self.has_sentence_rules = any(r.unit == "sentence" for r in self.rules)
+        self.has_unconditional_rules = any(self._always_rules.values())  # regex-only rules run on every unit
+        # (unit kinds, keywords present, triggers present) -> _plan(); a cache, emptied when full
+        self._plans: dict[tuple[tuple[str, ...], frozenset[int], frozenset[int]], Any] = {}
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (self.codebook, self.version, self.score_mode, self._engine))
@@ -191,6 +219,16 @@ class CompiledCodebook:
             self._kw_term[kw] = True
         return kw
 
+    def _exclude(self, pattern: str) -> int:
+        eid = self._exclude_ids.get(pattern)
+        if eid is None:
+            compiled = re.compile(pattern)
+            # an anchored pattern fails fast by itself; others are tried only when their literals are there
+            sets = [] if pattern.startswith("^") else required_literal_sets(compiled)
+            eid = self._exclude_ids[pattern] = len(self._excludes)
+            self._excludes.append((compiled, _alternations(sets)))
+        return eid
+
     def _term_ids(self, terms: Iterable[str]) -> frozenset[int]:
         out: set[int] = set()
         for term in terms:
@@ -206,44 +244,101 @@ class CompiledCodebook:
 
     def apply(self, scan: _Scan, kinds: tuple[str, ...], start: int, end: int) -> Found:
         """Fire the rules of the unit kinds ``kinds`` on ``scan.text[start:end]``."""
-        hits = scan.hits_in(start, end)
-        triggered = scan.triggers_in(start, end)
-        present = {h[2] for h in hits}
-        candidates = set(self._always_rules[kinds])
-        if present:
-            kw_rules = self._kw_rules[kinds]
-            candidates.update(*[kw_rules[kw] for kw in present])
-        if triggered:
-            trigger_rules = self._trigger_rules[kinds]
-            candidates.update(*[trigger_rules[kw] for kw in triggered])
+        starts, lasts = scan._starts, scan._trigger_lasts  # (scan.hits_in and scan.triggers_in, inlined)
+        lo, hi = bisect.bisect_left(starts, start), bisect.bisect_left(starts, end)
+        hits = [h for h in scan.hits[lo:hi] if h[1] <= end] if lo < hi else []
+        lo, hi = bisect.bisect_left(lasts, start), bisect.bisect_left(lasts, end)
+        if lo < hi:
+            length = scan._trigger_len
+            triggered = frozenset([kw for last, kw in scan.triggers[lo:hi] if last - length[kw] >= start - 1])
+        else:
+            triggered = _NONE
+        always = self._always_rules[kinds]
+        if not hits and not triggered and not always:
+            return {}
+        present = frozenset(map(_KEYWORD, hits))
+        key = (kinds, present, triggered)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plan(kinds, present, triggered)
+            if len(self._plans) >= _MAX_PLANS:
+                self._plans.clear()
+            self._plans[key] = plan
         found: Found = {}
         unit_text: str | None = None
+        excluded: dict[int, bool] | None = None  # exclusion regex id -> matches the unit
+        regex_also, regexes = self._regex_also, self._regexes
+        for rule, rids in plan:
+            evidence: list[tuple[int, int, str]] = []
+            if rids:
+                if unit_text is None:
+                    unit_text = scan.text[start:end]
+                for rid in rids:
+                    for literals in regex_also[rid]:  # every other required literal set must be present
+                        if not any(map(unit_text.__contains__, literals)):
+                            break
+                    else:
+                        evidence += [(m.start() + start, m.end() + start, rule.name)
+                                     for m in regexes[rid].finditer(unit_text) if m.end() > m.start()]
+                if not evidence:
+                    continue
+            if rule.exclude_regex:
+                if unit_text is None:
+                    unit_text = scan.text[start:end]
+                if excluded is None:
+                    excluded = {}
+                if self._vetoed(rule.exclude_regex, unit_text, excluded):
+                    continue
+            self._fire(rule, hits, scan, evidence, found)
+        return found
+
+    def _plan(self, kinds: tuple[str, ...], present: frozenset[int],
+              triggered: frozenset[int]) -> tuple[tuple[_Rule, tuple[int, ...]], ...]:
+        """The rules whose terms are satisfied by the keywords ``present`` (and no exclusion term is), each
+        with the ids of its regexes a trigger in ``triggered`` calls for (a rule with regexes and none
+        called for is left out): everything about a unit that depends only on which keywords it has."""
+        kw_rules, trigger_rules = self._kw_rules[kinds], self._trigger_rules[kinds]
+        candidates = set(self._always_rules[kinds])
+        candidates.update(*[kw_rules[kw] for kw in present], *[trigger_rules[kw] for kw in triggered])
+        plan = []
+        rules, regex_trigger = self.rules, self._regex_trigger
         for r in candidates:
-            rule = self.rules[r]
+            rule = rules[r]
             for part in rule.parts:
                 if part.isdisjoint(present):
                     break
             else:
                 if not rule.exclude.isdisjoint(present):
                     continue
-                evidence: list[tuple[int, int, str]] = []
-                if rule.regex:
-                    if unit_text is None:
-                        unit_text = scan.text[start:end]
-                    for rid in rule.regex:
-                        trigger = self._regex_trigger[rid]
-                        if trigger is None or not trigger.isdisjoint(triggered):
-                            evidence += [(m.start() + start, m.end() + start, rule.name)
-                                         for m in self._regexes[rid].finditer(unit_text) if m.end() > m.start()]
-                    if not evidence:
-                        continue
-                if rule.exclude_regex:
-                    if unit_text is None:
-                        unit_text = scan.text[start:end]
-                    if any(p.search(unit_text) for p in rule.exclude_regex):
-                        continue
-                self._fire(rule, hits, scan, evidence, found)
-        return found
+                if not rule.regex:
+                    plan.append((rule, ()))
+                elif len(rule.regex) == 1:
+                    trigger = regex_trigger[rule.regex[0]]
+                    if trigger is None or not trigger.isdisjoint(triggered):
+                        plan.append((rule, rule.regex))
+                else:
+                    rids = tuple([rid for rid in rule.regex
+                                  if regex_trigger[rid] is None or not regex_trigger[rid].isdisjoint(triggered)])
+                    if rids:
+                        plan.append((rule, rids))
+        return tuple(plan)
+
+    def _vetoed(self, ids: tuple[int, ...], unit_text: str, excluded: dict[int, bool]) -> bool:
+        """Does one of the exclusion regexes ``ids`` match? (``excluded`` caches results for the unit.)"""
+        for eid in ids:
+            hit = excluded.get(eid)
+            if hit is None:
+                pattern, sets = self._excludes[eid]
+                for literals in sets:  # every required literal set must be present for a match
+                    if not any(map(unit_text.__contains__, literals)):
+                        hit = False
+                        break
+                else:
+                    hit = pattern.search(unit_text) is not None
+                excluded[eid] = hit
+            if hit:
+                return True
+        return False
 
     def _fire(self, rule: _Rule, hits: list[tuple[int, int, int]], scan: _Scan,
               evidence: list[tuple[int, int, str]], found: Found) -> None:
@@ -269,70 +364,13 @@ class CompiledCodebook:
         return 1.0 - rest
 
 
+def _alternations(sets: Iterable[frozenset[str]]) -> tuple[tuple[str, ...], ...]:
+    """The literal sets worth checking before a regex runs (sets of more than 16 strings are left out)."""
+    return tuple(tuple(sorted(s, key=lambda x: (len(x), x))) for s in sets if len(s) <= 16)
+
+
 def _rebuild(codebook: Codebook, version: str, score: str, engine: str | None) -> CompiledCodebook:
     return CompiledCodebook(codebook, version=version, score=score, engine=engine)
-
-
-class _Scan:
-    """One text segmented once, with its keyword hits sorted by start."""
-
-    __slots__ = ("text", "tokens", "hits", "_starts", "_ends", "triggers", "_trigger_starts")
-
-    def __init__(self, cc: CompiledCodebook, text: str) -> None:
-        self.text = text
-        self.tokens = cc.segmenter.cut(text) if text else []
-        self._ends = list(itertools.accumulate(map(len, self.tokens)))
-        bounds = set(self._ends)
-        bounds.add(0)
-        hits: list[tuple[int, int, int]] = []
-        triggers: list[tuple[int, int, int]] = []
-        if cc._automaton is not None and text:
-            term_len, trigger_len = cc._term_len, cc._trigger_len
-            for last, kw in cc._automaton.iter(text):
-                end = last + 1
-                n = term_len[kw]
-                if n and end in bounds and end - n in bounds:
-                    hits.append((end - n, end, kw))
-                if kw in trigger_len:
-                    triggers.append((end - trigger_len[kw], end, kw))
-        hits.sort()
-        triggers.sort()
-        self.hits = hits
-        self._starts = [h[0] for h in hits]
-        self.triggers = triggers
-        self._trigger_starts = [t[0] for t in triggers]
-
-    def hits_in(self, start: int, end: int) -> list[tuple[int, int, int]]:
-        lo, hi = bisect.bisect_left(self._starts, start), bisect.bisect_left(self._starts, end)
-        return [h for h in (self.hits[lo:hi] if lo or hi < len(self.hits) else self.hits) if h[1] <= end]
-
-    def triggers_in(self, start: int, end: int) -> set[int]:
-        lo, hi = bisect.bisect_left(self._trigger_starts, start), bisect.bisect_left(self._trigger_starts, end)
-        return {t[2] for t in self.triggers[lo:hi] if t[1] <= end}
-
-    def words_between(self, start: int, end: int) -> int:
-        """Word tokens (with a letter, digit or CJK character) that start in ``[start, end)``."""
-        first = bisect.bisect_right(self._ends, start)  # the token that starts at or contains `start`
-        last = bisect.bisect_left(self._ends, end)  # the token that contains `end - 1`
-        word = _WORD_CHAR.search
-        return sum(1 for tok in self.tokens[first:last + 1] if tok.isalnum() or word(tok))
-
-
-def _window(groups: list[list[tuple[int, int]]], words: Callable[[int, int], int],
-            n: int) -> list[tuple[int, int]] | None:
-    """One match per group inside the smallest window (in words), if that window has at most n words."""
-    best: tuple[int, list[tuple[int, int]]] | None = None
-    for left in sorted({s for group in groups for s, _ in group}):
-        chosen = []
-        for group in groups:
-            after = [h for h in group if h[0] >= left]
-            if not after:
-                return sorted(set(best[1])) if best else None  # later lefts lack this group too
-            chosen.append(min(after, key=lambda h: h[1]))
-        size = words(left, max(e for _, e in chosen))
-        if size <= n and (best is None or size < best[0]):
-            best = (size, chosen)
-    return sorted(set(best[1])) if best else None
 
 
 # -- public API -----------------------------------------------------------------------------------
@@ -353,5 +391,5 @@ def compile_codebook(codebook: Codebook | str | Path, *, version: str | None = N
 # Applying compiled rules to texts lives in coding.suggest; re-exported here for callers of coding.rules.
 from coding.suggest import suggest_codes, suggest_for_unit, suggest_for_units  # noqa: E402,F401
 
-__all__ = ["SCORE_MODES", "CompiledCodebook", "Evidence", "Suggestion", "compile_codebook", "required_literals",
-           "suggest_codes", "suggest_for_unit", "suggest_for_units"]
+__all__ = ["SCORE_MODES", "CompiledCodebook", "Evidence", "Suggestion", "compile_codebook", "required_literal_sets",
+           "required_literals", "suggest_codes", "suggest_for_unit", "suggest_for_units"]

@@ -54,43 +54,69 @@ def suggest_for_unit(text: str, compiled: CompiledCodebook) -> list[Suggestion]:
 
 def suggest_for_units(texts: Sequence[str], compiled: CompiledCodebook) -> list[list[Suggestion]]:
     """:func:`suggest_for_unit` for many texts, segmented and scanned in one pass (faster)."""
+    version = compiled.version
+    return [[Suggestion(code, score, "rule", version, "unit", 0, len(text),
+                        tuple(Evidence(s, e, text[s:e], rule) for s, e, rule in spans))
+             for code, score, spans in codes]
+            for text, codes in zip(texts, unit_codes(texts, compiled), strict=True)]
+
+
+# Per text: [(code, score, evidence spans (start, end, rule name) sorted, offsets into the text)], sorted
+# by score (desc) then code -- what suggest_for_units reports, without building the objects.
+UnitCodes = list[tuple[str, float, list[tuple[int, int, str]]]]
+
+
+def unit_codes(texts: Sequence[str], compiled: CompiledCodebook) -> list[UnitCodes]:
+    """The raw content of :func:`suggest_for_units` (for callers that build their own records)."""
     for text in texts:
         _check_text(text)
     # "\n" between the texts: a line break always ends a token, and no hit may cross a text's edges.
     scan = compiled.scan("\n".join(texts))
     out, base = [], 0
+    if not compiled.rules:
+        return [[] for _ in texts]
+    every_unit = compiled.has_unconditional_rules  # else no rule fires on a text without hits or triggers
     for text in texts:
-        out.append(_suggest_unit(compiled, scan, text, base))
-        base += len(text) + 1
+        end = base + len(text)
+        out.append(_unit_codes(compiled, scan, text, base) if every_unit or scan.anything_in(base, end) else [])
+        base = end + 1
     return out
 
 
-def _suggest_unit(compiled: CompiledCodebook, scan: _Scan, text: str, base: int) -> list[Suggestion]:
-    sentences = [(s + base, e + base) for s, e in _sentences(text)]
-    if not sentences or not compiled.rules:
+def _unit_codes(compiled: CompiledCodebook, scan: _Scan, text: str, base: int) -> UnitCodes:
+    sentences = _sentences(text)
+    if not sentences:
         return []
-    whole = (sentences[0][0], sentences[-1][1])  # the text without surrounding whitespace
+    apply = compiled.apply
     if len(sentences) == 1:  # one sentence is the whole unit: both kinds of rule in one pass
-        founds = [compiled.apply(scan, _BOTH, *whole)]
+        found = apply(scan, _BOTH, sentences[0][0] + base, sentences[0][1] + base)
+        if not found:
+            return []
+        out = [(code, compiled.score(weights), sorted({(s - base, e - base, rule) for s, e, rule in spans}))
+               for code, (weights, spans) in found.items()]
     else:
-        founds = [compiled.apply(scan, _SENTENCE, s, e) for s, e in sentences]
-        if compiled.has_paragraph_rules:
-            founds.append(compiled.apply(scan, _PARAGRAPH, *whole))
-    merged: dict[str, tuple[float, set[tuple[int, int, str]]]] = {}
-    for found in founds:
-        for code, (weights, spans) in found.items():
-            score = compiled.score(weights)
-            old = merged.get(code)
-            if old is None:
-                merged[code] = (score, set(spans))
-            else:
-                old[1].update(spans)
-                merged[code] = (max(old[0], score), old[1])
-    out = [Suggestion(code, score, "rule", compiled.version, "unit", 0, len(text),
-                      tuple(Evidence(s - base, e - base, text[s - base:e - base], rule) for s, e, rule in sorted(spans)))
-           for code, (score, spans) in merged.items()]
-    out.sort(key=lambda s: (-s.score, s.code))
+        founds = [apply(scan, _SENTENCE, s + base, e + base) for s, e in sentences]
+        if compiled.has_paragraph_rules:  # the text without surrounding whitespace
+            founds.append(apply(scan, _PARAGRAPH, sentences[0][0] + base, sentences[-1][1] + base))
+        merged: dict[str, tuple[float, set[tuple[int, int, str]]]] = {}
+        for found in founds:
+            for code, (weights, spans) in found.items():
+                score = compiled.score(weights)
+                old = merged.get(code)
+                if old is None:
+                    merged[code] = (score, set(spans))
+                else:
+                    old[1].update(spans)
+                    merged[code] = (max(old[0], score), old[1])
+        out = [(code, score, sorted([(s - base, e - base, rule) for s, e, rule in spans]))
+               for code, (score, spans) in merged.items()]
+    if len(out) > 1:
+        out.sort(key=_BY_SCORE_THEN_CODE)
     return out
+
+
+def _BY_SCORE_THEN_CODE(codes: tuple[str, float, list[tuple[int, int, str]]]) -> tuple[float, str]:  # noqa: N802
+    return -codes[1], codes[0]
 
 
 _SENTENCE, _PARAGRAPH, _BOTH = ("sentence",), ("paragraph",), ("sentence", "paragraph")
@@ -117,4 +143,4 @@ def _check_text(text: object) -> None:
                            hint="pass the unit's text")
 
 
-__all__ = ["suggest_codes", "suggest_for_unit", "suggest_for_units"]
+__all__ = ["UnitCodes", "suggest_codes", "suggest_for_unit", "suggest_for_units", "unit_codes"]

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from coding.annotate import DEFAULT_COMBINE, Annotator, annotate_file, combine, parse_line, parse_mode
+from coding.annotate import DEFAULT_COMBINE, Annotator, annotate_block, annotate_file, combine, parse_line, parse_mode
 from coding.corpus import collect
 from coding.errors import BaolianError
-from coding.rules import compile_codebook
+from coding.annotate import _record
+from coding.rules import compile_codebook, suggest_for_units
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT / "codebook.yaml"
@@ -307,3 +308,23 @@ def test_annotate_with_a_trained_model(cli, tmp_path: Path) -> None:
     assert read_out(tmp_path / "cli.jsonl") == read_out(tmp_path / "out.jsonl")  # mean == weighted:0.5
     assert cli(["annotate", "--in", str(src), "--out", str(tmp_path / "x.jsonl"), "--codebook", str(REAL),
                 "--model", str(tmp_path / "nothing-here")]) == 2
+
+
+def test_rules_only_lines_are_exactly_json_dumps(annotator: Annotator) -> None:
+    # the rules-only output is written without json.dumps (faster); it must be byte for byte the same
+    docs, _ = collect([ROOT / "corpus"])
+    texts = [p for d in docs for p in d.text.split("\n") if p.strip()][:300]
+    texts += ['区里"领导"包案\\，\t副区长\u0001包案。', "领导包案\u2028成立工作专班。😀副区长包案"]
+    ids = [i if i % 3 else f'id"{i}\\\n' for i in range(len(texts))] + [2**70]
+    texts.append("副区长包案")
+    block = "".join(json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n" for i, t in zip(ids, texts)).encode()
+    out, skipped, written, chars = annotate_block(annotator, 1, block)
+    expected = "".join(json.dumps({"id": i, "codes": c}, ensure_ascii=False) + "\n"
+                       for i, c in zip(ids, annotator.codes_for(texts)))
+    assert (skipped, written, chars) == ([], len(texts), sum(map(len, texts)))
+    assert out == expected
+    assert sum(1 for line in out.splitlines() if json.loads(line)["codes"]) > 50
+    # and the records equal those made from the Suggestion objects
+    slow = [[_record(s.code, s.score, "rule", s.evidence) for s in sug]
+            for sug in suggest_for_units(texts, annotator.compiled)]
+    assert annotator.codes_for(texts) == slow

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import pickle
 import re
 from pathlib import Path
@@ -14,6 +15,7 @@ from coding.errors import BaolianError, CodebookError
 from coding.rules import (
     CompiledCodebook,
     compile_codebook,
+    required_literal_sets,
     required_literals,
     suggest_codes,
     suggest_for_unit,
@@ -244,6 +246,70 @@ def test_required_literals_never_skip_a_real_match(real: CompiledCodebook) -> No
                 matched += 1
                 assert literals is None or any(x in s for x in literals), (pattern.pattern, s)
     assert matched > 20
+
+
+def test_every_required_literal_set_is_required(real: CompiledCodebook) -> None:
+    # rules run a regex only when one literal of EACH of its sets is in the unit (and skip exclusions so)
+    docs, _ = collect([ROOT / "corpus"])
+    sentences = [d.text[s:e] for d in docs for s, e in sentence_spans(d.text)]
+    sentences += [e.text for c in real.codebook.codes for e in c.examples]
+    patterns = {p for c in real.codebook.codes for r in c.rules for p in r.regex + r.exclude_regex}
+    several = 0
+    for pattern in map(re.compile, sorted(patterns)):
+        sets = required_literal_sets(pattern)
+        assert (sets[0] if sets else None) == required_literals(pattern)
+        several += len(sets) > 1
+        for s in sentences:
+            if pattern.search(s):
+                assert all(any(x in s for x in literals) for literals in sets), (pattern.pattern, s)
+    assert several > 20
+    assert set(required_literal_sets(re.compile("(领导|区长)[^，]{0,4}(包了|挂帅)"))) == {
+        frozenset({"包了", "挂帅"}), frozenset({"领导", "区长"})}
+
+
+def _brute_force_hits(cc: CompiledCodebook, text: str) -> list[tuple[int, int, int]]:
+    """Every occurrence of every term whose ends both are token boundaries, the slow and obvious way."""
+    bounds, pos = {0}, 0
+    for token in cc.segmenter.cut(text):
+        pos += len(token)
+        bounds.add(pos)
+    out = []
+    for literal, kw in cc._term_kw.items():
+        at = text.find(literal)
+        while at >= 0:
+            if at in bounds and at + len(literal) in bounds:
+                out.append((at, at + len(literal), kw))
+            at = text.find(literal, at + 1)
+    return sorted(out)
+
+
+def test_scan_finds_exactly_the_terms_on_boundaries(real: CompiledCodebook) -> None:
+    docs, _ = collect([ROOT / "corpus"])
+    text = "\n".join(d.text for d in docs)[:60_000]
+    scan = real.scan(text)
+    assert scan.hits == _brute_force_hits(real, text) and len(scan.hits) > 1000
+    trigger_literals = {lit: kw for lit, kw in real._kw.items()
+                        if real._automaton.exists(lit.encode().decode("latin-1"))}
+    assert len(trigger_literals) > 100
+    for start, end in sentence_spans(text)[:400]:  # triggers: raw occurrences inside the unit
+        unit = text[start:end]
+        assert scan.triggers_in(start, end) == {kw for lit, kw in trigger_literals.items() if lit in unit}
+    # offsets are code points, also after astral and ASCII characters (the automaton runs on UTF-8 bytes)
+    literals = sorted(trigger_literals)[:40]
+    mixed = "".join(f"{c}{lit}" for c, lit in zip(itertools.cycle("😀a é𠀀\n"), literals))
+    found = real.scan(mixed).triggers
+    assert len(found) >= len(literals)
+    for last, kw in found:
+        literal = next(lit for lit, k in trigger_literals.items() if k == kw)
+        assert mixed[last + 1 - len(literal):last + 1] == literal
+
+
+def test_terms_of_several_tokens_are_found_by_the_scan() -> None:
+    cc = tiny(code("A", "- {name: phrase, any: ['COVID 19', '《条例》', 'a b c']}"))
+    text = "COVID 19疫情，按《条例》办；xa b c和a b c。COVID 199"
+    hits = cc.scan(text).hits
+    assert hits == _brute_force_hits(cc, text)
+    assert [text[s:e] for s, e, _ in hits] == ["COVID 19", "《条例》", "a b c"]
 
 
 # -- bad input -------------------------------------------------------------------------------------
