@@ -1,30 +1,28 @@
 """A text classifier that learns codes from coders' decisions.
 
-A spaCy ``textcat_multilabel`` pipe (``spacy.TextCatBOW.v3``: a sparse linear
-model over hashed unigrams and bigrams, ``exclusive_classes`` false) on top of
-:func:`coding.words.make_nlp`, whose jieba/rjieba tokens keep codebook terms
-whole. No vectors, nothing downloaded. Pure: never touches the database.
+A spaCy ``textcat_multilabel`` pipe on top of :func:`coding.words.make_nlp` (jieba/rjieba tokens that
+keep codebook terms whole). No vectors, nothing downloaded. Pure: never touches the database.
 
-Features (``features``): "words+chars" (default) feeds the jieba words followed by every character,
-so the n-grams are word uni/bigrams plus character uni/bigrams (see :func:`make_doc`); "words" is
-the original word-only input, and models saved without the setting are read that way. Class
-weighting (``class_weight``): codes are rare, so a positive target weighs ``sqrt(neg/pos)``
-("sqrt", default), ``neg/pos`` ("balanced") or 1 ("none") in the loss; the per-code threshold
-is then ``w / (1 + w)``, the point that corresponds to 0.5 without weighting.
+Default (session 3, benchmarks/model_notes.md): a bag of features -- the jieba words and every character
+1-, 2- and 3-gram as tokens (``features="words+chargrams"``, ``ngram_size=1``) -- whose counts are
+L2-normalised per unit (``norm="l2"``, architecture :data:`coding.model_features.ARCHITECTURE`, a
+``spacy.TextCatBOW.v3`` with the scaling inserted), trained with a cross-entropy gradient
+(``loss="log"``), positives weighted ``sqrt(neg/pos)`` (``class_weight``), and per-code thresholds
+tuned on an inner cross-validation of the training data (``tune_folds``; by default 3 folds from
+:data:`MIN_TUNE_EXAMPLES` units on, else ``w / (1 + w)``, the point that corresponds to 0.5 without
+weighting). Older settings stay available ("words+chars" with ``ngram_size=2``, ``norm="none"``,
+``loss="squared"``); a saved model whose settings lack a key was trained the old way and is read so
+(``features`` missing = "words").
 
-Training targets. For every unit a coder reviewed, a code the coder accepted is
-1.0, a code the coder rejected is 0.0, and -- by default
-(``implicit_negatives=True``) -- every other label is 0.0 too: we treat "not
-accepted" as negative for units a coder reviewed. With
-``implicit_negatives=False`` only the explicit decisions (``codes`` and
-``negative``) are targets; the other labels are masked (spaCy missing values)
-and teach the model nothing. Codes outside ``labels`` are ignored (counted in
-``meta["ignored_codes"]``). A label with no positive example is not trained:
-it is listed in ``meta["skipped_labels"]`` and absent from ``Model.labels``.
+Training targets. For every unit a coder reviewed, a code the coder accepted is 1.0, a code the coder
+rejected is 0.0, and -- by default (``implicit_negatives=True``) -- every other label is 0.0 too. With
+``implicit_negatives=False`` only the explicit decisions (``codes`` and ``negative``) are targets; the
+other labels are masked (spaCy missing values). Codes outside ``labels`` are ignored (counted in
+``meta["ignored_codes"]``). A label with no positive example is not trained: it is listed in
+``meta["skipped_labels"]`` and absent from ``Model.labels``.
 
-Training is deterministic for a given seed (``spacy.util.fix_random_seed`` and
-a seeded shuffle). Scores of :func:`cross_validate` are pooled over the folds
-(TP, FP and FN summed per code), see :func:`cross_validate`.
+Training is deterministic for a given seed (``spacy.util.fix_random_seed`` and a seeded shuffle).
+Scores of :func:`cross_validate` are pooled over the folds (TP, FP and FN summed per code).
 """
 
 from __future__ import annotations
@@ -47,15 +45,17 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BaolianError
-from .model_features import (CLASS_WEIGHTS, FEATURES, _positive_weight, _weighted_loss, _weighted_threshold,
-                             make_doc)
+from .model_features import (ARCHITECTURE, _check_settings, _check_texts, _positive_weight, _targets,
+                             _weighted_loss, _weighted_threshold, make_doc, register_architecture)
 from .words import clean_user_words, make_nlp
 
 FORMAT = "baolian-model"
 FORMAT_VERSION = 1
 PIPE = "textcat_multilabel"
 DEFAULT_THRESHOLD = 0.5
-_THRESHOLD_GRID = tuple(round(0.05 * i, 2) for i in range(2, 19))  # 0.10 .. 0.90
+_THRESHOLD_GRID = tuple(round(0.05 * i, 2) for i in range(1, 19))  # 0.05 .. 0.90
+DEFAULT_TUNE_FOLDS = 3  # thresholds tuned by default (tune_folds=None) once there are MIN_TUNE_EXAMPLES units
+MIN_TUNE_EXAMPLES = 100
 
 
 @dataclass(frozen=True)
@@ -184,6 +184,7 @@ class Model:
                                file=meta_file, hint="upgrade Baolian or train the model again")
         import spacy
 
+        register_architecture()
         try:
             nlp = spacy.load(path / "nlp")
         except BaolianError:
@@ -246,21 +247,24 @@ def train(
     *,
     epochs: int = 20,
     seed: int = 0,
-    ngram_size: int = 2,
+    ngram_size: int = 1,
     user_words: Iterable[str] = (),
     implicit_negatives: bool = True,
     learn_rate: float = 0.02,
     batch_size: int = 32,
     length: int = 262144,
-    tune_folds: int = 0,
-    features: str = "words+chars",
+    tune_folds: int | None = None,
+    features: str = "words+chargrams",
     class_weight: str = "sqrt",
+    loss: str = "log",
+    norm: str = "l2",
+    l2: float = 0.0,
 ) -> Model:
     """Train a model on reviewed units.
 
-    ``tune_folds`` >= 2 tunes a threshold per code on out-of-fold predictions
-    of an inner cross-validation (``tune_folds`` extra trainings); codes that
-    cannot be tuned keep 0.5. Default 0: every threshold is 0.5.
+    ``tune_folds`` >= 2 tunes a threshold per code on out-of-fold predictions of an inner
+    cross-validation (``tune_folds`` extra trainings); codes that cannot be tuned keep their weighted
+    threshold. 0: no tuning. None (default): :data:`DEFAULT_TUNE_FOLDS` from :data:`MIN_TUNE_EXAMPLES` on.
     """
     examples, labels = _check_inputs(examples, labels)
     empty = sum(not eg.text.strip() for eg in examples)
@@ -271,7 +275,9 @@ def train(
     settings = {"epochs": epochs, "seed": seed, "ngram_size": ngram_size,
                 "implicit_negatives": implicit_negatives, "learn_rate": learn_rate,
                 "batch_size": batch_size, "length": length, "features": features,
-                "class_weight": class_weight}
+                "class_weight": class_weight, "loss": loss, "norm": norm, "l2": l2}
+    if tune_folds is None:
+        tune_folds = DEFAULT_TUNE_FOLDS if len(examples) >= MIN_TUNE_EXAMPLES else 0
     _check_settings(settings, tune_folds)
     user_words = list(clean_user_words(user_words))
     positives = Counter(c for eg in examples for c in eg.codes)
@@ -290,9 +296,12 @@ def train(
     started = time.perf_counter()
     fix_random_seed(seed)
     nlp = make_nlp(user_words)
-    textcat = nlp.add_pipe(PIPE, config={"threshold": DEFAULT_THRESHOLD, "model": {
-        "@architectures": "spacy.TextCatBOW.v3", "exclusive_classes": False,
-        "ngram_size": ngram_size, "no_output_layer": False, "length": length}})
+    arch = {"@architectures": "spacy.TextCatBOW.v3", "exclusive_classes": False,
+            "ngram_size": ngram_size, "no_output_layer": False, "length": length}
+    if norm != "none":
+        register_architecture()
+        arch.update({"@architectures": ARCHITECTURE, "norm": norm})
+    textcat = nlp.add_pipe(PIPE, config={"threshold": DEFAULT_THRESHOLD, "model": arch})
     for label in trained:
         textcat.add_label(label)
     data = [SpacyExample.from_dict(make_doc(nlp, eg.text, features),
@@ -300,9 +309,9 @@ def train(
             for eg in examples]
     nlp.initialize(lambda: data)
     weights = {lb: _positive_weight(positives[lb], len(examples), class_weight) for lb in trained}
-    if class_weight != "none":
-        textcat.get_loss = _weighted_loss(textcat, [weights[lb] for lb in trained])
-    optimizer = Adam(learn_rate=learn_rate, use_averages=False)
+    if class_weight != "none" or loss != "squared":
+        textcat.get_loss = _weighted_loss(textcat, [weights[lb] for lb in trained], loss)
+    optimizer = Adam(learn_rate=learn_rate, use_averages=False, L2=l2)
     rng = random.Random(seed)
     order = list(range(len(data)))
     for _ in range(epochs):
@@ -329,16 +338,10 @@ def train(
         from coding.model_cv import _oof_probabilities, _tune
 
         probs = _oof_probabilities(examples, labels, tune_folds, seed, None,
-                                   dict(inner, user_words=user_words))
+                                   dict(inner, user_words=user_words, tune_folds=0))
         meta["thresholds"].update(_tune(examples, trained, probs))
         meta["tuned_on_folds"] = tune_folds
     return model
-
-
-def _targets(eg: Example, labels: Sequence[str], implicit_negatives: bool) -> dict[str, float]:
-    if implicit_negatives:
-        return {lb: 1.0 if lb in eg.codes else 0.0 for lb in labels}
-    return {lb: 1.0 if lb in eg.codes else 0.0 for lb in labels if lb in eg.codes | eg.negative}
 
 
 # --- helpers ------------------------------------------------------------------
@@ -361,45 +364,6 @@ def _check_inputs(examples, labels) -> tuple[list[Example], list[str]]:
             raise BaolianError(f"example {i} is a {type(eg).__name__}, not an Example",
                                field="examples", hint="build coding.model.Example(text, codes)")
     return examples, labels
-
-
-_SETTING_RULES = {  # name: (test, what is expected, hint)
-    "epochs": (lambda v: v >= 1, "a positive integer", "e.g. 20"),
-    "seed": (lambda v: True, "an integer", "e.g. 0"),
-    "ngram_size": (lambda v: 1 <= v <= 3, "1, 2 or 3", "2: unigrams and bigrams"),
-    "batch_size": (lambda v: v >= 1, "a positive integer", "e.g. 32"),
-    "length": (lambda v: v >= 1024, "an integer >= 1024", "e.g. 262144"),
-    "learn_rate": (lambda v: 0 < v < 1, "a number between 0 and 1", "e.g. 0.02"),
-    "tune_folds": (lambda v: v == 0 or v >= 2, "0 or an integer >= 2", "0: no tuning, e.g. 3"),
-}
-
-
-def _check_settings(settings: dict[str, Any], tune_folds: Any) -> None:
-    if settings.get("features", "words") not in FEATURES:
-        raise BaolianError(f"unknown features {settings['features']!r}", field="features",
-                           hint="use " + " or ".join(FEATURES))
-    if settings.get("class_weight", "none") not in CLASS_WEIGHTS:
-        raise BaolianError(f"unknown class_weight {settings['class_weight']!r}", field="class_weight",
-                           hint="use " + ", ".join(CLASS_WEIGHTS))
-    for name, value in [*settings.items(), ("tune_folds", tune_folds)]:
-        if name not in _SETTING_RULES:
-            continue
-        test, expected, hint = _SETTING_RULES[name]
-        kinds = (int, float) if name == "learn_rate" else int
-        if not isinstance(value, kinds) or isinstance(value, bool) or not test(value):
-            raise BaolianError(f"{name} must be {expected}, got {value!r}", field=name, hint=hint)
-
-
-def _check_texts(texts: Sequence[str]) -> list[str]:
-    if isinstance(texts, str):
-        raise BaolianError("predict takes a list of texts, not a single string", field="texts",
-                           hint="wrap it: model.predict([text])")
-    texts = list(texts)
-    for i, t in enumerate(texts):
-        if not isinstance(t, str):
-            raise BaolianError(f"text {i} is a {type(t).__name__}, not a string", field="texts",
-                               hint="pass the units' text")
-    return texts
 
 
 def _scores_dict(s: CodeScores) -> dict[str, float | int]:

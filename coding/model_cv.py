@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from coding.errors import BaolianError
-from coding.model import _THRESHOLD_GRID, DEFAULT_THRESHOLD, CodeScores, Example, _check_inputs, train
+from coding.model import (_THRESHOLD_GRID, DEFAULT_THRESHOLD, DEFAULT_TUNE_FOLDS, MIN_TUNE_EXAMPLES, CodeScores,
+                          Example, _check_inputs, train)
 
 def cross_validate(
     examples: Sequence[Example],
@@ -32,9 +33,10 @@ def cross_validate(
     predicted has precision 0. Every example counts as gold with its ``codes``
     (implicit negatives), whatever ``implicit_negatives`` training used.
     Codes without any positive example are left out; "macro" is the mean over
-    the codes reported, its support the sum. With ``tune_thresholds`` each
-    fold's thresholds are tuned on an inner 3-fold split of its training part
-    only, so the scores stay honest (and it takes 4x as long).
+    the codes reported, its support the sum. Thresholds: each fold model's own, or with
+    ``tune_thresholds`` (or ``tune_folds`` >= 2; :func:`coding.model.train` tunes by default from 100 units on) tuned
+    per code on the out-of-fold scores of the *other* folds only (cross-fitted: the fold scored never
+    chose its thresholds, and no fold trains extra models).
     """
     examples, labels = _check_inputs(examples, labels)
     if tune_thresholds:
@@ -79,6 +81,10 @@ def _oof_probabilities(examples, labels, folds, seed, groups, train_kw):
         raise BaolianError(f"folds must be an integer >= 2, got {folds!r}", field="folds",
                            hint="e.g. 5")
     assignment = _fold_of(examples, folds, seed, groups)
+    tune = train_kw.get("tune_folds")
+    if tune is None:
+        tune = DEFAULT_TUNE_FOLDS if len(examples) >= MIN_TUNE_EXAMPLES else 0
+    train_kw = dict(train_kw, tune_folds=0)  # fold models are not tuned inside; cross-fitted below
     out: list[Any] = [None] * len(examples)
     for k in range(folds):
         train_idx = [i for i, f in enumerate(assignment) if f != k]
@@ -94,6 +100,12 @@ def _oof_probabilities(examples, labels, folds, seed, groups, train_kw):
         th = model.thresholds if model else {}
         for i, p in zip(test_idx, probs):
             out[i] = (p, th)
+    if tune:
+        for k in range(folds):
+            rest = [i for i, f in enumerate(assignment) if f != k and out[i][0]]
+            tuned = _tune([examples[i] for i in rest], labels, [out[i] for i in rest])
+            for i in (i for i, f in enumerate(assignment) if f == k):
+                out[i] = (out[i][0], {**out[i][1], **{c: t for c, t in tuned.items() if c in out[i][0]}})
     return out
 
 

@@ -177,11 +177,13 @@ def test_meta_and_version(model):
 def test_words_and_characters_features(model):
     from coding.model import make_doc
 
-    assert model.meta["settings"]["features"] == "words+chars"
+    assert model.meta["settings"]["features"] == "words+chargrams"
     words = [t.text for t in make_doc(model.nlp, "包联领导上门", "words")]
     both = [t.text for t in make_doc(model.nlp, "包联领导 上门", "words+chars")]
+    bag = [t.text for t in make_doc(model.nlp, "上门 走访", "words+chargrams")]
     assert words == ["包联领导", "上门"]
     assert both == ["包联领导", "上门", "|", "包", "联", "领", "导", "上", "门"]
+    assert bag == ["上门", "走访", "|", "上", "门", "走", "访", "上门", "门走", "走访", "上门走", "门走访"]
     # A model saved before the setting existed is read with words only, as it was trained.
     old = Model(model.nlp, {**model.meta, "settings": {k: v for k, v in model.meta["settings"].items()
                                                         if k != "features"}})
@@ -279,7 +281,7 @@ def test_tuned_thresholds_and_cv_scores_are_saved(tmp_path):
     m = train(EXAMPLES, LABELS, user_words=USER_WORDS, tune_folds=3, epochs=10)
     assert m.meta["tuned_on_folds"] == 3
     assert set(m.thresholds) == set(LABELS)
-    assert all(0.1 <= t <= 0.9 for t in m.thresholds.values())
+    assert all(0.05 <= t <= 0.9 for t in m.thresholds.values())
     m.set_cv_scores({"M2": CodeScores(0.5, 0.25, 1 / 3, 18)})
     m.save(tmp_path / "m")
     back = load_model(tmp_path / "m")
@@ -323,6 +325,9 @@ def test_label_without_positive_is_skipped_not_fatal():
         (lambda: train(EXAMPLES, LABELS, tune_folds=1), "tune_folds"),
         (lambda: train(EXAMPLES, LABELS, features="bytes"), "unknown features"),
         (lambda: train(EXAMPLES, LABELS, class_weight="heavy"), "unknown class_weight"),
+        (lambda: train(EXAMPLES, LABELS, loss="hinge"), "unknown loss"),
+        (lambda: train(EXAMPLES, LABELS, norm="max"), "unknown norm"),
+        (lambda: train(EXAMPLES, LABELS, l2=-1), "l2 must be"),
         (lambda: train(EXAMPLES, LABELS, user_words="工作专班"), "user words"),
         (lambda: cross_validate(EXAMPLES, LABELS, folds=1), "folds"),
         (lambda: cross_validate(EXAMPLES[:3], LABELS, folds=5), "only 3 examples"),
@@ -370,3 +375,54 @@ def test_loading_something_else_names_the_path(model, tmp_path):
     with pytest.raises(BaolianError, match="not empty"):
         model.save(other)
     assert (other / "keep.txt").read_text() == "x"
+
+
+def test_length_normalised_counts_and_log_loss(model):
+    # The default architecture scales each unit's n-gram counts to unit length (L2) before the
+    # sparse linear layer, so one unit repeated is not more certain than the unit itself.
+    config = model.nlp.get_pipe_config("textcat_multilabel")["model"]
+    assert config["@architectures"] == "baolian.TextCatBOWNorm.v1" and config["norm"] == "l2"
+    textcat = model.nlp.get_pipe("textcat_multilabel").model
+    layers = {layer.name: layer for layer in textcat.walk()}
+    from spacy.tokens import Doc
+
+    docs = [Doc(model.nlp.vocab, words=w) for w in (["工作专班", "工作专班", "开会"], ["上门"])]
+    (_, vals, lengths), _ = layers["scale_counts"](layers["extract_ngrams"](docs, is_train=False)[0],
+                                                   is_train=False)
+    assert lengths.tolist() == [2, 1]
+    assert sorted(vals[:2].tolist()) + [vals[2]] == pytest.approx([1 / 5 ** 0.5, 2 / 5 ** 0.5, 1.0])
+    assert model.meta["settings"]["loss"] == "log" and model.meta["settings"]["norm"] == "l2"
+    # The older settings remain: spaCy's own architecture and squared error.
+    old = train(EXAMPLES, LABELS, features="words+chars", ngram_size=2, norm="none", loss="squared", epochs=3)
+    assert old.nlp.get_pipe_config("textcat_multilabel")["model"]["@architectures"] == "spacy.TextCatBOW.v3"
+    squared = train(EXAMPLES, LABELS, loss="squared", epochs=3)
+    assert squared.predict(PROBE) != train(EXAMPLES, LABELS, epochs=3).predict(PROBE)
+
+
+@pytest.mark.slow
+def test_thresholds_tuned_by_default_from_enough_units():
+    many = [Example(f"{e.text}（{i}）", e.codes) for i in range(2) for e in EXAMPLES]  # 132 units
+    m = train(many, LABELS, epochs=3)
+    assert m.meta["tuned_on_folds"] == 3
+    assert train(many, LABELS, epochs=3, tune_folds=0).meta["tuned_on_folds"] == 0
+    assert train(EXAMPLES, LABELS, epochs=3).meta["tuned_on_folds"] == 0  # fewer than 100 units
+    # Cross-validation then tunes each fold's thresholds on the other folds' scores (no extra trainings).
+    from coding.model_cv import out_of_fold
+
+    probs = out_of_fold(many, LABELS, folds=3, epochs=3)
+    assert len(probs) == len(many)
+    assert all(t in [round(0.05 * i, 2) for i in range(1, 19)] for _, th in probs for t in th.values())
+
+
+def test_model_saved_by_session_2_still_loads_and_predicts_the_same():
+    # tests/data/model_session2.*: trained by the session-2 code (words+chars bigrams, squared error, no
+    # "loss"/"norm" settings) on EXAMPLES with epochs=5; the JSON holds its own predictions.
+    data = ROOT / "tests" / "data"
+    saved = json.loads((data / "model_session2.json").read_text(encoding="utf-8"))
+    old = Model.from_bytes((data / "model_session2.tar.gz").read_bytes())
+    assert "loss" not in old.meta["settings"] and "norm" not in old.meta["settings"]
+    assert old.version == saved["version"] and old.thresholds == saved["thresholds"]
+    assert old.nlp.get_pipe_config("textcat_multilabel")["model"]["@architectures"] == "spacy.TextCatBOW.v3"
+    got = old.predict(saved["probe"])
+    for g, want in zip(got, saved["predict"]):
+        assert g == pytest.approx(want, abs=1e-6)
