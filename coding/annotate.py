@@ -36,15 +36,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from coding.annotate_lines import rule_lines
 from coding.errors import BaolianError
 from coding.rules import CompiledCodebook, suggest_for_units
-from coding.suggest import UnitCodes, unit_codes
+from coding.suggest import unit_codes
 
 COMBINE_MODES = ("rules", "model", "max", "max:MIN", "mean", "weighted:ALPHA")
 # The default with a model: the larger of rule and model score, but a code no rule fired for needs a
 # (calibrated) model score of at least 0.8. On out-of-fold dev scores this beat plain "max" on macro-F1
 # (.658 vs .646) and cut no-code units with a suggestion from 9.3 % to 7.1 % (benchmarks/model_notes.md).
-DEFAULT_COMBINE = "max:0.8"
+DEFAULT_COMBINE = "max:0.7"
 DEFAULT_THRESHOLD = 0.5
 PARALLEL_MIN_BYTES = 600_000  # about 200 k Chinese characters
 CHUNK_CHARS = 40_000
@@ -292,31 +293,8 @@ def _annotate_block(annotator: Annotator, first_line: int, block: bytes) -> Resu
         lines = [encode({"id": uid, "codes": c}) + "\n"
                  for (uid, _), c in zip(good, annotator.codes_for(texts), strict=True)]
     else:
-        lines = _rule_lines(good, unit_codes(texts, annotator.compiled))
+        lines = rule_lines(good, unit_codes(texts, annotator.compiled))
     return "".join(lines), skipped, len(good), sum(map(len, texts))
-
-
-_ESCAPE = json.encoder.encode_basestring  # the string encoder of json.dumps(..., ensure_ascii=False)
-
-
-def _rule_lines(good: list[tuple[Any, str]], found: list[UnitCodes]) -> list[str]:
-    """The output lines of a rules-only run, exactly as ``json.dumps({"id": ..., "codes": [records]},
-    ensure_ascii=False)`` writes them (tested), built straight from the raw findings (faster)."""
-    esc = _ESCAPE
-    out = []
-    for (uid, text), codes in zip(good, found, strict=True):
-        key = esc(uid) if isinstance(uid, str) else int.__repr__(uid)
-        if not codes:
-            out.append(f'{{"id": {key}, "codes": []}}\n')
-            continue
-        records = ", ".join([
-            f'{{"code": {esc(code)}, "score": {float.__repr__(round(float(score), 4))}, "origin": "rule", '
-            '"evidence": [' + ", ".join([f'{{"start": {s}, "end": {e}, "text": {esc(text[s:e])}, "rule": {esc(rule)}}}'
-                                         for s, e, rule in spans]) + ']}'
-            for code, score, spans in codes])
-        out.append(f'{{"id": {key}, "codes": [{records}]}}\n')
-    return out
-
 
 
 def _blocks(handle: Any, size: int) -> Iterator[tuple[int, bytes]]:

@@ -25,7 +25,7 @@ def code_(
     combine: Annotated[
         Optional[str],
         typer.Option(help="How rules and the trained model combine: rules | model | max | max:MIN | mean | "
-                          "weighted:ALPHA (saved in the project; default max:0.8)."),
+                          "weighted:ALPHA (saved in the project; default max:0.7)."),
     ] = None,
 ) -> None:
     """Apply the codebook (rules, plus the trained model once there is one): write suggestions.

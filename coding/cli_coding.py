@@ -20,7 +20,7 @@ ModelOpt = Annotated[
 ]
 CombineOpt = Annotated[
     Optional[str],
-    typer.Option("--combine", help="With --model: rules | model | max | max:MIN | mean | weighted:ALPHA. Default: max:0.8.",
+    typer.Option("--combine", help="With --model: rules | model | max | max:MIN | mean | weighted:ALPHA. Default: max:0.7.",
                  show_default=False),
 ]
 ThresholdOpt = Annotated[

@@ -71,9 +71,9 @@ def train_examples(examples: list[Example], labels: list[str], *, user_words=(),
     cv = score_probabilities(examples, labels, probs)  # at the default threshold: an honest estimate
     model = train(examples, labels, seed=seed, user_words=user_words)
     model.set_cv_scores(cv)
-    # Per-code thresholds tuned on these out-of-fold predictions raised recall but cost more precision
-    # than they gained on the held-out gold (benchmarks/EVALUATION.md): suggestions keep the model's
-    # own thresholds (0.5, or w / (1 + w) under class weighting; see coding.model).
+    # The model's per-code thresholds are tuned inside `train` on inner folds of the training data
+    # (coding.model); suggestions use them. `cv` above scores each fold with thresholds tuned on the
+    # other folds, so it stays an estimate on data the thresholds never saw.
     scores = {code: {"precision": s.precision, "recall": s.recall, "f1": s.f1, "support": s.support}
               for code, s in cv.items() if code != "macro"}
     macro = cv.get("macro")

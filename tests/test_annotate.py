@@ -225,7 +225,7 @@ def test_combine_max_with_a_model_only_minimum() -> None:
     assert combine(rules, model, "max:0") == combine(rules, model, "max")
     assert combine(rules, model, "max:1") == {"F1": 0.9, "M2": 0.8, "M3": 0.0, "M4": 0.7, "M5": 0.0}
     assert parse_mode("max:0.8") == ("max", 0.8) and parse_mode("max") == ("max", 0.0)
-    assert DEFAULT_COMBINE == "max:0.8"
+    assert DEFAULT_COMBINE == "max:0.7"
 
 
 class _FixedModel:

@@ -1,0 +1,59 @@
+"""The shipped gold files: they load, the splits are by document and disjoint, and every code is covered."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from coding.codebook import load_codebook
+from coding.evaluate import load_gold
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLD = ROOT / "corpus" / "gold"
+CODES = ("F1", "F2", "F3", "M1", "M2", "M3", "M4", "M5")
+
+
+def rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def codebook():
+    return load_codebook(ROOT / "codebook.yaml")
+
+
+@pytest.mark.parametrize("name", ["dev", "test", "other_dev", "other_test"])
+def test_every_gold_file_loads_against_the_codebook(codebook, name):
+    units = load_gold(GOLD / f"{name}.jsonl", codebook)
+    assert len(units) >= 200
+    assert all(set(u.codes) <= set(CODES) for u in units)
+    assert sum(not u.codes for u in units) >= len(units) // 5  # units with no code are part of every set
+
+
+def test_ids_are_unique_across_all_gold_files():
+    ids = [r["id"] for name in ("dev", "test", "other_dev", "other_test") for r in rows(GOLD / f"{name}.jsonl")]
+    assert len(ids) == len(set(ids))
+
+
+def test_other_cases_split_by_document_into_development_and_held_out():
+    sources = [r for path in sorted((GOLD / "other").glob("*.jsonl")) for r in rows(path)]
+    dev, test = rows(GOLD / "other_dev.jsonl"), rows(GOLD / "other_test.jsonl")
+    assert sorted(r["id"] for r in dev + test) == sorted(r["id"] for r in sources)
+    assert {r["doc"] for r in dev}.isdisjoint({r["doc"] for r in test})
+    assert {r["doc"].rsplit("-", 1)[1] for r in test} == {"d03", "d06", "d09"}
+    assert {r["id"]: r["codes"] for r in dev + test} == {r["id"]: r["codes"] for r in sources}
+
+
+def test_development_sets_cover_every_code_at_least_25_times():
+    for name in ("dev", "other_dev"):
+        counts = Counter(c for r in rows(GOLD / f"{name}.jsonl") for c in r["codes"])
+        assert all(counts[c] >= 25 for c in CODES), (name, counts)
+
+
+def test_other_cases_are_not_taken_from_the_demo_corpus():
+    demo = "".join(p.read_text(encoding="utf-8", errors="ignore") for p in (ROOT / "corpus").rglob("*.txt"))
+    other = rows(GOLD / "other_dev.jsonl") + rows(GOLD / "other_test.jsonl")
+    assert not [r["id"] for r in other if len(r["text"]) > 20 and r["text"] in demo]
