@@ -32,9 +32,11 @@ Speed. Terms are found from the segmentation itself: a token that is a term is a
 lookup per token), and a term of several tokens starts with a token pair that is a prefix of a term
 (a set lookup per pair of tokens whose first is such a prefix). Regexes are compiled once and run only
 on units that contain one literal of *each* set of required literals derived from the regex's syntax
-tree (:mod:`coding.rule_literals`): the first set (the *trigger*) is found by one Aho-Corasick automaton
-over the raw text (its UTF-8 bytes), the other sets are checked on the unit; exclusion regexes are tried only when their
-literal sets are present, and each at most once per unit. A rule with terms becomes a candidate only
+tree (:mod:`coding.rule_literals`): the first set (the *trigger*) and every other set of strings of two
+characters or more are found by one Aho-Corasick automaton over the raw text (its UTF-8 bytes), so the
+plan (below) already knows whether they are in the unit; sets with a single character (too frequent
+for the automaton) are checked on the unit by one regex search each. Exclusion regexes are tried only
+when their literal sets are present (the same way), and each at most once per unit. A rule with terms becomes a candidate only
 when a term of its smallest part is present, a regex-only rule when a trigger is; which candidates
 pass their term tests (and which of their regexes a trigger calls for) depends only on the sets of
 keywords and triggers in the unit, so that *plan* is cached per such pair of sets. Segmentation and the
@@ -48,7 +50,7 @@ from __future__ import annotations
 import bisect
 import operator
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,7 +59,7 @@ import ahocorasick
 
 from coding.codebook import Codebook, load_codebook
 from coding.errors import BaolianError
-from coding.rule_literals import required_literal_sets, required_literals
+from coding.rule_literals import literal_tests, required_literal_sets, required_literals
 from coding.rule_scan import _Scan, _window
 from coding.words import WordSegmenter
 
@@ -123,10 +125,15 @@ class CompiledCodebook:
         self._kw_term: list[bool] = []  # used as a term (boundary-checked), not only as a regex trigger
         self._regexes: list[re.Pattern[str]] = []
         self._regex_trigger: list[frozenset[int] | None] = []  # keyword ids; None: run on every unit
-        # further required literal sets of a regex (one string of each must be in the unit for a match)
-        self._regex_also: list[tuple[tuple[str, ...], ...]] = []
+        # further required literal sets of a regex (one string of each must be in the unit for a match),
+        # as tests (see literal_tests)
+        self._regex_also: list[tuple[Callable[[str], Any], ...]] = []
+        # the other required literal sets whose literals all have 2 characters or more: their literals are
+        # in the automaton too (as keyword ids), so the plan checks them; one id of each must be found
+        self._regex_need: list[tuple[frozenset[int], ...]] = []
         # Exclusion regexes, each once (rules share them): (pattern, its required literal sets as above)
-        self._excludes: list[tuple[re.Pattern[str], tuple[tuple[str, ...], ...]]] = []
+        self._excludes: list[tuple[re.Pattern[str], tuple[Callable[[str], Any], ...]]] = []
+        self._exclude_need: list[tuple[frozenset[int], ...]] = []  # as _regex_need, for the exclusion regexes
         self._exclude_ids: dict[str, int] = {}
         self.rules: list[_Rule] = []
         for code in codebook.codes:
@@ -141,7 +148,9 @@ class CompiledCodebook:
                     sets = required_literal_sets(self._regexes[-1])
                     trigger = frozenset(self._keyword(t, term=False) for t in sets[0]) if sets else None
                     self._regex_trigger.append(trigger)
-                    self._regex_also.append(_alternations(sets[1:]))
+                    need, tests = self._split_sets(sets[1:])
+                    self._regex_need.append(need)
+                    self._regex_also.append(tests)
                 self.rules.append(_Rule(
                     code=code.id, name=rule.name, unit=rule.unit, weight=rule.weight,
                     parts=tuple(self._term_ids(p) for p in parts), within=rule.within, regex=tuple(ids),
@@ -186,7 +195,8 @@ class CompiledCodebook:
             for i in range(1, len(term)):
                 follow.setdefault(term[:i], set()).update(term[i:j] for j in range(i + 1, len(term) + 1))
         self._term_follow = {first: frozenset(rest) for first, rest in follow.items()}
-        trigger_kws = frozenset().union(*(t for t in self._regex_trigger if t is not None))
+        trigger_kws = frozenset().union(*(t for t in self._regex_trigger if t is not None),
+                                        *(k for need in self._regex_need + self._exclude_need for k in need))
         self._trigger_len = [len(lit) for lit in self._kw]
         self._automaton: Any = None
         if trigger_kws:
@@ -226,8 +236,18 @@ class CompiledCodebook:
             # an anchored pattern fails fast by itself; others are tried only when their literals are there
             sets = [] if pattern.startswith("^") else required_literal_sets(compiled)
             eid = self._exclude_ids[pattern] = len(self._excludes)
-            self._excludes.append((compiled, _alternations(sets)))
+            need, tests = self._split_sets(sets)
+            self._excludes.append((compiled, tests))
+            self._exclude_need.append(need)
         return eid
+
+    def _split_sets(self, sets: list[frozenset[str]]) -> tuple[tuple[frozenset[int], ...], tuple[Any, ...]]:
+        """Required literal sets of a regex (sets of more than 16 strings are left out) -> those of strings
+        of 2 characters or more as keyword ids (found by the automaton, checked by the plan), and tests of
+        the others (see literal_tests; checked on the unit): single characters would match too often."""
+        sets = [s for s in sets if len(s) <= 16]
+        need = tuple(frozenset(self._keyword(t, term=False) for t in s) for s in sets if min(map(len, s)) >= 2)
+        return need, literal_tests([s for s in sets if min(map(len, s)) < 2])
 
     def _term_ids(self, terms: Iterable[str]) -> frozenset[int]:
         out: set[int] = set()
@@ -268,40 +288,63 @@ class CompiledCodebook:
         unit_text: str | None = None
         excluded: dict[int, bool] | None = None  # exclusion regex id -> matches the unit
         regex_also, regexes = self._regex_also, self._regexes
-        for rule, rids in plan:
-            evidence: list[tuple[int, int, str]] = []
+        for rids, vetoes, parts, within, name, code, weight in plan:
             if rids:
                 if unit_text is None:
                     unit_text = scan.text[start:end]
+                evidence: list[tuple[int, int, str]] = []
                 for rid in rids:
-                    for literals in regex_also[rid]:  # every other required literal set must be present
-                        if not any(map(unit_text.__contains__, literals)):
+                    for present_in in regex_also[rid]:  # one literal of every other required set must be present
+                        if present_in(unit_text) is None:
                             break
                     else:
-                        evidence += [(m.start() + start, m.end() + start, rule.name)
+                        evidence += [(m.start() + start, m.end() + start, name)
                                      for m in regexes[rid].finditer(unit_text) if m.end() > m.start()]
                 if not evidence:
                     continue
-            if rule.exclude_regex:
+            else:
+                evidence = []
+            if vetoes:
                 if unit_text is None:
                     unit_text = scan.text[start:end]
                 if excluded is None:
                     excluded = {}
-                if self._vetoed(rule.exclude_regex, unit_text, excluded):
+                if self._vetoed(vetoes, unit_text, excluded):
                     continue
-            self._fire(rule, hits, scan, evidence, found)
+            if parts:  # the term evidence, unless `within` fails
+                if len(parts) == 1 and within is None:
+                    part = parts[0]
+                    evidence += [(s, e, name) for s, e, kw in hits if kw in part]
+                else:
+                    groups = [[(s, e) for s, e, kw in hits if kw in part] for part in parts]
+                    if within is not None:
+                        window = _window(groups, scan.words_between, within)
+                        if window is None:
+                            continue
+                        evidence += [(s, e, name) for s, e in window]
+                    else:
+                        evidence += [(s, e, name) for group in groups for s, e in group]
+            entry = found.get(code)
+            if entry is None:
+                found[code] = ([weight], evidence)
+            else:
+                entry[0].append(weight)
+                entry[1].extend(evidence)
         return found
 
     def _plan(self, kinds: tuple[str, ...], present: frozenset[int],
-              triggered: frozenset[int]) -> tuple[tuple[_Rule, tuple[int, ...]], ...]:
+              triggered: frozenset[int]) -> tuple[tuple[Any, ...], ...]:
         """The rules whose terms are satisfied by the keywords ``present`` (and no exclusion term is), each
-        with the ids of its regexes a trigger in ``triggered`` calls for (a rule with regexes and none
-        called for is left out): everything about a unit that depends only on which keywords it has."""
+        with the ids of its regexes a trigger in ``triggered`` calls for, and whose other required literal
+        sets of two characters or more are present too (a rule with regexes and none called for is left out): everything about a unit that depends only on which keywords it has.
+        Each as the tuple apply() unpacks: (regex ids, ids of the exclusion regexes whose literal sets of two
+        characters or more are all present, parts, within, name, code, weight)."""
         kw_rules, trigger_rules = self._kw_rules[kinds], self._trigger_rules[kinds]
         candidates = set(self._always_rules[kinds])
         candidates.update(*[kw_rules[kw] for kw in present], *[trigger_rules[kw] for kw in triggered])
         plan = []
-        rules, regex_trigger = self.rules, self._regex_trigger
+        rules, regex_trigger, regex_need, exclude_need = (self.rules, self._regex_trigger, self._regex_need,
+                                                          self._exclude_need)
         for r in candidates:
             rule = rules[r]
             for part in rule.parts:
@@ -310,17 +353,14 @@ class CompiledCodebook:
             else:
                 if not rule.exclude.isdisjoint(present):
                     continue
-                if not rule.regex:
-                    plan.append((rule, ()))
-                elif len(rule.regex) == 1:
-                    trigger = regex_trigger[rule.regex[0]]
-                    if trigger is None or not trigger.isdisjoint(triggered):
-                        plan.append((rule, rule.regex))
-                else:
-                    rids = tuple([rid for rid in rule.regex
-                                  if regex_trigger[rid] is None or not regex_trigger[rid].isdisjoint(triggered)])
-                    if rids:
-                        plan.append((rule, rids))
+                rids = tuple([rid for rid in rule.regex
+                              if (regex_trigger[rid] is None or not regex_trigger[rid].isdisjoint(triggered))
+                              and not any(need.isdisjoint(triggered) for need in regex_need[rid])])
+                if rule.regex and not rids:
+                    continue
+                vetoes = tuple([eid for eid in rule.exclude_regex  # those whose literals are all present
+                                if not any(need.isdisjoint(triggered) for need in exclude_need[eid])])
+                plan.append((rids, vetoes, rule.parts, rule.within, rule.name, rule.code, rule.weight))
         return tuple(plan)
 
     def _vetoed(self, ids: tuple[int, ...], unit_text: str, excluded: dict[int, bool]) -> bool:
@@ -329,8 +369,8 @@ class CompiledCodebook:
             hit = excluded.get(eid)
             if hit is None:
                 pattern, sets = self._excludes[eid]
-                for literals in sets:  # every required literal set must be present for a match
-                    if not any(map(unit_text.__contains__, literals)):
+                for present_in in sets:  # one literal of every required set must be present for a match
+                    if present_in(unit_text) is None:
                         hit = False
                         break
                 else:
@@ -340,21 +380,6 @@ class CompiledCodebook:
                 return True
         return False
 
-    def _fire(self, rule: _Rule, hits: list[tuple[int, int, int]], scan: _Scan,
-              evidence: list[tuple[int, int, str]], found: Found) -> None:
-        """Add the term evidence of a rule whose parts are present, unless ``within`` fails."""
-        groups = [[(s, e) for s, e, kw in hits if kw in part] for part in rule.parts]
-        if rule.within is not None and groups:
-            window = _window(groups, scan.words_between, rule.within)
-            if window is None:
-                return
-            evidence += [(s, e, rule.name) for s, e in window]
-        else:
-            evidence += [(s, e, rule.name) for group in groups for s, e in group]
-        weights, spans = found.setdefault(rule.code, ([], []))
-        weights.append(rule.weight)
-        spans.extend(evidence)
-
     def score(self, weights: list[float]) -> float:
         if self.score_mode == "max":
             return max(weights)
@@ -362,11 +387,6 @@ class CompiledCodebook:
         for w in weights:
             rest *= 1.0 - w
         return 1.0 - rest
-
-
-def _alternations(sets: Iterable[frozenset[str]]) -> tuple[tuple[str, ...], ...]:
-    """The literal sets worth checking before a regex runs (sets of more than 16 strings are left out)."""
-    return tuple(tuple(sorted(s, key=lambda x: (len(x), x))) for s in sets if len(s) <= 16)
 
 
 def _rebuild(codebook: Codebook, version: str, score: str, engine: str | None) -> CompiledCodebook:

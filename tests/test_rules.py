@@ -124,6 +124,23 @@ def test_within_chooses_the_closest_pair() -> None:
     assert [(e.text, e.rule) for e in win.evidence] == [("副区长", "within-rule"), ("包案", "within-rule")]
 
 
+def test_regex_literal_sets_are_checked_before_the_regex_runs() -> None:
+    # (领导|区长) is the trigger; (包了|挂帅) (two characters or more) is checked by the plan through the
+    # automaton; 后 (one character) by a search on the unit. Each is required, none is enough alone.
+    cc = tiny(code("LIT", "- {name: lit, regex: ['(领导|区长)[^，。]{0,4}(包了|挂帅)[^，。]{0,2}后']}"))
+    rid, literal = 0, {kw: lit for lit, kw in cc._kw.items()}
+    assert [sorted(literal[k] for k in need) for need in cc._regex_need[rid]] == [["包了", "挂帅"]]
+    assert len(cc._regex_also[rid]) == 1 and cc._regex_also[rid][0]("之后") and not cc._regex_also[rid][0]("之前")
+    assert fired(cc, "区长亲自包了以后就好办。") == {"LIT": 0.8}
+    assert fired(cc, "区长亲自挂帅后就好办。") == {"LIT": 0.8}
+    assert fired(cc, "区长亲自包了，以后就好办。") == {}  # the regex decides: a comma in between
+    assert fired(cc, "区长亲自来了以后就好办。") == {}  # no 包了/挂帅: not in the plan
+    assert fired(cc, "有人包了以后就好办。") == {}  # no trigger
+    assert fired(cc, "区长亲自包了就好办。") == {}  # no 后
+    # a literal of the second set in ANOTHER unit of the batch does not count for this one
+    assert [[s.code for s in u] for u in suggest_for_units(["区长亲自来了以后", "有人包了"], cc)] == [[], []]
+
+
 def test_paragraph_rule_sees_the_whole_paragraph_and_sentence_rules_each_sentence() -> None:
     text = "联系人是街道的小王。责任人是局里的老张。"
     assert fired(SEMANTICS, text) == {"PAR": 0.8}
