@@ -43,8 +43,9 @@ from coding.suggest import unit_codes
 
 COMBINE_MODES = ("rules", "model", "max", "max:MIN", "mean", "weighted:ALPHA")
 # The default with a model: the larger of rule and model score, but a code no rule fired for needs a
-# (calibrated) model score of at least 0.8. On out-of-fold dev scores this beat plain "max" on macro-F1
-# (.658 vs .646) and cut no-code units with a suggestion from 9.3 % to 7.1 % (benchmarks/model_notes.md).
+# (calibrated) model score of at least 0.7. Out of fold on dev + other_dev (rules + the session-3 model)
+# it had the best macro-F1 (.731; max:0.6 .729, max:0.8 .726, max .695) with 6.7 % of no-code units given a
+# suggestion (max:0.6 9.5 %, max 18.1 %); see benchmarks/model_notes.md.
 DEFAULT_COMBINE = "max:0.7"
 DEFAULT_THRESHOLD = 0.5
 PARALLEL_MIN_BYTES = 600_000  # about 200 k Chinese characters
