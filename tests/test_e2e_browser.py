@@ -277,7 +277,7 @@ def test_import_through_the_uploader(page, app, tmp_path):
     assert app.project.segments(doc.id, unit="sentence")
     # the import page auto-codes what it imported
     suggested = {s.code for s in decisions.pending_suggestions(app.project, coder=None, document_id=doc.id)}
-    assert {"M5", "R1"} <= suggested, suggested
+    assert "M5" in suggested and not {c for c in suggested if c[0] in "RT"}, suggested
 
 
 def test_accept_a_suggestion_on_the_document_coding_page(page, app):

@@ -79,7 +79,7 @@ def test_round_trip_keeps_every_row(source, new_location, tmp_path):
     assert {t.table: t.rows for t in there.tables} == {name: len(rows) for name, rows in original.items()}
     assert project_checksums(source) == project_checksums(middle) == project_checksums(back)
     assert there.tables == again.tables
-    assert there.total_rows > 4000
+    assert there.total_rows > 3000
     with open_engine(back).connect() as conn:  # SQL NULL stays SQL NULL (not JSON null) after two copies
         from sqlalchemy import text
 
