@@ -147,7 +147,7 @@ def combine_oof(args, codebook, gold, rules_report) -> None:
         def predict(self, texts):
             return scores
 
-    from coding.annotate import calibrated
+    from coding.combine import calibrated
     scores = [{c: calibrated(v, th.get(c, 0.5)) for c, v in p.items()} for p, th in oof]
     model = OutOfFold({})  # already calibrated per fold
     compiled = compile_codebook(codebook)

@@ -55,7 +55,7 @@ def _literals(rule) -> list[str]:
     return items
 
 
-COMBINE_KEY = "combine_mode"  # project setting: how rules and the trained model combine (coding.annotate.combine)
+COMBINE_KEY = "combine_mode"  # project setting: how rules and the trained model combine (coding.combine.combine)
 
 
 def code_project(project, *, recode_all: bool = False, use_model: bool = True,
@@ -64,7 +64,7 @@ def code_project(project, *, recode_all: bool = False, use_model: bool = True,
 
     Rules alone until the project has a trained model; then, per sentence,
     rules and model combined as the project's ``combine_mode`` says
-    (default :data:`coding.annotate.DEFAULT_COMBINE`), and a new model re-codes every code. ``user`` runs it: with accounts, an admin.
+    (default :data:`coding.combine.DEFAULT_COMBINE`), and a new model re-codes every code. ``user`` runs it: with accounts, an admin.
     """
     with project.read() as s:
         require(s, user, Permission.MANAGE)  # refuse before writing anything (no user needed without accounts)
@@ -74,7 +74,8 @@ def code_project(project, *, recode_all: bool = False, use_model: bool = True,
     compiled = compile_codebook(codebook)
     annotator = None
     if use_model:
-        from coding.annotate import DEFAULT_COMBINE, Annotator
+        from coding.annotate import Annotator
+        from coding.combine import DEFAULT_COMBINE
         from coding.learning import current_model
 
         model = current_model(project)

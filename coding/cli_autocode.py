@@ -14,6 +14,7 @@ from rich.table import Table
 
 from coding.cli_login import acting_user
 from coding.cli_shared import JsonOpt, ProjectOpt, _open, _print_json, err, out, progress_bar
+from coding.combine import DEFAULT_COMBINE
 from coding.errors import BaolianError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -25,14 +26,14 @@ def code_(
     combine: Annotated[
         Optional[str],
         typer.Option(help="How rules and the trained model combine: rules | model | max | max:MIN | mean | "
-                          "weighted:ALPHA (saved in the project; default max:0.7)."),
+                          f"weighted:ALPHA (saved in the project; default {DEFAULT_COMBINE})."),
     ] = None,
 ) -> None:
     """Apply the codebook (rules, plus the trained model once there is one): write suggestions.
 
     Coders' decisions are never touched; after a codebook edit only changed codes are re-coded.
     """
-    from coding.annotate import parse_mode
+    from coding.combine import parse_mode
     from coding.autocode import COMBINE_KEY, code_project
 
     p = _open(project)

@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from coding.combine import DEFAULT_COMBINE
+
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -20,7 +22,7 @@ ModelOpt = Annotated[
 ]
 CombineOpt = Annotated[
     Optional[str],
-    typer.Option("--combine", help="With --model: rules | model | max | max:MIN | mean | weighted:ALPHA. Default: max:0.7.",
+    typer.Option("--combine", help=f"With --model: rules | model | max | max:MIN | mean | weighted:ALPHA. Default: {DEFAULT_COMBINE}.",
                  show_default=False),
 ]
 ThresholdOpt = Annotated[

@@ -1,0 +1,77 @@
+"""How rule scores and model scores combine into one score per code. Pure and light (no spaCy, no jieba):
+the CLI reads :data:`DEFAULT_COMBINE` for its help text without loading the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from coding.errors import BaolianError
+
+COMBINE_MODES = ("rules", "model", "max", "max:MIN", "mean", "weighted:ALPHA")
+# The default with a model: the larger of rule and model score, but a code no rule fired for needs a
+# (calibrated) model score of at least 0.7. Out of fold on dev + other_dev (rules + the session-3 model)
+# it had the best macro-F1 (.731; max:0.6 .729, max:0.8 .726, max .695) with 6.7 % of no-code units given a
+# suggestion (max:0.6 9.5 %, max 18.1 %); see benchmarks/model_notes.md.
+DEFAULT_COMBINE = "max:0.7"
+DEFAULT_THRESHOLD = 0.5
+
+
+def parse_mode(mode: str) -> tuple[str, float]:
+    """``"max"`` -> ("max", 0.0); ``"max:0.8"`` -> ("max", 0.8) (the model score a code needs when no
+    rule fired for it); ``"weighted:0.7"`` -> ("weighted", 0.7) (weight of the rules)."""
+    kind, _, arg = str(mode).partition(":")
+    if kind in ("rules", "model", "max", "mean") and not arg:
+        return kind, 0.0
+    limits = {
+        "max": ("the model-only minimum", "e.g. max:0.8 (a code no rule found needs a model score of 0.8)"),
+        "weighted": ("the weight", "e.g. weighted:0.6 (0.6 x rules + 0.4 x model)"),
+    }
+    if kind in limits:
+        try:
+            value = float(arg)
+        except ValueError:
+            value = -1.0
+        if 0.0 <= value <= 1.0:
+            return kind, value
+        what, example = limits[kind]
+        raise BaolianError(f"bad combination mode {mode!r}: {what} must be a number from 0 to 1",
+                           field="--combine", hint=example)
+    raise BaolianError(f"unknown combination mode {mode!r}", field="--combine",
+                       hint="use rules, model, max, max:MIN (MIN = model score a code without a rule hit needs), "
+                            "mean or weighted:ALPHA (ALPHA = weight of the rules)")
+
+
+def combine(rule_scores: Mapping[str, float], model_scores: Mapping[str, float], mode: str = "max") -> dict[str, float]:
+    """Combine per-code scores. A code missing on one side scores 0 there.
+
+    rules: the rule scores; model: the model scores; max: the larger; max:MIN: the larger, but a code
+    no rule fired for keeps its model score only when that is at least MIN (else 0: the model alone
+    needs more confidence than the model backing a rule); mean: the average; weighted:α: α·rule + (1-α)·model.
+    """
+    kind, alpha = parse_mode(mode)
+    if kind == "rules":
+        return dict(rule_scores)
+    if kind == "model":
+        return dict(model_scores)
+    out = {}
+    for code in {*rule_scores, *model_scores}:
+        r, m = rule_scores.get(code, 0.0), model_scores.get(code, 0.0)
+        if kind == "max":
+            out[code] = max(r, m) if r > 0.0 or m >= alpha else 0.0
+        elif kind == "mean":
+            out[code] = (r + m) / 2
+        else:
+            out[code] = alpha * r + (1 - alpha) * m
+    return out
+
+
+def calibrated(p: float, t: float) -> float:
+    """Rescale probability ``p`` so that threshold ``t`` maps to 0.5 (monotone; 0 -> 0, 1 -> 1)."""
+    if t == 0.5:
+        return p
+    if t >= 1.0:  # only certainty passes
+        return 0.5 * p if p < 1.0 else 1.0
+    if t <= 0.0:  # everything passes
+        return 0.5 + 0.5 * p
+    return 0.5 * p / t if p < t else 0.5 + 0.5 * (p - t) / (1.0 - t)
