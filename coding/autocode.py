@@ -37,22 +37,16 @@ class CodingRun:
 
 
 def rule_fingerprints(codebook: Codebook) -> dict[str, str]:
-    """Per codable code, a hash of everything its rules depend on (the rules and the concepts they use)."""
+    """Per codable code, a hash of everything its rules depend on (the rules, the named vetoes and the concepts
+    they use)."""
     out = {}
     for code in codebook.codable_codes():
-        rules = [r.model_dump(mode="json") for r in code.rules or []]
-        used = sorted({t[1:] for r in code.rules or [] for t in _literals(r) if t.startswith("@")})
+        rules = [codebook.rule_data(r) for r in code.rules or []]  # with the named vetoes they use
+        used = sorted({name for r in code.rules or [] for name in codebook.rule_concepts(r)})
         concepts = {name: codebook.concept_terms(name) for name in used}
         blob = json.dumps([rules, concepts], ensure_ascii=False, sort_keys=True)
         out[code.id] = hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
     return out
-
-
-def _literals(rule) -> list[str]:
-    items = list(rule.any or []) + list(rule.exclude or [])
-    for group in rule.all or []:
-        items += list(group)
-    return items
 
 
 COMBINE_KEY = "combine_mode"  # project setting: how rules and the trained model combine (coding.combine.combine)

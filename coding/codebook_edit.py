@@ -24,7 +24,7 @@ from typing import Any
 from coding.codebook import Codebook
 from coding.codebook.models import ID_PATTERN
 from coding.codebook_data import _check_color, _check_name, _data, _descendants, _index, _lines, _validated
-from coding.codebook_rule_edit import rules_yaml, set_rules
+from coding.codebook_rule_edit import code_vetoes, rules_yaml, set_rules
 from coding.errors import CodebookError
 
 BUMPS = ("patch", "minor", "major")
@@ -215,6 +215,6 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["BUMPS", "EDITABLE", "add_code", "bump_version", "examples_from_lines", "merge_codes", "move_code",
+__all__ = ["BUMPS", "EDITABLE", "add_code", "bump_version", "code_vetoes", "examples_from_lines", "merge_codes", "move_code",
            "not_when_from_lines", "recolor_code", "rename_code", "retire_code", "rules_yaml", "set_rules",
            "update_code", "version_tuple"]

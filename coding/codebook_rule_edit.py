@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from coding.codebook import Codebook, Rule, dump_codebook
+from coding.codebook import Codebook, Rule, RuleDefaults, dump_codebook
 from coding.codebook_data import _data, _field, _index, _problem, _tree_order
 from coding.errors import CodebookError
 
@@ -23,9 +23,16 @@ def rules_yaml(codebook: Codebook, code_id: str) -> str:
     if not code.rules:
         return ""
     text = dump_codebook(codebook.model_copy(update={"codes": [code.model_copy(update={"parent": None})],
-                                                     "concepts": {}}))
+                                                     "concepts": {}, "vetoes": {}, "rule_defaults": RuleDefaults()}))
     body = text.split("\n    rules:\n", 1)[1]
     return "\n".join(line[4:] if line.startswith("    ") else line for line in body.splitlines()) + "\n"
+
+
+def code_vetoes(codebook: Codebook, code_id: str) -> list[tuple[str, str, list[str]]]:
+    """The named vetoes a code's rules use, in codebook order: (name, description, names of the rules using it)."""
+    code = codebook.code(code_id)
+    used = {name: [r.name for r in code.rules if name in codebook.rule_vetoes(r)] for name in codebook.vetoes}
+    return [(name, codebook.vetoes[name].description or "", rules) for name, rules in used.items() if rules]
 
 
 def set_rules(codebook: Codebook, code_id: str, rules_text: str) -> Codebook:

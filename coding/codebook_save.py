@@ -163,7 +163,7 @@ def preview_rules(project, new_codebook: Codebook, *, code_map: dict[str, str] |
 
 
 def describe_changes(old: Codebook | None, new: Codebook) -> list[str]:
-    """Human-readable differences between two codebooks (codes added, removed, fields changed; concepts)."""
+    """Human-readable differences between two codebooks (codes added, removed, fields changed; concepts, vetoes)."""
     if old is None:
         return [f"新编码本 new codebook ({len(new.codes)} codes)"]
     out = []
@@ -182,6 +182,12 @@ def describe_changes(old: Codebook | None, new: Codebook) -> list[str]:
         changed = sorted(set(old.concepts) ^ set(new.concepts)
                          | {k for k in old.concepts if k in new.concepts and old.concepts[k] != new.concepts[k]})
         out.append(f"~ concepts: {', '.join(changed)}")
+    if old.vetoes != new.vetoes:
+        changed = sorted(set(old.vetoes) ^ set(new.vetoes)
+                         | {k for k in old.vetoes if k in new.vetoes and old.vetoes[k] != new.vetoes[k]})
+        out.append(f"~ 否决条件 vetoes: {', '.join(changed)}")
+    if old.rule_defaults != new.rule_defaults:
+        out.append(f"~ 默认否决 rule_defaults.veto: {', '.join(new.rule_defaults.veto) or '(none)'}")
     return out
 
 

@@ -16,7 +16,9 @@ Pure: no database, no UI. Semantics of a rule (docs/codebook-format.md), as impl
   one, counting word tokens (tokens with a letter, digit or CJK character; punctuation and whitespace
   are not words). Regex matches are not part of the window.
 * **Vetoes**: a term of ``exclude`` on word boundaries anywhere in the unit, or a match of any
-  ``exclude_regex`` in the unit, vetoes the rule for that unit.
+  ``exclude_regex`` in the unit, vetoes the rule for that unit; so do the terms and regexes of the
+  codebook's named vetoes the rule uses (``rule_defaults.veto`` minus its ``skip_veto``, plus its ``veto``;
+  :mod:`coding.rule_vetoes`), each named veto decided at most once per unit.
 * **Units**: a ``sentence`` rule is applied to each sentence (:func:`coding.segment.sentence_spans`), a
   ``paragraph`` rule to the whole paragraph.
 * **Score** of a code on a unit: the largest weight among its rules that fired (``score="max"``, the
@@ -59,8 +61,9 @@ import ahocorasick
 
 from coding.codebook import Codebook, load_codebook
 from coding.errors import BaolianError
-from coding.rule_literals import literal_tests, required_literal_sets, required_literals
+from coding.rule_literals import required_literal_sets, required_literals
 from coding.rule_scan import _Scan, _window
+from coding.rule_vetoes import VetoTable
 from coding.words import WordSegmenter
 
 SCORE_MODES = ("max", "noisy_or")
@@ -99,8 +102,9 @@ class _Rule:
     parts: tuple[frozenset[int], ...]  # keyword ids: `any` first (when given), then each `all` group
     within: int | None
     regex: tuple[int, ...]  # ids into CompiledCodebook._regexes
-    exclude: frozenset[int]
-    exclude_regex: tuple[int, ...]  # ids into CompiledCodebook._excludes
+    exclude: frozenset[int]  # its own exclusion terms and those of its named vetoes
+    exclude_regex: tuple[int, ...]  # ids of its own exclusion regexes (CompiledCodebook._vetoes.regexes)
+    named: tuple[int, ...]  # ids of its named vetoes with exclusion regexes (CompiledCodebook._vetoes.named)
 
 
 # Raw findings on a unit: code -> (weights of the rules that fired, [(start, end, rule name)]).
@@ -131,10 +135,8 @@ class CompiledCodebook:
         # the other required literal sets whose literals all have 2 characters or more: their literals are
         # in the automaton too (as keyword ids), so the plan checks them; one id of each must be found
         self._regex_need: list[tuple[frozenset[int], ...]] = []
-        # Exclusion regexes, each once (rules share them): (pattern, its required literal sets as above)
-        self._excludes: list[tuple[re.Pattern[str], tuple[Callable[[str], Any], ...]]] = []
-        self._exclude_need: list[tuple[frozenset[int], ...]] = []  # as _regex_need, for the exclusion regexes
-        self._exclude_ids: dict[str, int] = {}
+        # Exclusion regexes, each once (rules and named vetoes share them), and the named vetoes
+        self._vetoes = VetoTable(self._keyword)
         self.rules: list[_Rule] = []
         for code in codebook.codes:
             if not code.codable or code.retired:
@@ -148,14 +150,17 @@ class CompiledCodebook:
                     sets = required_literal_sets(self._regexes[-1])
                     trigger = frozenset(self._keyword(t, term=False) for t in sets[0]) if sets else None
                     self._regex_trigger.append(trigger)
-                    need, tests = self._split_sets(sets[1:])
+                    need, tests = self._vetoes.split_sets(sets[1:])
                     self._regex_need.append(need)
                     self._regex_also.append(tests)
+                vetoes = [(name, codebook.vetoes[name]) for name in codebook.rule_vetoes(rule)]
                 self.rules.append(_Rule(
                     code=code.id, name=rule.name, unit=rule.unit, weight=rule.weight,
                     parts=tuple(self._term_ids(p) for p in parts), within=rule.within, regex=tuple(ids),
-                    exclude=self._term_ids(rule.exclude),
-                    exclude_regex=tuple(self._exclude(p) for p in rule.exclude_regex)))
+                    exclude=self._term_ids([*rule.exclude, *(t for _, veto in vetoes for t in veto.exclude)]),
+                    exclude_regex=tuple(self._vetoes.regex(p) for p in rule.exclude_regex),
+                    named=tuple(self._vetoes.named_veto(name, veto.exclude_regex)
+                                for name, veto in vetoes if veto.exclude_regex)))
         n = len(self._kw)
         # Per set of unit kinds: keyword -> rules a boundary hit makes candidates (a rule with terms is
         # indexed by its smallest part only), keyword -> regex-only rules a regex trigger makes
@@ -196,7 +201,7 @@ class CompiledCodebook:
                 follow.setdefault(term[:i], set()).update(term[i:j] for j in range(i + 1, len(term) + 1))
         self._term_follow = {first: frozenset(rest) for first, rest in follow.items()}
         trigger_kws = frozenset().union(*(t for t in self._regex_trigger if t is not None),
-                                        *(k for need in self._regex_need + self._exclude_need for k in need))
+                                        *(k for need in self._regex_need for k in need), *self._vetoes.all_need())
         self._trigger_len = [len(lit) for lit in self._kw]
         self._automaton: Any = None
         if trigger_kws:
@@ -228,26 +233,6 @@ class CompiledCodebook:
         elif term:
             self._kw_term[kw] = True
         return kw
-
-    def _exclude(self, pattern: str) -> int:
-        eid = self._exclude_ids.get(pattern)
-        if eid is None:
-            compiled = re.compile(pattern)
-            # an anchored pattern fails fast by itself; others are tried only when their literals are there
-            sets = [] if pattern.startswith("^") else required_literal_sets(compiled)
-            eid = self._exclude_ids[pattern] = len(self._excludes)
-            need, tests = self._split_sets(sets)
-            self._excludes.append((compiled, tests))
-            self._exclude_need.append(need)
-        return eid
-
-    def _split_sets(self, sets: list[frozenset[str]]) -> tuple[tuple[frozenset[int], ...], tuple[Any, ...]]:
-        """Required literal sets of a regex (sets of more than 16 strings are left out) -> those of strings
-        of 2 characters or more as keyword ids (found by the automaton, checked by the plan), and tests of
-        the others (see literal_tests; checked on the unit): single characters would match too often."""
-        sets = [s for s in sets if len(s) <= 16]
-        need = tuple(frozenset(self._keyword(t, term=False) for t in s) for s in sets if min(map(len, s)) >= 2)
-        return need, literal_tests([s for s in sets if min(map(len, s)) < 2])
 
     def _term_ids(self, terms: Iterable[str]) -> frozenset[int]:
         out: set[int] = set()
@@ -286,7 +271,7 @@ class CompiledCodebook:
             self._plans[key] = plan
         found: Found = {}
         unit_text: str | None = None
-        excluded: dict[int, bool] | None = None  # exclusion regex id -> matches the unit
+        excluded: dict[int, bool] | None = None  # veto key -> matches the unit (see VetoTable.vetoed)
         regex_also, regexes = self._regex_also, self._regexes
         for rids, vetoes, parts, within, name, code, weight in plan:
             if rids:
@@ -309,7 +294,7 @@ class CompiledCodebook:
                     unit_text = scan.text[start:end]
                 if excluded is None:
                     excluded = {}
-                if self._vetoed(vetoes, unit_text, excluded):
+                if self._vetoes.vetoed(vetoes, unit_text, triggered, excluded):
                     continue
             if parts:  # the term evidence, unless `within` fails
                 if len(parts) == 1 and within is None:
@@ -343,8 +328,8 @@ class CompiledCodebook:
         candidates = set(self._always_rules[kinds])
         candidates.update(*[kw_rules[kw] for kw in present], *[trigger_rules[kw] for kw in triggered])
         plan = []
-        rules, regex_trigger, regex_need, exclude_need = (self.rules, self._regex_trigger, self._regex_need,
-                                                          self._exclude_need)
+        rules, regex_trigger, regex_need, plan_keys = (self.rules, self._regex_trigger, self._regex_need,
+                                                       self._vetoes.plan_keys)
         for r in candidates:
             rule = rules[r]
             for part in rule.parts:
@@ -358,27 +343,9 @@ class CompiledCodebook:
                               and not any(need.isdisjoint(triggered) for need in regex_need[rid])])
                 if rule.regex and not rids:
                     continue
-                vetoes = tuple([eid for eid in rule.exclude_regex  # those whose literals are all present
-                                if not any(need.isdisjoint(triggered) for need in exclude_need[eid])])
+                vetoes = plan_keys(rule.exclude_regex, rule.named, triggered)  # those whose literals are present
                 plan.append((rids, vetoes, rule.parts, rule.within, rule.name, rule.code, rule.weight))
         return tuple(plan)
-
-    def _vetoed(self, ids: tuple[int, ...], unit_text: str, excluded: dict[int, bool]) -> bool:
-        """Does one of the exclusion regexes ``ids`` match? (``excluded`` caches results for the unit.)"""
-        for eid in ids:
-            hit = excluded.get(eid)
-            if hit is None:
-                pattern, sets = self._excludes[eid]
-                for present_in in sets:  # one literal of every required set must be present for a match
-                    if present_in(unit_text) is None:
-                        hit = False
-                        break
-                else:
-                    hit = pattern.search(unit_text) is not None
-                excluded[eid] = hit
-            if hit:
-                return True
-        return False
 
     def score(self, weights: list[float]) -> float:
         if self.score_mode == "max":

@@ -308,6 +308,68 @@ def test_validation_errors(old: str, new: str, marker: str, field: str, words: s
     assert str(err).startswith(f"cb.yaml:{line}: {field}: ")
 
 
+# The same checks for named vetoes: BASE with a `vetoes` section, defaults, and rules that use or skip them.
+VBASE = BASE.replace("codes:\n", """\
+vetoes:
+  interviewer:
+    description: 访谈者的提问
+    exclude_regex: ["^(访谈者|问)[:：]"]
+  enterprise:
+    description: 企业服务
+    exclude: [营商, "@领导"]
+    exclude_regex: ["服务企业"]
+  unused:
+    exclude: [无关]
+rule_defaults:
+  veto: [interviewer]
+codes:
+""", 1).replace("        any: [专班]\n", "        any: [专班]\n        veto: [enterprise]\n        skip_veto: [interviewer]\n")
+
+VETO_CASES = [
+    ("unknown veto in a rule", "veto: [enterprise]", "veto: [enterprize]", "veto: [enterprize]",
+     "codes[1].rules[1].veto[0]", "unknown veto 'enterprize'"),
+    ("unknown skipped veto", "skip_veto: [interviewer]", "skip_veto: [interviewr]", "skip_veto: [interviewr]",
+     "codes[1].rules[1].skip_veto[0]", "unknown veto 'interviewr'"),
+    ("skipping a veto that is no default", "skip_veto: [interviewer]", "skip_veto: [unused]",
+     "skip_veto: [unused]", "codes[1].rules[1].skip_veto[0]", "which is not a default"),
+    ("adding and skipping a veto", "veto: [enterprise]", "veto: [enterprise, interviewer]", "veto: [enterprise, i",
+     "codes[1].rules[1].veto[1]", "both adds and skips veto 'interviewer'"),
+    ("unknown veto in the defaults", "veto: [interviewer]", "veto: [interviewer, heading]", "veto: [interviewer, h",
+     "rule_defaults.veto[1]", "unknown veto 'heading' in rule_defaults"),
+    ("veto listed twice", "veto: [enterprise]", "veto: [enterprise, enterprise]", "veto: [enterprise, e",
+     "codes[1].rules[1].veto[1]", "listed twice"),
+    ("veto vetoing nothing", "  unused:\n    exclude: [无关]\n", "  unused:\n    description: 空的\n", "  unused:",
+     "vetoes.unused", "neither exclude terms nor exclude_regex"),
+    ("veto regex does not compile", '"服务企业"', '"服务(企业"', "服务(企业", "vetoes.enterprise.exclude_regex[0]",
+     "does not compile"),
+    ("veto with an unknown concept", '[营商, "@领导"]', '[营商, "@企业"]', "@企业", "vetoes.enterprise.exclude[1]",
+     "unknown concept '@企业' in veto 'enterprise'"),
+    ("veto with an empty term list", '[营商, "@领导"]', "[]", "exclude: []", "vetoes.enterprise.exclude",
+     "empty term list"),
+    ("unknown key in a veto", "    exclude: [无关]", "    exlude: [无关]", "exlude", "vetoes.unused.exlude",
+     "did you mean 'exclude'"),
+]
+
+
+def test_veto_base_is_valid() -> None:
+    cb = parse_codebook(VBASE)
+    r1, r2 = cb.code("A").rules
+    assert cb.rule_vetoes(r1) == ["interviewer"] and cb.rule_vetoes(r2) == ["enterprise"]
+    assert "营商" in cb.terms() and "无关" in cb.terms()  # veto terms go to the segmenter dictionary
+    assert parse_codebook(dump_codebook(cb)) == cb
+
+
+@pytest.mark.parametrize(("old", "new", "marker", "field", "words"), [c[1:] for c in VETO_CASES],
+                         ids=[c[0] for c in VETO_CASES])
+def test_veto_validation_errors(old: str, new: str, marker: str, field: str, words: str) -> None:
+    assert old in VBASE
+    text = VBASE.replace(old, new, 1)
+    line = line_of(text, marker)
+    err = error_for(text)
+    assert words in err.message
+    assert (err.line, err.field) == (line, field)
+
+
 def test_unknown_key_lists_allowed_keys() -> None:
     err = error_for(BASE.replace('    color: "#445566"', '    colour: "#445566"'))
     assert "did you mean 'color'" in err.message

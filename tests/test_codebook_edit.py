@@ -186,6 +186,8 @@ def test_set_rules_replaces_and_accepts_both_forms(cb):
     ("- name: a\n  any: [x]\n  unit: word\n", 3, "rules[0].unit", "'sentence' or 'paragraph'"),
     ("- name: a\n  anny: [x]\n", 2, "rules[0].anny", "unknown key 'anny'"),
     ("- name: a\n", 1, "rules[0]", "matches nothing"),
+    ("- name: a\n  any: [x]\n  veto: [no_such_veto]\n", 3, "rules[0].veto[0]", "unknown veto 'no_such_veto'"),
+    ("- name: a\n  any: [x]\n  skip_veto: [next_meeting]\n", 3, "rules[0].skip_veto[0]", "which is not a default"),
     ("- name: a\n  any: [x\n", 3, None, "YAML syntax error"),
     ("just text", 1, None, "must be a YAML list of rules"),
 ])

@@ -239,9 +239,9 @@ with browse:
         "接受 Accepted": usage.get(c.id, {}).get("accepted", 0),
         "拒绝 Rejected": usage.get(c.id, {}).get("rejected", 0),
     } for c in draft.codes]), hide_index=True, width="stretch")
-    st.markdown(f"<span style='display:inline-block;width:1em;height:1em;background:{esc(code.color)};"
-                f"border-radius:3px;vertical-align:middle'></span> **{md(code.id)} {md(code.name)}** · "
-                f"{md(code.name_en)}", unsafe_allow_html=True)
+    st.html(f"<div class='cb-chip'><span style='display:inline-block;width:1em;height:1em;"
+            f"background:{esc(code.color)};border-radius:3px;vertical-align:middle'></span> "
+            f"<b>{esc(code.id)} {esc(code.name)}</b> · {esc(code.name_en)}</div>")  # no Markdown, sanitised
     if code.parent:
         st.markdown(f"上级 Parent: {md(code.parent)} {md(by_id[code.parent].name)}")
     if code.definition:
@@ -255,6 +255,10 @@ with browse:
     if code.rules:
         st.markdown("**规则 Rules**")
         st.code(edit.rules_yaml(draft, cid), language="yaml")
+        vetoes = edit.code_vetoes(draft, cid)  # named vetoes (codebook `vetoes`) the rules use
+        if vetoes:
+            st.markdown("**否决条件 Vetoes**（命中即不建议 a match vetoes the rule）\n\n" + "\n".join(
+                f"- {md(desc)}（{md(name)}；规则 rules: {md('、'.join(rules))}）" for name, desc, rules in vetoes))
 
 with edit_tab:
     left, right = st.columns(2)

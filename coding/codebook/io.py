@@ -238,6 +238,8 @@ def dump_codebook(codebook: Codebook) -> str:
     """Canonical YAML: schema key order, defaults/None/empty omitted, Unicode kept."""
     data = codebook.model_dump(mode="python", exclude_defaults=True, exclude_none=True)
     data["codes"] = [_Block(code) for code in data["codes"]]
+    if "vetoes" in data:
+        data["vetoes"] = _Block({name: _Block(veto) for name, veto in data["vetoes"].items()})
     for code in data["codes"]:
         if "use_when" in code:
             code["use_when"] = _BlockList(code["use_when"])

@@ -93,6 +93,46 @@ class Concept(BaseModel):
         return self
 
 
+def _veto_names(values: list[str]) -> list[str]:
+    seen: set[str] = set()
+    for i, name in enumerate(values):
+        if not ID_PATTERN.match(name):
+            raise _problem(f"bad veto name {name!r}", "a veto name is a letter followed by letters, digits, '_', "
+                           "'.' or '-', e.g. interviewer_line", i)
+        if name in seen:
+            raise _problem(f"veto {name!r} is listed twice", "list each veto once", i)
+        seen.add(name)
+    return values
+
+
+VetoNames = Annotated[list[str], AfterValidator(_veto_names)]
+
+
+class Veto(BaseModel):
+    """A named veto, defined once under the top-level ``vetoes`` and applied to the rules that use it:
+    a term of ``exclude`` (word boundaries, may be an @concept) or a match of an ``exclude_regex`` anywhere in
+    the unit vetoes every rule using it for that unit."""
+
+    model_config = ConfigDict(extra="forbid")
+    description: Text | None = None
+    exclude: Terms = Field(default_factory=list)
+    exclude_regex: Regexes = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> Veto:
+        if not (self.exclude or self.exclude_regex):
+            raise _problem("veto has neither exclude terms nor exclude_regex",
+                           "give 'exclude: [terms]' or 'exclude_regex: [regexes]', or remove the veto")
+        return self
+
+
+class RuleDefaults(BaseModel):
+    """What every rule gets unless it says otherwise (``veto``: named vetoes; a rule opts out by ``skip_veto``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    veto: VetoNames = Field(default_factory=list)
+
+
 class Rule(BaseModel):
     """A machine-matching rule (evaluated by the rule engine, validated here)."""
 
@@ -106,6 +146,8 @@ class Rule(BaseModel):
     regex: Regexes = Field(default_factory=list)
     exclude: Terms = Field(default_factory=list)
     exclude_regex: Regexes = Field(default_factory=list)
+    veto: VetoNames = Field(default_factory=list)  # named vetoes (top-level `vetoes`) added to this rule
+    skip_veto: VetoNames = Field(default_factory=list)  # default vetoes (`rule_defaults.veto`) not applied here
 
     @model_validator(mode="after")
     def _check(self) -> Rule:
@@ -183,6 +225,8 @@ class Codebook(BaseModel):
     citation: str | None = None
     description: str | None = None
     concepts: dict[str, Concept] = Field(default_factory=dict)
+    vetoes: dict[str, Veto] = Field(default_factory=dict)  # named vetoes, see Veto
+    rule_defaults: RuleDefaults = Field(default_factory=RuleDefaults)
     codes: Annotated[list[Code], Field(min_length=1)]
 
     @model_validator(mode="after")
@@ -229,9 +273,35 @@ class Codebook(BaseModel):
                                 hint=f"known concepts: {', '.join(self.concepts) or '(none)'}")
         return list(concept.terms)
 
+    def rule_vetoes(self, rule: Rule) -> list[str]:
+        """Names of the named vetoes applied to ``rule``: the defaults it does not skip, then its own ``veto``."""
+        names = [n for n in self.rule_defaults.veto if n not in rule.skip_veto]
+        return names + [n for n in rule.veto if n not in names]
+
+    def rule_data(self, rule: Rule) -> dict:
+        """``rule`` as JSON data with the named vetoes it uses written out (without their descriptions): all its
+        matching depends on besides the concepts, so a change of a veto is a change of every rule using it.
+        Without named vetoes, the plain rule dump (as before vetoes existed)."""
+        data = rule.model_dump(mode="json")
+        for key in ("veto", "skip_veto"):
+            if not data[key]:
+                del data[key]
+        names = self.rule_vetoes(rule)
+        if names:
+            data["vetoes"] = {name: self.vetoes[name].model_dump(mode="json", exclude={"description"})
+                              for name in names}
+        return data
+
+    def rule_concepts(self, rule: Rule) -> list[str]:
+        """Names of the concepts ``rule`` uses, directly or through its named vetoes."""
+        terms = [t for _, t in rule.references()]
+        terms += [t for name in self.rule_vetoes(rule) for t in self.vetoes[name].exclude]
+        return sorted({t[1:] for t in terms if t.startswith("@")})
+
     def terms(self) -> list[str]:
-        """Sorted literal terms (indicators, rule terms, concept terms) for the segmenter dictionary."""
+        """Sorted literal terms (indicators, rule and veto terms, concept terms) for the segmenter dictionary."""
         found = {t for concept in self.concepts.values() for t in concept.terms}
+        found.update(t for veto in self.vetoes.values() for t in veto.exclude if not t.startswith("@"))
         for code in self.codes:
             found.update(code.indicators)
             found.update(t for rule in code.rules for _, t in rule.references() if not t.startswith("@"))
@@ -281,6 +351,37 @@ def _check_codebook(cb: Codebook) -> None:
                     raise _problem(f"unknown concept {term!r} in rule {rule.name!r}",
                                    f"define '{term[1:]}' under concepts; known: {', '.join(cb.concepts) or 'none'}",
                                    "codes", i, "rules", r, *sub)
+    _check_vetoes(cb)
+
+
+def _check_vetoes(cb: Codebook) -> None:
+    """Named vetoes: their @concepts exist; every veto name used (defaults, rules) is defined."""
+    known = ", ".join(cb.vetoes) or "none"
+    for name, veto in cb.vetoes.items():
+        for j, term in enumerate(veto.exclude):
+            if term.startswith("@") and term[1:] not in cb.concepts:
+                raise _problem(f"unknown concept {term!r} in veto {name!r}",
+                               f"define '{term[1:]}' under concepts; known: {', '.join(cb.concepts) or 'none'}",
+                               "vetoes", name, "exclude", j)
+    for j, name in enumerate(cb.rule_defaults.veto):
+        if name not in cb.vetoes:
+            raise _problem(f"unknown veto {name!r} in rule_defaults", f"define '{name}' under vetoes; known: {known}",
+                           "rule_defaults", "veto", j)
+    defaults = set(cb.rule_defaults.veto)
+    for i, code in enumerate(cb.codes):
+        for r, rule in enumerate(code.rules):
+            for key in ("veto", "skip_veto"):
+                for j, name in enumerate(getattr(rule, key)):
+                    if name not in cb.vetoes:
+                        raise _problem(f"unknown veto {name!r} in rule {rule.name!r}",
+                                       f"define '{name}' under vetoes; known: {known}", "codes", i, "rules", r, key, j)
+                    if key == "skip_veto" and name not in defaults:
+                        raise _problem(f"rule {rule.name!r} skips veto {name!r}, which is not a default",
+                                       "remove it from skip_veto (only vetoes of rule_defaults.veto can be skipped)",
+                                       "codes", i, "rules", r, key, j)
+                    if key == "veto" and name in rule.skip_veto:
+                        raise _problem(f"rule {rule.name!r} both adds and skips veto {name!r}",
+                                       "keep it in veto or in skip_veto, not both", "codes", i, "rules", r, key, j)
 
 
 # -- loading ----------------------------------------------------------------------------------

@@ -1,0 +1,111 @@
+"""Vetoes of the rule engine: exclusion regexes (each compiled once) and the codebook's named vetoes. Pure.
+
+Split from :mod:`coding.rules` (which describes the semantics and the speed design). A rule is vetoed on a
+unit by a term of its own ``exclude`` or of one of its named vetoes (codebook ``vetoes``, applied through
+``rule_defaults.veto`` and the rule's ``veto`` / ``skip_veto``), or by a match of one of their exclusion
+regexes. Terms are checked by the plan (they depend only on the keywords of the unit); regexes run only
+when their required literals are in the unit, and each exclusion regex and each named veto is decided at
+most once per unit (``cache``, one dict per unit, keyed by regex id >= 0 or ``~veto id`` < 0).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from coding.rule_literals import literal_tests, required_literal_sets
+
+
+class VetoTable:
+    """The exclusion regexes and named vetoes of one compiled codebook.
+
+    ``keyword(literal, term)`` gives a literal's keyword id (see CompiledCodebook._keyword)."""
+
+    def __init__(self, keyword: Callable[[str, bool], int]) -> None:
+        self._keyword = keyword
+        self.regexes: list[tuple[re.Pattern[str], tuple[Callable[[str], Any], ...]]] = []  # (pattern, tests)
+        self.need: list[tuple[frozenset[int], ...]] = []  # literal sets of 2+ characters, as keyword ids
+        self._regex_ids: dict[str, int] = {}
+        self.named: list[tuple[str, tuple[int, ...]]] = []  # (name, its exclusion regex ids)
+        self._named_ids: dict[str, int] = {}
+
+    # -- compiling ----------------------------------------------------------------------------
+
+    def split_sets(self, sets: list[frozenset[str]]) -> tuple[tuple[frozenset[int], ...], tuple[Any, ...]]:
+        """Required literal sets of a regex (sets of more than 16 strings are left out) -> those of strings
+        of 2 characters or more as keyword ids (found by the automaton, checked by the plan), and tests of
+        the others (see literal_tests; checked on the unit): single characters would match too often."""
+        sets = [s for s in sets if len(s) <= 16]
+        need = tuple(frozenset(self._keyword(t, False) for t in s) for s in sets if min(map(len, s)) >= 2)
+        return need, literal_tests([s for s in sets if min(map(len, s)) < 2])
+
+    def regex(self, pattern: str) -> int:
+        """The id of the exclusion regex ``pattern`` (compiled once, however many rules and vetoes use it)."""
+        eid = self._regex_ids.get(pattern)
+        if eid is None:
+            compiled = re.compile(pattern)
+            # an anchored pattern fails fast by itself; others are tried only when their literals are there
+            sets = [] if pattern.startswith("^") else required_literal_sets(compiled)
+            eid = self._regex_ids[pattern] = len(self.regexes)
+            need, tests = self.split_sets(sets)
+            self.regexes.append((compiled, tests))
+            self.need.append(need)
+        return eid
+
+    def named_veto(self, name: str, patterns: Iterable[str]) -> int:
+        """The id of the named veto ``name`` with its exclusion regexes (registered on first use)."""
+        vid = self._named_ids.get(name)
+        if vid is None:
+            vid = self._named_ids[name] = len(self.named)
+            self.named.append((name, tuple(self.regex(p) for p in patterns)))
+        return vid
+
+    def all_need(self) -> list[frozenset[int]]:
+        """Every keyword the plan needs to know about for the exclusion regexes (for the automaton)."""
+        return [k for need in self.need for k in need]
+
+    # -- planning and matching ----------------------------------------------------------------
+
+    def live(self, eids: Iterable[int], triggered: frozenset[int]) -> tuple[int, ...]:
+        """The exclusion regexes of ``eids`` that may match: their literal sets of 2+ characters are present."""
+        need = self.need
+        return tuple([eid for eid in eids if not any(n.isdisjoint(triggered) for n in need[eid])])
+
+    def plan_keys(self, own: tuple[int, ...], named: tuple[int, ...], triggered: frozenset[int]) -> tuple[int, ...]:
+        """The veto keys a rule must check on a unit with the triggers ``triggered``: its own exclusion
+        regexes that may match (ids >= 0), then its named vetoes with a regex that may match (``~id``)."""
+        keys = list(self.live(own, triggered))
+        keys += [~vid for vid in named if self.live(self.named[vid][1], triggered)]
+        return tuple(keys)
+
+    def vetoed(self, keys: tuple[int, ...], unit_text: str, triggered: frozenset[int], cache: dict[int, bool]) -> bool:
+        """Does one of the vetoes ``keys`` (see plan_keys) match the unit? ``cache`` holds the unit's answers."""
+        for key in keys:
+            hit = cache.get(key)
+            if hit is None:
+                if key >= 0:
+                    hit = self._regex_hit(key, unit_text)
+                else:
+                    hit = any(self._cached_regex_hit(eid, unit_text, cache)
+                              for eid in self.live(self.named[~key][1], triggered))
+                cache[key] = hit
+            if hit:
+                return True
+        return False
+
+    def _cached_regex_hit(self, eid: int, unit_text: str, cache: dict[int, bool]) -> bool:
+        hit = cache.get(eid)
+        if hit is None:
+            hit = cache[eid] = self._regex_hit(eid, unit_text)
+        return hit
+
+    def _regex_hit(self, eid: int, unit_text: str) -> bool:
+        pattern, sets = self.regexes[eid]
+        for present_in in sets:  # one literal of every required set must be present for a match
+            if present_in(unit_text) is None:
+                return False
+        return pattern.search(unit_text) is not None
+
+
+__all__ = ["VetoTable"]
