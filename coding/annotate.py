@@ -74,7 +74,7 @@ class Annotator:
         self.compiled = compiled
         self.model = model
         self.mode = mode or (DEFAULT_COMBINE if model is not None else "rules")
-        kind, _ = parse_mode(self.mode)
+        kind = parse_mode(self.mode).kind
         if kind != "rules" and model is None:
             raise BaolianError(f"combination mode {self.mode!r} needs a model", field="--combine",
                                hint="give --model PATH, or use --combine rules")

@@ -5,10 +5,11 @@ the CLI reads :data:`DEFAULT_COMBINE` for its help text without loading the engi
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
 from coding.errors import BaolianError
 
-COMBINE_MODES = ("rules", "model", "max", "max:MIN", "mean", "weighted:ALPHA")
+COMBINE_MODES = ("rules", "model", "max", "max:MIN", "max:MIN:SUPPORT", "mean", "weighted:ALPHA")
 # The default with a model: the larger of rule and model score, but a code no rule fired for needs a
 # (calibrated) model score of at least 0.7. Out of fold on dev + other_dev (rules + the session-3 model)
 # it had the best macro-F1 (.731; max:0.6 .729, max:0.8 .726, max .695) with 6.7 % of no-code units given a
@@ -17,29 +18,48 @@ DEFAULT_COMBINE = "max:0.7"
 DEFAULT_THRESHOLD = 0.5
 
 
-def parse_mode(mode: str) -> tuple[str, float]:
-    """``"max"`` -> ("max", 0.0); ``"max:0.8"`` -> ("max", 0.8) (the model score a code needs when no
-    rule fired for it); ``"weighted:0.7"`` -> ("weighted", 0.7) (weight of the rules)."""
-    kind, _, arg = str(mode).partition(":")
-    if kind in ("rules", "model", "max", "mean") and not arg:
-        return kind, 0.0
+class Mode(NamedTuple):
+    """A parsed combination mode: ``kind`` and its number (``max``: the model score a code no rule fired
+    for needs; ``weighted``: the weight of the rules), and for ``max`` the model score a rule hit needs."""
+
+    kind: str
+    value: float = 0.0
+    support: float = 0.0
+
+
+def parse_mode(mode: str) -> Mode:
+    """``"max"`` -> Mode("max", 0.0); ``"max:0.8"`` -> Mode("max", 0.8) (the model score a code needs when
+    no rule fired for it); ``"max:0.6:0.1"`` -> Mode("max", 0.6, 0.1) (and a rule hit counts only where the
+    model gives the code at least 0.1); ``"weighted:0.7"`` -> Mode("weighted", 0.7) (weight of the rules)."""
+    kind, colon, arg = str(mode).partition(":")
+    if kind in ("rules", "model", "max", "mean") and not colon:
+        return Mode(kind)
     limits = {
-        "max": ("the model-only minimum", "e.g. max:0.8 (a code no rule found needs a model score of 0.8)"),
-        "weighted": ("the weight", "e.g. weighted:0.6 (0.6 x rules + 0.4 x model)"),
+        "max": ("the model-only minimum and the rule support", 2,
+                "e.g. max:0.8 (a code no rule found needs a model score of 0.8) or max:0.6:0.1 (and a rule hit "
+                "needs a model score of 0.1)"),
+        "weighted": ("the weight", 1, "e.g. weighted:0.6 (0.6 x rules + 0.4 x model)"),
     }
     if kind in limits:
-        try:
-            value = float(arg)
-        except ValueError:
-            value = -1.0
-        if 0.0 <= value <= 1.0:
-            return kind, value
-        what, example = limits[kind]
-        raise BaolianError(f"bad combination mode {mode!r}: {what} must be a number from 0 to 1",
-                           field="--combine", hint=example)
+        what, most, example = limits[kind]
+        parts = arg.split(":")
+        values = [_unit_number(x) for x in parts]
+        if len(parts) <= most and all(v is not None for v in values):
+            return Mode(kind, *values)
+        raise BaolianError(f"bad combination mode {mode!r}: {what} must be numbers from 0 to 1 "
+                           f"(at most {most})", field="--combine", hint=example)
     raise BaolianError(f"unknown combination mode {mode!r}", field="--combine",
                        hint="use rules, model, max, max:MIN (MIN = model score a code without a rule hit needs), "
-                            "mean or weighted:ALPHA (ALPHA = weight of the rules)")
+                            "max:MIN:SUPPORT (SUPPORT = model score a rule hit needs), mean or weighted:ALPHA "
+                            "(ALPHA = weight of the rules)")
+
+
+def _unit_number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if 0.0 <= value <= 1.0 else None
 
 
 def combine(rule_scores: Mapping[str, float], model_scores: Mapping[str, float], mode: str = "max") -> dict[str, float]:
@@ -47,9 +67,11 @@ def combine(rule_scores: Mapping[str, float], model_scores: Mapping[str, float],
 
     rules: the rule scores; model: the model scores; max: the larger; max:MIN: the larger, but a code
     no rule fired for keeps its model score only when that is at least MIN (else 0: the model alone
-    needs more confidence than the model backing a rule); mean: the average; weighted:α: α·rule + (1-α)·model.
+    needs more confidence than the model backing a rule); max:MIN:SUPPORT: besides, a rule hit counts
+    only where the model gives its code at least SUPPORT (a rule firing on a unit the model finds nothing
+    like the code in is dropped); mean: the average; weighted:α: α·rule + (1-α)·model.
     """
-    kind, alpha = parse_mode(mode)
+    kind, alpha, support = parse_mode(mode)
     if kind == "rules":
         return dict(rule_scores)
     if kind == "model":
@@ -58,7 +80,7 @@ def combine(rule_scores: Mapping[str, float], model_scores: Mapping[str, float],
     for code in {*rule_scores, *model_scores}:
         r, m = rule_scores.get(code, 0.0), model_scores.get(code, 0.0)
         if kind == "max":
-            out[code] = max(r, m) if r > 0.0 or m >= alpha else 0.0
+            out[code] = max(r, m) if (r > 0.0 and m >= support) or m >= alpha else 0.0
         elif kind == "mean":
             out[code] = (r + m) / 2
         else:

@@ -212,8 +212,9 @@ def test_combine_modes() -> None:
     assert combine(rules, model, "mean") == pytest.approx({"F1": 0.45, "M2": 0.7, "M3": 0.2})
     assert combine(rules, model, "weighted:0.75") == pytest.approx({"F1": 0.675, "M2": 0.65, "M3": 0.1})
     assert combine({}, {}, "max") == {}
-    assert parse_mode("weighted:1") == ("weighted", 1.0)
-    for bad in ("weighted:1.5", "weighted:x", "sum", "max:1.5", "max:x", "mean:0.5", ""):
+    assert tuple(parse_mode("weighted:1")) == ("weighted", 1.0, 0.0)
+    for bad in ("weighted:1.5", "weighted:x", "sum", "max:1.5", "max:x", "mean:0.5", "", "max:", "max:0.6:",
+                "max:0.6:1.2", "max:0.6:0.1:0.1", "weighted:0.6:0.1"):
         with pytest.raises(BaolianError, match="combination mode"):
             combine(rules, model, bad)
 
@@ -224,7 +225,16 @@ def test_combine_max_with_a_model_only_minimum() -> None:
     assert combine(rules, model, "max:0.8") == {"F1": 0.9, "M2": 0.8, "M3": 0.0, "M4": 0.7, "M5": 0.85}
     assert combine(rules, model, "max:0") == combine(rules, model, "max")
     assert combine(rules, model, "max:1") == {"F1": 0.9, "M2": 0.8, "M3": 0.0, "M4": 0.7, "M5": 0.0}
-    assert parse_mode("max:0.8") == ("max", 0.8) and parse_mode("max") == ("max", 0.0)
+    assert tuple(parse_mode("max:0.8")) == ("max", 0.8, 0.0) and tuple(parse_mode("max")) == ("max", 0.0, 0.0)
+
+
+def test_combine_max_with_rule_support() -> None:
+    rules, model = {"F1": 0.9, "M2": 0.6, "M4": 0.7}, {"M2": 0.8, "M3": 0.75, "M5": 0.85, "M4": 0.05}
+    # a rule hit needs a model score of at least 0.1: M4's rule (model 0.05) and F1's (no model score) drop
+    assert combine(rules, model, "max:0.8:0.1") == {"F1": 0.0, "M2": 0.8, "M3": 0.0, "M4": 0.0, "M5": 0.85}
+    assert combine(rules, model, "max:0.8:0") == combine(rules, model, "max:0.8")
+    assert combine(rules, {**model, "M4": 0.1}, "max:0.8:0.1")["M4"] == 0.7  # at the support: kept
+    assert parse_mode("max:0.6:0.1") == ("max", 0.6, 0.1)
     assert DEFAULT_COMBINE == "max:0.7"
 
 
