@@ -235,7 +235,7 @@ def test_combine_max_with_rule_support() -> None:
     assert combine(rules, model, "max:0.8:0") == combine(rules, model, "max:0.8")
     assert combine(rules, {**model, "M4": 0.1}, "max:0.8:0.1")["M4"] == 0.7  # at the support: kept
     assert parse_mode("max:0.6:0.1") == ("max", 0.6, 0.1)
-    assert DEFAULT_COMBINE == "max:0.7"
+    assert DEFAULT_COMBINE == "max:0.6:0.05"
 
 
 class _FixedModel:
@@ -253,16 +253,18 @@ class _FixedModel:
 
 def test_default_combination_needs_a_confident_model_without_a_rule() -> None:
     compiled = compile_codebook(REAL)
-    texts = ["今天天气很好。", "我们去吃饭吧。", "成立工作专班逐案会商研判。"]
-    model = _FixedModel([{"F1": 0.6}, {"F1": 0.9}, {"M3": 0.05}])
+    texts = ["今天天气很好。", "我们去吃饭吧。", "成立工作专班逐案会商研判。", "成立工作专班逐案会商研判。"]
+    model = _FixedModel([{"F1": 0.55}, {"F1": 0.9}, {"M3": 0.05}, {"M3": 0.01}])
     plain = Annotator(compiled, model, "max").codes_for(texts)
     default = Annotator(compiled, model).codes_for(texts)
     assert Annotator(compiled, model).mode == DEFAULT_COMBINE
     assert [[r["code"] for r in recs] for recs in plain][:2] == [["F1"], ["F1"]]
-    assert [[r["code"] for r in recs] for recs in default][:2] == [[], ["F1"]]  # 0.6 alone is not enough
-    # a rule hit stays even when the model disagrees, with its evidence
+    assert [[r["code"] for r in recs] for recs in default][:2] == [[], ["F1"]]  # 0.55 alone is not enough
+    # a rule hit stays where the model gives its code the support (0.05), with its evidence ...
     assert "M3" in {r["code"] for r in default[2]} and default[2][0]["origin"] == "rule"
     assert default[2] == plain[2]
+    # ... and is dropped where the model finds nothing like the code (0.01 < 0.05)
+    assert "M3" in {r["code"] for r in plain[3]} and "M3" not in {r["code"] for r in default[3]}
 
 
 def test_parse_line() -> None:
