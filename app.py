@@ -35,12 +35,12 @@ if accounts and coder() and role() is None:  # the account was removed since log
     logout()
 with st.sidebar:
     st.markdown("### 包联 Baolian")
-    st.caption(f"项目 project: `{p.url}`")
+    st.caption(f"项目 project: {md(p.url)}")
     if not accounts:
         known = p.coders()
         st.text_input("编码员 Coder", key="coder", placeholder="输入姓名 your name",
                       help="每个决定都会记录编码员与时间 — every decision records who and when. "
-                           + (f"已有 known: {', '.join(known)}" if known else ""))
+                           + (f"已有 known: {md(', '.join(known))}" if known else ""))
     elif coder():
         st.markdown(f"👤 **{md(coder())}** · {md(role().label)}")
         if st.button("退出登录 Log out", key="logout", width="stretch"):

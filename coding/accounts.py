@@ -13,18 +13,22 @@ Rules:
 - every change is one transaction with its event row (``user.add``, ``user.role``, ``user.remove``,
   ``user.passwd``); events never contain hashes.
 
-Authentication is here; authorisation (who may do what) is :mod:`coding.roles`.
+Authentication is here; authorisation (who may do what) is :mod:`coding.roles`; failed log-ins are
+throttled per name by :mod:`coding.login_limits` (5 failures in 15 minutes lock the name for 15 minutes).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from coding import login_limits
+from coding.login_limits import LoginError
 from coding.errors import BaolianError
 from coding.roles import Permission, Role, authorize, has_accounts
 from coding.store import Coder, record_event
@@ -33,10 +37,6 @@ MIN_PASSWORD = 8
 MAX_NAME = 80
 HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 LOGIN_FAILED = "wrong user name or password"
-
-
-class LoginError(BaolianError):
-    """Unknown user or wrong password (one message for both), or a disabled account."""
 
 
 @dataclass(frozen=True)
@@ -232,9 +232,13 @@ def _burn(password: str) -> None:
         pass
 
 
-def verify_login(project, name: str, password: str) -> Role:
+def verify_login(project, name: str, password: str, *, now: datetime | None = None) -> Role:
     """The account's role when ``password`` is right; :class:`LoginError` otherwise (the same message for an
-    unknown name and a wrong password). Re-hashes the password when the hashing parameters have changed."""
+    unknown name and a wrong password). Re-hashes the password when the hashing parameters have changed.
+
+    Throttled (:mod:`coding.login_limits`): too many failures for a name refuse it for a while, even with the
+    right password (:class:`~coding.login_limits.LockedOut`); unknown names are counted the same way.
+    ``now`` is the clock (tests pass it)."""
     name = (name or "").strip()
     with project.read() as s:
         if not has_accounts(s):
@@ -243,15 +247,20 @@ def verify_login(project, name: str, password: str) -> Role:
         row = s.scalar(select(Coder).where(Coder.name == name)) if name else None
         stored = None if row is None or row.role is None else row.password_hash
         role, active = (row.role, bool(row.active)) if row is not None else (None, False)
-    if not stored:
-        _burn(password)
-        raise LoginError(LOGIN_FAILED, field="user", hint="check the name and the password")
+    state = login_limits.check(project, name, now=now)  # same query for known and unknown names
     try:
+        if not stored:
+            _burn(password)
+            raise VerifyMismatchError
         HASHER.verify(stored, password or "")
     except (VerifyMismatchError, VerificationError, InvalidHashError):
+        until = login_limits.failed(project, name, now=now)
+        if until is not None:
+            raise login_limits.LockedOut(name, until, login_limits.utc(now)) from None
         raise LoginError(LOGIN_FAILED, field="user", hint="check the name and the password") from None
     if not active:
         raise LoginError(f"the account {name!r} is disabled", field="user", hint="ask an admin to enable it")
+    login_limits.succeeded(project, name, state, now=now)
     if HASHER.check_needs_rehash(stored):
         _rehash(project, name, stored, password)
     return Role(role)

@@ -64,7 +64,7 @@ def test_browse_shows_the_hierarchy_and_a_codes_definition(monkeypatch, files):
     assert tree["编码 Code"].tolist()[:3] == ["F 制度特征", "　F1 治理任务逆向发包", "　F2 治理责任逆向传导"]
     assert tree.set_index("编码 Code").loc["　　M1.1 包联人层", "规则 Rules"] == len(cb.code("M1.1").rules)
     at.selectbox(key="cb_code").set_value("M3").run()
-    text = "\n".join(m.value for m in at.markdown)
+    text = "\n".join([m.value for m in at.markdown] + [h.value for h in at.html])  # the chip is st.html
     assert "上下协商的组织机制" in text and "定义 Definition" in text and "适用 Use when" in text
     assert "- name" in at.code[0].value  # the code's rules as YAML
     assert "同 same as the project" in at.caption[0].value or "与项目相同" in at.caption[0].value
@@ -191,12 +191,17 @@ def test_add_move_retire_then_discard(monkeypatch, files):
 def test_code_names_are_escaped(monkeypatch, files):
     at = open_page(monkeypatch, files)
     at.selectbox(key="cb_code").set_value("M2").run()
-    at.text_input(key="cb_name").set_value("<img src=x onerror=alert(1)>**粗体**")
+    hostile = "<script>alert(1)</script><img src=x onerror=alert(1)>**粗体**[a](javascript:alert(1))"
+    at.text_input(key="cb_name").set_value(hostile)
     at.button(key="cb_apply_rename").click().run()
     ok(at)
+    chip = [h.value for h in at.html if "cb-chip" in h.value]  # st.html: sanitised, no Markdown
+    assert len(chip) == 1 and "M2 &lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" \
+        "**粗体**[a](javascript:alert(1))</b>" in chip[0]
+    assert "<script" not in chip[0] and "<img" not in chip[0] and "<a " not in chip[0]
     shown = [m.value for m in at.markdown if "onerror" in m.value]
-    assert shown and all("<img" not in m for m in shown)
-    assert any("&lt;img src=x onerror=alert(1)&gt;\\*\\*粗体\\*\\*" in m for m in shown)
+    assert all("<img" not in m and "<script" not in m and "](" not in m for m in shown)
+    assert not any(m.value.count("<") > m.value.count("&lt;") for m in at.markdown if "alert" in m.value)
     assert "<img" not in at.success[0].value and "\\*\\*粗体\\*\\*" in at.success[0].value
 
 

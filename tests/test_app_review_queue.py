@@ -37,6 +37,11 @@ def table(at: AppTest):
     return at.dataframe[0].value
 
 
+def card(at: AppTest) -> str:
+    """The one-by-one card (an st.html element: no Markdown, sanitised HTML)."""
+    return next(h.value for h in at.html if "rq-card" in h.value)
+
+
 def tick(at: AppTest, positions: list[int]) -> None:
     """Tick rows of the table as a browser user would (AppTest cannot click in the data editor)."""
     at.session_state[f"rq_editor_{at.session_state['rq_gen']}"] = {
@@ -73,7 +78,7 @@ def test_the_demo_queue_renders_one_page_with_evidence(monkeypatch, demo):
     assert all("【" in text and "】" in text for text in rows[TEXT])
     assert not rows[PICK].any()
     first = rows.index[0]
-    assert f"#{first} ·" in at.markdown[1].value  # the one-by-one card shows the first row
+    assert f"#{first} ·" in card(at)  # the one-by-one card shows the first row
     assert at.button(key="rq_accept").disabled and at.button(key="rq_reject").disabled  # nothing ticked
 
 
@@ -120,7 +125,7 @@ def test_one_by_one_accept_then_reject(monkeypatch, demo):
     assert decisions(demo) == {ids[0]: "accepted", ids[1]: "rejected"}
     tick(at, [3])  # a ticked row becomes the one to decide
     focus = list(table(at).index)[3]
-    assert f"#{focus} ·" in at.markdown[1].value
+    assert f"#{focus} ·" in card(at)
     at.button(key="rq_one_accept").click().run()
     assert decisions(demo)[focus] == "accepted"
 
@@ -167,18 +172,21 @@ def test_without_a_coder_the_queue_is_read_only(monkeypatch, demo):
 
 
 def test_untrusted_text_is_escaped_in_the_card(monkeypatch, demo, tmp_path):
-    source = tmp_path / "inject.txt"
-    source.write_text("<script>alert(1)</script>过去这几件事，我们局里是有心无力<img src=x onerror=alert(2)>，"
-                      "协调一个部门要跑好几趟。\n", encoding="utf-8")
+    source = tmp_path / "<img src=x onerror=alert(3)>**名**.txt"
+    source.write_text("<script>alert(1)</script>过去这几件事，**我们局里**是有心无力<img src=x onerror=alert(2)>，"
+                      "[a](javascript:alert(1))协调一个部门要跑好几趟。\n", encoding="utf-8")
     p = Project.open(demo)
     (doc_id, *_), = p.import_paths([source]).imported
     code_project(p)
     p.close()
     at = open_page(monkeypatch, demo)
     at.multiselect(key="rq_docs").set_value([doc_id]).run()
-    card = at.markdown[1].value
-    assert "&lt;script&gt;" in card and "&lt;img src=x onerror=alert(2)&gt;" in card
-    assert "<script>" not in card and "<img" not in card
+    shown = card(at)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown and "&lt;img src=x onerror=alert(2)&gt;" in shown
+    assert "&lt;img src=x onerror=alert(3)&gt;**名**" in shown  # the document title, literally
+    assert "**我们局里**" in shown and "[a](javascript:alert(1))" in shown  # st.html: Markdown stays literal
+    assert "<script" not in shown and "<img" not in shown and "<a " not in shown and "<strong" not in shown
+    assert not any("alert" in m.value for m in at.markdown)  # nothing untrusted goes through st.markdown
     assert "<script>alert(1)</script>" in table(at)[TEXT].iloc[0]  # the table shows it as plain text
 
 

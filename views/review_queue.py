@@ -17,7 +17,7 @@ from coding.decisions import accept, reject
 from coding.errors import BaolianError
 from coding.review import ReviewFilter, evidence_parts, review_options, review_page
 from coding.roles import Permission
-from views._shared import can, coder, esc, project, run_action
+from views._shared import can, coder, esc, md, project, run_action
 
 PAGE_SIZES = (50, 100, 200, 500)
 ORIGINS = {"rule": "规则 rule", "model": "模型 model", "human": "人工 human"}
@@ -73,7 +73,7 @@ st.title("审核队列 Review queue")
 if flash := state.pop("rq_flash", None):
     st.success(flash)
 if problem := state.pop("rq_error", None):
-    st.error(esc(problem))
+    st.error(md(problem))
 if not me and coder():
     st.info("只读 Read only: 你的角色不能接受或拒绝建议 — your role cannot accept or reject suggestions.")
 elif not me:
@@ -167,13 +167,14 @@ if focus is None:
 else:
     marked = "".join(f"<mark style='background:{esc(focus.color)}55'>【{esc(piece)}】</mark>" if hit else esc(piece)
                      for piece, hit in evidence_parts(focus.unit_text, focus.start, focus.evidence))
-    st.markdown(
-        f"<div style='border-left:6px solid {esc(focus.color)};padding:0.4em 0.8em'>"
+    # st.html, not st.markdown: no Markdown is interpreted and Streamlit sanitises the HTML (DOMPurify), so
+    # document text and code names stay literal even if a piece were not escaped
+    st.html(
+        f"<div class='rq-card' style='border-left:6px solid {esc(focus.color)};padding:0.4em 0.8em'>"
         f"<b>{esc(focus.code)} {esc(focus.code_name)}</b> · 得分 score {focus.score or 0:.2f} · "
         f"规则 rule: {esc(focus.rules) or '—'} · {esc(ORIGINS.get(focus.origin, focus.origin))}<br>"
         f"<span style='font-size:1.1em'>{marked}</span><br>"
-        f"<small>文档 document: {esc(focus.document)} · #{focus.id} · {focus.start}–{focus.end}</small></div>",
-        unsafe_allow_html=True,
+        f"<small>文档 document: {esc(focus.document)} · #{focus.id} · {focus.start}–{focus.end}</small></div>"
     )
     state["rq_focus"] = focus.id
     o1, o2, _ = st.columns([1, 1, 3])
