@@ -46,6 +46,9 @@ ACTIONS = {
     "assignment.remove": "取消分配 unassigned a document",
     "adjudication.decide": "裁定 adjudicated",
     "refi.import": "REFI 导入 imported a REFI-QDA project",
+    "login.fail": "登录失败 failed login",
+    "login.lock": "登录锁定 login locked",
+    "login.ok": "登录成功（清除失败记录）logged in (failures cleared)",
 }
 
 

@@ -75,7 +75,7 @@ st.title("⚖️ 裁决 Adjudication")
 if flash := state.pop("adj_flash", None):
     st.success(flash)
 if problem := state.pop("adj_error", None):
-    st.error(esc(problem))
+    st.error(md(problem))
 if not me:
     st.info("请先在侧栏填写姓名（管理员）— choose your name on the sidebar (admins only).")
     st.stop()
@@ -140,7 +140,7 @@ st.markdown("#### 分歧 Disagreements")
 try:
     report = adjudication.disagreements(p, as_user=me)
 except BaolianError as exc:
-    st.error(esc(f"无法列出分歧 Cannot list disagreements: {exc}"))
+    st.error(md(f"无法列出分歧 Cannot list disagreements: {exc}"))
     st.stop()
 code_names = {d.code: d.code_name for d in report.items}
 f1, f2, f3 = st.columns([2, 3, 1.4], vertical_alignment="bottom")
@@ -182,7 +182,7 @@ for d in items[(page - 1) * PER_PAGE: page * PER_PAGE]:
         for col, name in zip(st.columns(len(d.coders)), d.coders):
             with col:
                 st.html(_coder_box(d, name))
-        choices = [(name, f"采用 {name} Take {name}") for name in d.coders] + [
+        choices = [(name, f"采用 {md(name)} Take {md(name)}") for name in d.coders] + [
             ("merge", "合并 Merge"), ("none", "都不 Neither")]
         for col, (choice, label) in zip(st.columns(len(choices)), choices):
             col.button(label, key=f"adj_{d.document_id}_{d.segment_id}_{d.code}_{choice}", width="stretch",

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from coding.agreement_data import UNIT_LABELS, UNITS, agreement_report, codable_codes, decided_coders, report_csv
-from views._shared import coder, project, run_action
+from views._shared import coder, md, project, run_action
 
 p = project()
 st.title("信度 Reliability")
@@ -24,7 +24,7 @@ if user_blinded is not None and user_blinded(p, coder()):
 
 known = decided_coders(p)
 if len(known) < 2:
-    have = f"目前只有 so far only: {known[0]}" if known else "目前还没有人做过编码决定 nobody has made decisions yet"
+    have = f"目前只有 so far only: {md(known[0])}" if known else "目前还没有人做过编码决定 nobody has made decisions yet"
     st.info("信度需要至少两位编码员对同一文档做过编码决定。"
             f" Reliability needs at least two coders who coded the same documents. ({have})")
     st.page_link("views/document_coding.py", label="文档编码 Document coding", icon="🖍️")

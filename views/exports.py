@@ -98,7 +98,7 @@ st.caption("CSV：每表一个 CSV 文件（zip）；Excel：每表一个工作�
            "the whole project, filters do not apply.")
 
 st.subheader("预览 Preview")
-st.caption(f"编码本 codebook {t.meta['codebook']} v{t.meta['codebook_version']} · {filters.describe()} · "
+st.caption(f"编码本 codebook {t.meta['codebook']} v{t.meta['codebook_version']} · {md(filters.describe())} · "
            f"{t.meta['exported_at']}")
 if t.segments.empty:
     st.info("没有符合条件的编码片段。先在审核队列接受一些建议，或打开“包括待定建议”。"

@@ -42,7 +42,7 @@ def _new_account_form(key: str, *, first: bool) -> None:
             if password != again:
                 st.error("两次输入的密码不一致 — the passwords differ.")
             elif _try(add_user, p, name, password, role, by=None if first else coder(),
-                      success=f"已添加 Added {name.strip()} ({LABELS[role]})."):
+                      success=f"已添加 Added {md(name.strip())} ({LABELS[role]})."):
                 if first:
                     state[USER_KEY] = name.strip()
                 st.rerun()
