@@ -57,3 +57,18 @@ def test_other_cases_are_not_taken_from_the_demo_corpus():
     demo = "".join(p.read_text(encoding="utf-8", errors="ignore") for p in (ROOT / "corpus").rglob("*.txt"))
     other = rows(GOLD / "other_dev.jsonl") + rows(GOLD / "other_test.jsonl")
     assert not [r["id"] for r in other if len(r["text"]) > 20 and r["text"] in demo]
+
+
+def test_every_other_case_unit_was_coded_twice_and_the_gold_is_the_adjudicated_coding():
+    double = {r["id"]: r for r in rows(GOLD / "other_double_coding.jsonl")}
+    seen = 0
+    for path in sorted((GOLD / "other").glob("*.jsonl")):
+        for unit in rows(path):
+            row = double[unit["id"]]  # a unit without a second coding fails here
+            assert row["file"] == path.name
+            assert row["final"] == sorted({c.split(".")[0] for c in unit["codes"]})
+            assert set(row["first"]) | set(row["second"]) <= set(CODES)
+            if row["first"] != row["second"]:
+                assert row.get("reason"), f"{unit['id']}: a disagreement needs the adjudication's reason"
+            seen += 1
+    assert seen == len(double)
