@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 DEMO   ?= demo.sqlite
 PORT   ?= 8501
 
-.PHONY: install app demo test bench clean
+.PHONY: install app demo test bench model clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,5 +31,9 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/pipeline.py
 
+# A model trained on the development gold (demo case + other hard cases), for annotate/evaluate --model
+model: $(STAMP)
+	$(BIN)/baolian train --gold corpus/gold/dev.jsonl --gold corpus/gold/other_dev.jsonl --out models/gold
+
 clean:
-	rm -rf $(VENV) $(DEMO) $(DEMO)-wal $(DEMO)-shm .pytest_cache
+	rm -rf $(VENV) models/gold $(DEMO) $(DEMO)-wal $(DEMO)-shm .pytest_cache

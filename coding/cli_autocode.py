@@ -55,7 +55,9 @@ def train(
     project: ProjectOpt = None,
     coder: Annotated[Optional[str], typer.Option(help="Learn from this coder's decisions only.")] = None,
     gold: Annotated[
-        Optional[Path], typer.Option(help="Train on a gold JSONL file instead of the project's decisions.")
+        Optional[list[Path]],
+        typer.Option(help="Train on a gold JSONL file instead of the project's decisions (repeat the option to "
+                          "train on several files together)."),
     ] = None,
     codebook: Annotated[Optional[Path], typer.Option(help="Codebook for --gold (default ./codebook.yaml).")] = None,
     out_dir: Annotated[
@@ -67,7 +69,7 @@ def train(
     """Train the model on coders' decisions (or a gold file); report cross-validated P/R/F1 per code."""
     from coding.learning import train_examples, train_from_decisions
 
-    if gold is not None:
+    if gold:
         from coding.codebook import load_codebook
         from coding.evaluate import load_gold
         from coding.model import Example
@@ -76,7 +78,12 @@ def train(
             raise BaolianError("--gold needs --out DIR to save the model", field="--out",
                                hint="e.g. --out models/dev")
         cb = load_codebook(codebook or Path("codebook.yaml"))
-        units = load_gold(gold, cb)
+        units = [u for path in gold for u in load_gold(path, cb)]
+        ids = [u.id for u in units]
+        if len(set(ids)) != len(ids):
+            dup = next(i for i in ids if ids.count(i) > 1)
+            raise BaolianError(f"unit id {dup!r} is in more than one gold file", field="--gold",
+                               hint="give each file once; ids must be unique across the files")
         labels = sorted({c for u in units for c in u.codes})
         model, result = train_examples([Example(u.text, u.codes) for u in units], labels,
                                        user_words=cb.terms(), folds=folds)

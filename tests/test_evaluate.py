@@ -181,3 +181,27 @@ def test_evaluate_command_bad_gold(cli, tmp_path: Path, capsys) -> None:
     assert cli(["evaluate", "--gold", str(gold), "--codebook", str(REAL)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and f"{gold}:2: codes: unknown code 'F9'" in err
+
+
+def test_train_on_several_gold_files_then_evaluate_with_the_model(cli, tmp_path: Path, capsys) -> None:
+    pytest.importorskip("coding.model")
+    lines = [("副区长包案以后这事就有了主心骨。", ["F1"]), ("领导接手了这个积案。", ["F1"]),
+             ("成立工作专班逐案会商。", ["M3"]), ("各部门坐在一起商量方案。", ["M3"]),
+             ("今天天气很好。", []), ("我们去吃饭吧。", [])]
+    files = []
+    for name in ("a", "b"):
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("".join(json.dumps({"id": f"{name}{i}", "text": t, "codes": c}, ensure_ascii=False) + "\n"
+                                for i, (t, c) in enumerate(lines * 2)), encoding="utf-8")
+        files.append(path)
+    argv = ["train", "--gold", str(files[0]), "--gold", str(files[1]), "--codebook", str(REAL),
+            "--out", str(tmp_path / "model"), "--folds", "2", "--json"]
+    assert cli(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["n_examples"] == 24 and set(result["labels"]) == {"F1", "M3"}
+    assert cli(["evaluate", "--gold", str(files[0]), "--codebook", str(REAL), "--model", str(tmp_path / "model"),
+                "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["units"] == 12
+    # the same file twice: ids repeat across the files
+    assert cli([*argv[:3], "--gold", str(files[0]), *argv[5:]]) == 2
+    assert "more than one gold file" in capsys.readouterr().err
