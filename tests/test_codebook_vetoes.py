@@ -71,14 +71,14 @@ def test_a_changed_veto_recodes_exactly_the_codes_that_use_it(project, tmp_path)
     # a veto that no longer matches this unit: every code with a rule using it is re-coded, and only those
     loosened = with_veto(reworded, "meeting_scheduling", exclude_regex=["(拟于|定于|另行)[^。]{0,12}(召开|通知)的通知"])
     users = users_of(cb, "meeting_scheduling")
-    assert users == {"M3"}
+    assert "M3" in users and users < {c.id for c in cb.codable_codes() if c.rules}  # some codes, not all
     changed = {c for c, fp in rule_fingerprints(loosened).items() if rule_fingerprints(cb)[c] != fp}
     assert changed == users
     preview = preview_rules(project, loosened)
-    assert preview.recoded == ["M3"]
+    assert preview.recoded == sorted(users)
     save_codebook_to_project(project, loosened, target, coder="甲")
     run = code_project(project)
-    assert run.recoded == ["M3"]
+    assert run.recoded == sorted(users)
     assert "convened-meeting" in m3_rules(project, doc_id)  # the rule the veto silenced now gives evidence
 
     # a default veto is used by every rule: every code with rules is re-coded
