@@ -72,3 +72,16 @@ def test_every_other_case_unit_was_coded_twice_and_the_gold_is_the_adjudicated_c
                 assert row.get("reason"), f"{unit['id']}: a disagreement needs the adjudication's reason"
             seen += 1
     assert seen == len(double)
+
+
+def test_the_demo_corpus_folder_holds_only_the_manifests_documents():
+    # `baolian demo` imports every document under corpus/; reports about the gold must live elsewhere
+    import yaml
+
+    from coding.corpus import collect
+
+    manifest = yaml.safe_load((ROOT / "corpus" / "corpus.yaml").read_text(encoding="utf-8"))
+    listed = {entry["file"] for entry in manifest["documents"]}
+    docs, refused = collect([ROOT / "corpus"])
+    assert not refused
+    assert {d.path.relative_to(ROOT / "corpus").as_posix() for d in docs} == listed
