@@ -4,8 +4,10 @@ Split from :mod:`coding.rules` (which describes the semantics and the speed desi
 unit by a term of its own ``exclude`` or of one of its named vetoes (codebook ``vetoes``, applied through
 ``rule_defaults.veto`` and the rule's ``veto`` / ``skip_veto``), or by a match of one of their exclusion
 regexes. Terms are checked by the plan (they depend only on the keywords of the unit); regexes run only
-when their required literals are in the unit, and each exclusion regex and each named veto is decided at
-most once per unit (``cache``, one dict per unit, keyed by regex id >= 0 or ``~veto id`` < 0).
+when their required literals are in the unit. The plan gives each rule one *veto set*: the exclusion regexes
+(its own and those of its named vetoes) whose literals are in the unit, registered once and named by an id.
+Each exclusion regex and each veto set is decided at most once per unit (``cache``, one dict per unit, keyed
+by regex id >= 0 or ``~set id`` < 0): rules sharing named vetoes share the answer.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ class VetoTable:
         self._regex_ids: dict[str, int] = {}
         self.named: list[tuple[str, tuple[int, ...]]] = []  # (name, its exclusion regex ids)
         self._named_ids: dict[str, int] = {}
+        self.sets: list[tuple[int, ...]] = []  # veto sets of planned rules: exclusion regex ids (see plan_keys)
+        self._set_ids: dict[tuple[int, ...], int] = {}
 
     # -- compiling ----------------------------------------------------------------------------
 
@@ -70,34 +74,48 @@ class VetoTable:
     def live(self, eids: Iterable[int], triggered: frozenset[int]) -> tuple[int, ...]:
         """The exclusion regexes of ``eids`` that may match: their literal sets of 2+ characters are present."""
         need = self.need
-        return tuple([eid for eid in eids if not any(n.isdisjoint(triggered) for n in need[eid])])
+        return tuple([eid for eid in eids if not need[eid] or not any(n.isdisjoint(triggered) for n in need[eid])])
 
-    def plan_keys(self, own: tuple[int, ...], named: tuple[int, ...], triggered: frozenset[int]) -> tuple[int, ...]:
-        """The veto keys a rule must check on a unit with the triggers ``triggered``: its own exclusion
-        regexes that may match (ids >= 0), then its named vetoes with a regex that may match (``~id``)."""
-        keys = list(self.live(own, triggered))
-        keys += [~vid for vid in named if self.live(self.named[vid][1], triggered)]
-        return tuple(keys)
+    def plan_keys(self, own: tuple[int, ...], named: tuple[int, ...], triggered: frozenset[int],
+                  memo: dict[tuple[int, ...], list[int]] | None = None) -> int | None:
+        """The veto set a rule must check on a unit with the triggers ``triggered``, as an id for
+        :meth:`vetoed` (None: nothing to check): its own exclusion regexes that may match, then those of
+        its named vetoes, each regex once. A rule is vetoed when one of them matches (a named veto
+        matches when one of its regexes does). ``memo``: named veto ids -> their regexes that may match,
+        for one ``triggered`` (rules share their named vetoes)."""
+        shared = None if memo is None else memo.get(named)
+        if shared is None:
+            shared = []
+            for vid in named:
+                shared += [eid for eid in self.live(self.named[vid][1], triggered) if eid not in shared]
+            if memo is not None:
+                memo[named] = shared
+        eids = list(self.live(own, triggered))
+        eids += [eid for eid in shared if eid not in eids] if eids else shared
+        if not eids:
+            return None
+        key = tuple(eids)
+        sid = self._set_ids.get(key)
+        if sid is None:
+            sid = self._set_ids[key] = len(self.sets)
+            self.sets.append(key)
+        return sid
 
-    def vetoed(self, keys: tuple[int, ...], unit_text: str, triggered: frozenset[int], cache: dict[int, bool]) -> bool:
-        """Does one of the vetoes ``keys`` (see plan_keys) match the unit? ``cache`` holds the unit's answers."""
-        for key in keys:
-            hit = cache.get(key)
-            if hit is None:
-                if key >= 0:
-                    hit = self._regex_hit(key, unit_text)
-                else:
-                    hit = any(self._cached_regex_hit(eid, unit_text, cache)
-                              for eid in self.live(self.named[~key][1], triggered))
-                cache[key] = hit
-            if hit:
-                return True
-        return False
-
-    def _cached_regex_hit(self, eid: int, unit_text: str, cache: dict[int, bool]) -> bool:
-        hit = cache.get(eid)
+    def vetoed(self, sid: int, unit_text: str, cache: dict[int, bool]) -> bool:
+        """Does a regex of the veto set ``sid`` (see plan_keys) match the unit? ``cache`` holds the unit's
+        answers: per veto set (key ``~sid``) and per exclusion regex (key = its id), so that rules sharing
+        vetoes decide each regex, and each set, at most once per unit."""
+        hit = cache.get(~sid)
         if hit is None:
-            hit = cache[eid] = self._regex_hit(eid, unit_text)
+            hit = False
+            for eid in self.sets[sid]:
+                one = cache.get(eid)
+                if one is None:
+                    one = cache[eid] = self._regex_hit(eid, unit_text)
+                if one:
+                    hit = True
+                    break
+            cache[~sid] = hit
         return hit
 
     def _regex_hit(self, eid: int, unit_text: str) -> bool:

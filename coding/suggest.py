@@ -5,6 +5,8 @@ Pure: no database, no UI. Rule semantics are described in :mod:`coding.rules`.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 
@@ -68,18 +70,26 @@ UnitCodes = list[tuple[str, float, list[tuple[int, int, str]]]]
 
 def unit_codes(texts: Sequence[str], compiled: CompiledCodebook) -> list[UnitCodes]:
     """The raw content of :func:`suggest_for_units` (for callers that build their own records)."""
-    for text in texts:
-        _check_text(text)
+    if not all(map(str.__instancecheck__, texts)):
+        for text in texts:
+            _check_text(text)
     # "\n" between the texts: a line break always ends a token, and no hit may cross a text's edges.
     scan = compiled.scan("\n".join(texts))
-    out, base = [], 0
     if not compiled.rules:
         return [[] for _ in texts]
-    every_unit = compiled.has_unconditional_rules  # else no rule fires on a text without hits or triggers
-    for text in texts:
-        end = base + len(text)
-        out.append(_unit_codes(compiled, scan, text, base) if every_unit or scan.anything_in(base, end) else [])
-        base = end + 1
+    # Start and end of each text in the joined text; a text without hits or triggers (none start at or
+    # after its start and before its end: the bisections, for all texts at once) is passed over, unless
+    # a regex-only rule runs on every unit.
+    edges = list(itertools.accumulate(itertools.chain.from_iterable((1, len(t)) for t in texts), initial=-1))[1:]
+    hit_at = list(map(bisect.bisect_left, itertools.repeat(scan._starts), edges))
+    trigger_at = list(map(bisect.bisect_left, itertools.repeat(scan._trigger_lasts), edges))
+    every_unit = compiled.has_unconditional_rules
+    out = []
+    for i, text in enumerate(texts):
+        if every_unit or hit_at[2 * i] < hit_at[2 * i + 1] or trigger_at[2 * i] < trigger_at[2 * i + 1]:
+            out.append(_unit_codes(compiled, scan, text, edges[2 * i]))
+        else:
+            out.append([])
     return out
 
 
@@ -124,13 +134,14 @@ _SENTENCE, _PARAGRAPH, _BOTH = ("sentence",), ("paragraph",), ("sentence", "para
 # final run of end marks and closing quotes is one sentence.
 _ENDS = "。！？!?…⋯｡．."
 _CLOSE = "”’」』）)］]】》〉〕〗｝}›»\"'"
+_ENDS_CLOSE = _ENDS + _CLOSE
 _SPLITTERS = re.compile(f"[{re.escape(_ENDS)}\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
     """``coding.segment.sentence_spans(text)``, with a shortcut for the common one-sentence text."""
     stripped = text.rstrip()
-    core = stripped.rstrip(_ENDS + _CLOSE)
+    core = stripped.rstrip(_ENDS_CLOSE)
     if not _SPLITTERS.search(core):
         start = len(text) - len(text.lstrip())
         return [(start, len(stripped))] if stripped else []

@@ -340,3 +340,32 @@ def test_rules_only_lines_are_exactly_json_dumps(annotator: Annotator) -> None:
     slow = [[_record(s.code, s.score, "rule", s.evidence) for s in sug]
             for sug in suggest_for_units(texts, annotator.compiled)]
     assert annotator.codes_for(texts) == slow
+
+
+def test_fast_block_parsing_equals_parse_line_per_line() -> None:
+    """_parse_block's fast path (one C scanner call per line) gives what parse_line gives, line by line."""
+    from coding.annotate import Skipped, _parse_block
+
+    lines = [
+        '\ufeff{"id": 1, "text": "第一行"}', '{"id": "a", "text": "好"}', '', '   ', '\u3000',
+        '{"id": true, "text": "x"}', '{"id": 1.5, "text": "x"}', '{"id": null, "text": "x"}', '{"text": "x"}',
+        '{"id": 2}', '{"id": 3, "text": 4}', '{"id": 4, "text": "\\ud800"}', '{"id": "\\udc00", "text": "x"}',
+        '{"id": 5, "text": "\\u597d"}', '{"id": 6, "text": "a"} ', ' {"id": 7, "text": "a"}',
+        '{"id": 8, "text": "a"}, {"id": 9', '"text": "b"}', '{"id": 10, "text": "a", "id": 11}',
+        '{"id": 12, "text": "a"}}', '[1, 2]', '{"id": 13, "text": "a\\nb", "x": {"y": [1, {}]}}',
+        '{"id": 14, "text": "a"}\r', '{"id": 15, "text": "a"', '{}', '{"id": 16, "text": "a"}\x0c',
+    ]
+    block = "\n".join(lines).encode() + b"\n" + b'{"id": 17, "text": "\xff"}\n'
+    for data in (block, block.replace(b"\xff", b"ok")):  # with a non-UTF-8 line, and without
+        expected_good, expected_skipped = [], []
+        for number, raw in enumerate(data.split(b"\n"), start=1):
+            raw = raw[3:] if number == 1 and raw.startswith(b"\xef\xbb\xbf") else raw
+            if raw.strip():
+                try:
+                    expected_good.append(parse_line(raw))
+                except ValueError as err:
+                    expected_skipped.append(Skipped(number, str(err)))
+        good, skipped = _parse_block(1, data)
+        assert [(type(u), u, t) for u, t in good] == [(type(u), u, t) for u, t in expected_good]
+        assert skipped == expected_skipped
+        assert len(good) >= 8 and len(skipped) >= 12

@@ -311,6 +311,10 @@ def test_scan_finds_exactly_the_terms_on_boundaries(real: CompiledCodebook) -> N
     for start, end in sentence_spans(text)[:400]:  # triggers: raw occurrences inside the unit
         unit = text[start:end]
         assert scan.triggers_in(start, end) == {kw for lit, kw in trigger_literals.items() if lit in unit}
+        for s, e in ((start, end), (start + 1, end - 1), (start + 2, end), (start, end - 2)):  # cutting words too
+            hits, triggered = scan.keywords_in(s, e)
+            assert hits == [h for h in scan.hits if s <= h[0] and h[1] <= e]
+            assert triggered == scan.triggers_in(s, e)
     # offsets are code points, also after astral and ASCII characters (the automaton runs on UTF-8 bytes)
     literals = sorted(trigger_literals)[:40]
     mixed = "".join(f"{c}{lit}" for c, lit in zip(itertools.cycle("😀a é𠀀\n"), literals))
@@ -327,6 +331,10 @@ def test_terms_of_several_tokens_are_found_by_the_scan() -> None:
     hits = cc.scan(text).hits
     assert hits == _brute_force_hits(cc, text)
     assert [text[s:e] for s, e, _ in hits] == ["COVID 19", "《条例》", "a b c"]
+    assert not cc._terms_spaceless  # so a unit ending at a space may cut a term: it is checked
+    scan = cc.scan(text)
+    for end in range(len(text) + 1):
+        assert scan.keywords_in(0, end)[0] == [h for h in hits if h[1] <= end]
 
 
 # -- bad input -------------------------------------------------------------------------------------

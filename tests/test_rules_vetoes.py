@@ -100,17 +100,31 @@ def test_a_named_veto_is_decided_once_per_unit():
     same = table.regex("下次[^。]{0,6}会")
     assert same in table.named[vid][1]  # a regex shared with a rule is compiled once
     triggered = frozenset(kw.values())  # every literal present
-    keys = table.plan_keys((), (vid,), triggered)
-    assert keys == (~vid,)
+    sid = table.plan_keys((), (vid,), triggered)
+    assert table.sets[sid] == table.named[vid][1]
+    both = table.sets[table.plan_keys((same,), (vid,), triggered)]  # a regex of the rule and of its veto: once
+    assert sorted(both) == sorted(table.named[vid][1])
     text = "拟于下周召开协调会。"
     cache: dict[int, bool] = {}
-    assert table.vetoed(keys, text, triggered, cache) is True
-    assert cache[~vid] is True
-    cache[~vid] = False  # a second rule using the veto reads the unit's answer, not the regexes again
-    assert table.vetoed(keys, text, triggered, cache) is False
-    assert table.vetoed(keys, text, triggered, {}) is True
+    assert table.vetoed(sid, text, cache) is True
+    assert cache[~sid] is True
+    cache[~sid] = False  # a second rule with the same vetoes reads the unit's answer, not the regexes again
+    assert table.vetoed(sid, text, cache) is False
+    assert table.vetoed(sid, text, {}) is True
+    assert table.vetoed(sid, "下周开会。", {}) is False
+    # another veto set with a regex already decided on the unit reads that answer
+    first = table.regex("(拟于|定于)[^。]{0,12}召开")
+    other = table.plan_keys((first,), (), triggered)
+    assert other != sid
+    assert table.vetoed(other, text, {first: False}) is False
+    assert table.vetoed(other, text, {}) is True
+    # the plan's memo (named vetoes -> their live regexes) changes nothing
+    memo: dict = {}
+    for own in ((), (first,), (same,), (first, same)):
+        assert table.plan_keys(own, (vid,), triggered, memo) == table.plan_keys(own, (vid,), triggered)
+    assert list(memo) == [(vid,)]
     # without its literals in the unit the veto is not even planned
-    assert table.plan_keys((), (vid,), frozenset()) == ()
+    assert table.plan_keys((), (vid,), frozenset()) is None
 
 
 def expanded(cb: Codebook) -> Codebook:
