@@ -25,7 +25,7 @@ def code_(
     recode_all: Annotated[bool, typer.Option("--all", help="Re-code every document for every code.")] = False,
     combine: Annotated[
         Optional[str],
-        typer.Option(help="How rules and the trained model combine: rules | model | max | max:MIN | mean | "
+        typer.Option(help="How rules and the trained model combine: rules | model | max | max:MIN | max:MIN:SUPPORT | mean | "
                           f"weighted:ALPHA (saved in the project; default {DEFAULT_COMBINE})."),
     ] = None,
 ) -> None:

@@ -22,7 +22,7 @@ ModelOpt = Annotated[
 ]
 CombineOpt = Annotated[
     Optional[str],
-    typer.Option("--combine", help=f"With --model: rules | model | max | max:MIN | mean | weighted:ALPHA. Default: {DEFAULT_COMBINE}.",
+    typer.Option("--combine", help=f"With --model: rules | model | max | max:MIN | max:MIN:SUPPORT | mean | weighted:ALPHA. Default: {DEFAULT_COMBINE}.",
                  show_default=False),
 ]
 ThresholdOpt = Annotated[
