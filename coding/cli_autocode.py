@@ -25,8 +25,8 @@ def code_(
     recode_all: Annotated[bool, typer.Option("--all", help="Re-code every document for every code.")] = False,
     combine: Annotated[
         Optional[str],
-        typer.Option(help="How rules and the trained model combine: rules | model | max | max:MIN | max:MIN:SUPPORT | mean | "
-                          f"weighted:ALPHA (saved in the project; default {DEFAULT_COMBINE})."),
+        typer.Option(help="How rules and the trained model combine: rules | model | max | max:MIN | "
+                          f"max:MIN:SUPPORT | mean | weighted:ALPHA (saved in the project; default {DEFAULT_COMBINE})."),
     ] = None,
 ) -> None:
     """Apply the codebook (rules, plus the trained model once there is one): write suggestions.

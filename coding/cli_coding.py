@@ -22,8 +22,8 @@ ModelOpt = Annotated[
 ]
 CombineOpt = Annotated[
     Optional[str],
-    typer.Option("--combine", help=f"With --model: rules | model | max | max:MIN | max:MIN:SUPPORT | mean | weighted:ALPHA. Default: {DEFAULT_COMBINE}.",
-                 show_default=False),
+    typer.Option("--combine", help="With --model: rules | model | max | max:MIN | max:MIN:SUPPORT | mean | "
+                                   f"weighted:ALPHA. Default: {DEFAULT_COMBINE}.", show_default=False),
 ]
 ThresholdOpt = Annotated[
     Optional[float],
