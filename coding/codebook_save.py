@@ -162,6 +162,11 @@ def preview_rules(project, new_codebook: Codebook, *, code_map: dict[str, str] |
     return preview
 
 
+def _changed_keys(old: dict, new: dict) -> list[str]:
+    """Names added, removed or changed between two name -> definition mappings, sorted."""
+    return sorted(set(old) ^ set(new) | {k for k in old if k in new and old[k] != new[k]})
+
+
 def describe_changes(old: Codebook | None, new: Codebook) -> list[str]:
     """Human-readable differences between two codebooks (codes added, removed, fields changed; concepts, vetoes)."""
     if old is None:
@@ -178,14 +183,10 @@ def describe_changes(old: Codebook | None, new: Codebook) -> list[str]:
             fields = [key for key in b if a.get(key) != b.get(key)]
             if fields:
                 out.append(f"~ {cid} {after[cid].name}: {', '.join(fields)}")
-    if old.concepts != new.concepts:
-        changed = sorted(set(old.concepts) ^ set(new.concepts)
-                         | {k for k in old.concepts if k in new.concepts and old.concepts[k] != new.concepts[k]})
-        out.append(f"~ concepts: {', '.join(changed)}")
-    if old.vetoes != new.vetoes:
-        changed = sorted(set(old.vetoes) ^ set(new.vetoes)
-                         | {k for k in old.vetoes if k in new.vetoes and old.vetoes[k] != new.vetoes[k]})
-        out.append(f"~ 否决条件 vetoes: {', '.join(changed)}")
+    for label, before_map, after_map in (("concepts", old.concepts, new.concepts),
+                                         ("否决条件 vetoes", old.vetoes, new.vetoes)):
+        if changed := _changed_keys(before_map, after_map):
+            out.append(f"~ {label}: {', '.join(changed)}")
     if old.rule_defaults != new.rule_defaults:
         out.append(f"~ 默认否决 rule_defaults.veto: {', '.join(new.rule_defaults.veto) or '(none)'}")
     return out

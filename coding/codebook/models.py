@@ -347,11 +347,15 @@ def _check_codebook(cb: Codebook) -> None:
                                f"use null or one of: {known}", "codes", i, "not_when", j, "use")
         for r, rule in enumerate(code.rules):
             for sub, term in rule.references():
-                if term.startswith("@") and term[1:] not in cb.concepts:
-                    raise _problem(f"unknown concept {term!r} in rule {rule.name!r}",
-                                   f"define '{term[1:]}' under concepts; known: {', '.join(cb.concepts) or 'none'}",
-                                   "codes", i, "rules", r, *sub)
+                _check_concept(cb, term, f"rule {rule.name!r}", "codes", i, "rules", r, *sub)
     _check_vetoes(cb)
+
+
+def _check_concept(cb: Codebook, term: str, where: str, *path: str | int) -> None:
+    """An ``@concept`` reference (in a rule or a veto) must name a defined concept."""
+    if term.startswith("@") and term[1:] not in cb.concepts:
+        raise _problem(f"unknown concept {term!r} in {where}",
+                       f"define '{term[1:]}' under concepts; known: {', '.join(cb.concepts) or 'none'}", *path)
 
 
 def _check_vetoes(cb: Codebook) -> None:
@@ -359,10 +363,7 @@ def _check_vetoes(cb: Codebook) -> None:
     known = ", ".join(cb.vetoes) or "none"
     for name, veto in cb.vetoes.items():
         for j, term in enumerate(veto.exclude):
-            if term.startswith("@") and term[1:] not in cb.concepts:
-                raise _problem(f"unknown concept {term!r} in veto {name!r}",
-                               f"define '{term[1:]}' under concepts; known: {', '.join(cb.concepts) or 'none'}",
-                               "vetoes", name, "exclude", j)
+            _check_concept(cb, term, f"veto {name!r}", "vetoes", name, "exclude", j)
     for j, name in enumerate(cb.rule_defaults.veto):
         if name not in cb.vetoes:
             raise _problem(f"unknown veto {name!r} in rule_defaults", f"define '{name}' under vetoes; known: {known}",
