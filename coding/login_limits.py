@@ -59,22 +59,30 @@ def utc(moment: datetime | None) -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
 def _positive(value, key: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if not _is_count(value):
         raise BaolianError(f"{key} must be a whole number ≥ 1, not {value!r}", field=f"{SETTING}.{key}",
                            hint=f"e.g. {DEFAULTS[key]} (the default)")
     return value
 
 
-def limits(project) -> Limits:
-    """The project's login limits (the defaults for anything not set, or not a whole number ≥ 1: a bad value
+def _stored(project) -> dict[str, int]:
+    """The setting's values, with the default for anything not set or not a whole number ≥ 1 (a bad value
     must not stop everyone, the admin included, from logging in)."""
     stored = project.setting(SETTING) or {}
     stored = stored if isinstance(stored, dict) else {}
-    checked = {key: value if isinstance(value := stored.get(key), int) and not isinstance(value, bool)
-               and value >= 1 else default for key, default in DEFAULTS.items()}
-    return Limits(checked["max_failures"], timedelta(minutes=checked["window_minutes"]),
-                  timedelta(minutes=checked["lockout_minutes"]))
+    return {key: value if _is_count(value := stored.get(key)) else default for key, default in DEFAULTS.items()}
+
+
+def limits(project) -> Limits:
+    """The project's login limits (see :func:`_stored` for values not set or broken)."""
+    values = _stored(project)
+    return Limits(values["max_failures"], timedelta(minutes=values["window_minutes"]),
+                  timedelta(minutes=values["lockout_minutes"]))
 
 
 def set_limits(project, *, by: str | None, **values: int) -> Limits:
@@ -83,10 +91,7 @@ def set_limits(project, *, by: str | None, **values: int) -> Limits:
     if unknown:
         raise BaolianError(f"unknown login limit(s): {', '.join(sorted(unknown))}", field=SETTING,
                            hint=f"use {', '.join(DEFAULTS)}")
-    lim = limits(project)
-    current = {"max_failures": lim.max_failures, "window_minutes": int(lim.window.total_seconds() // 60),
-               "lockout_minutes": int(lim.lockout.total_seconds() // 60)}
-    new = {**current, **{key: _positive(value, key) for key, value in values.items()}}
+    new = {**_stored(project), **{key: _positive(value, key) for key, value in values.items()}}
     project.set_setting(SETTING, new, coder=by)
     return limits(project)
 
