@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from coding.annotate import DEFAULT_COMBINE, Annotator  # noqa: E402
 from coding.codebook import load_codebook  # noqa: E402
-from coding.evaluate import evaluate, load_gold  # noqa: E402
+from coding.evaluate import evaluate, load_gold, load_gold_files  # noqa: E402
 from coding.learning import train_examples  # noqa: E402
 from coding.model import Example  # noqa: E402
 from coding.rules import compile_codebook  # noqa: E402
@@ -41,7 +41,7 @@ def main() -> None:
     parser.add_argument("--write", type=Path, help="also write the report as Markdown to this file")
     args = parser.parse_args()
     codebook = load_codebook(ROOT / "codebook.yaml")
-    train = load_gold(GOLD / "dev.jsonl", codebook) + load_gold(GOLD / "other_dev.jsonl", codebook)
+    train = load_gold_files([GOLD / "dev.jsonl", GOLD / "other_dev.jsonl"], codebook)
     held_out = {"demo case (test.jsonl)": load_gold(GOLD / "test.jsonl", codebook),
                 "other hard cases (other_test.jsonl)": load_gold(GOLD / "other_test.jsonl", codebook)}
     compiled = compile_codebook(codebook)

@@ -71,19 +71,14 @@ def train(
 
     if gold:
         from coding.codebook import load_codebook
-        from coding.evaluate import load_gold
+        from coding.evaluate import load_gold_files
         from coding.model import Example
 
         if out_dir is None:
             raise BaolianError("--gold needs --out DIR to save the model", field="--out",
                                hint="e.g. --out models/dev")
         cb = load_codebook(codebook or Path("codebook.yaml"))
-        units = [u for path in gold for u in load_gold(path, cb)]
-        ids = [u.id for u in units]
-        if len(set(ids)) != len(ids):
-            dup = next(i for i in ids if ids.count(i) > 1)
-            raise BaolianError(f"unit id {dup!r} is in more than one gold file", field="--gold",
-                               hint="give each file once; ids must be unique across the files")
+        units = load_gold_files(gold, cb)
         labels = sorted({c for u in units for c in u.codes})
         model, result = train_examples([Example(u.text, u.codes) for u in units], labels,
                                        user_words=cb.terms(), folds=folds)

@@ -152,6 +152,22 @@ def load_gold(path: str | Path, codebook: Codebook | None = None) -> list[GoldUn
     return units
 
 
+def load_gold_files(paths: Iterable[str | Path], codebook: Codebook | None = None) -> list[GoldUnit]:
+    """Read several gold files as one set (:func:`load_gold` each); an id may appear in only one of them."""
+    units: list[GoldUnit] = []
+    first: dict[Any, tuple[Path, int]] = {}
+    for path in paths:
+        for unit in load_gold(path, codebook):
+            if unit.id in first:
+                where, line = first[unit.id]
+                raise BaolianError(f"duplicate id {unit.id!r}: it is in more than one gold file (first in {where} "
+                                   f"line {line})", file=path, line=unit.line, field="id",
+                                   hint="give each file once; ids must be unique across the files")
+            first[unit.id] = (Path(path), unit.line)
+            units.append(unit)
+    return units
+
+
 def _mapper(scope: frozenset[str], codebook: Codebook | None):
     cache: dict[str, str | None] = {}
 
@@ -228,4 +244,4 @@ def kappa(gold: Sequence[bool], pred: Sequence[bool]) -> float:
     return 0.0 if math.isnan(value) else value
 
 
-__all__ = ["CodeMetrics", "GoldUnit", "Report", "evaluate", "kappa", "load_gold"]
+__all__ = ["CodeMetrics", "GoldUnit", "Report", "evaluate", "kappa", "load_gold", "load_gold_files"]

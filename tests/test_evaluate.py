@@ -205,3 +205,17 @@ def test_train_on_several_gold_files_then_evaluate_with_the_model(cli, tmp_path:
     # the same file twice: ids repeat across the files
     assert cli([*argv[:3], "--gold", str(files[0]), *argv[5:]]) == 2
     assert "more than one gold file" in capsys.readouterr().err
+
+
+def test_gold_files_read_together_refuse_an_id_in_two_files(codebook, tmp_path: Path) -> None:
+    from coding.evaluate import load_gold_files
+
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    a.write_text('{"id": "x1", "text": "甲", "codes": []}\n{"id": "x2", "text": "乙", "codes": ["F1"]}\n',
+                 encoding="utf-8")
+    b.write_text('{"id": "y1", "text": "丙", "codes": []}\n\n{"id": "x2", "text": "丁", "codes": []}\n',
+                 encoding="utf-8")
+    assert [u.id for u in load_gold_files([a], codebook)] == ["x1", "x2"]
+    with pytest.raises(BaolianError, match=r"more than one gold file \(first in .*a\.jsonl line 2\)") as err:
+        load_gold_files([a, b], codebook)
+    assert (err.value.file, err.value.line, err.value.field) == (str(b), 3, "id")
