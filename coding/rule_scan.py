@@ -99,6 +99,14 @@ class _Scan:
                                         if last - length[kw] >= start - 1] + kws[mid:hi])
         return hits, frozenset(kws[lo:hi])
 
+    def anything_in_each(self, edges: list[int]) -> list[bool]:
+        """For each span of ``edges`` (flat: start, end, start, end, ...; ascending): does a hit start, or a
+        trigger literal end, inside it? One bisection per edge for all spans at once; a span with neither
+        can fire no rule but a regex-only one that runs on every unit."""
+        hit_at = list(map(bisect.bisect_left, itertools.repeat(self._starts), edges))
+        trigger_at = list(map(bisect.bisect_left, itertools.repeat(self._trigger_lasts), edges))
+        return [hit_at[i] < hit_at[i + 1] or trigger_at[i] < trigger_at[i + 1] for i in range(0, len(edges), 2)]
+
     def triggers_in(self, start: int, end: int) -> set[int]:
         """The trigger keywords found inside ``[start, end)`` (plainly; :meth:`keywords_in` is faster)."""
         lasts = self._trigger_lasts

@@ -5,7 +5,6 @@ Pure: no database, no UI. Rule semantics are described in :mod:`coding.rules`.
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import re
 from collections.abc import Iterable, Sequence
@@ -73,24 +72,16 @@ def unit_codes(texts: Sequence[str], compiled: CompiledCodebook) -> list[UnitCod
     if not all(map(str.__instancecheck__, texts)):
         for text in texts:
             _check_text(text)
-    # "\n" between the texts: a line break always ends a token, and no hit may cross a text's edges.
-    scan = compiled.scan("\n".join(texts))
     if not compiled.rules:
         return [[] for _ in texts]
-    # Start and end of each text in the joined text; a text without hits or triggers (none start at or
-    # after its start and before its end: the bisections, for all texts at once) is passed over, unless
-    # a regex-only rule runs on every unit.
+    # "\n" between the texts: a line break always ends a token, and no hit may cross a text's edges.
+    scan = compiled.scan("\n".join(texts))
+    # Start and end of each text in the joined text; a text without hits or triggers is passed over,
+    # unless a regex-only rule runs on every unit.
     edges = list(itertools.accumulate(itertools.chain.from_iterable((1, len(t)) for t in texts), initial=-1))[1:]
-    hit_at = list(map(bisect.bisect_left, itertools.repeat(scan._starts), edges))
-    trigger_at = list(map(bisect.bisect_left, itertools.repeat(scan._trigger_lasts), edges))
-    every_unit = compiled.has_unconditional_rules
-    out = []
-    for i, text in enumerate(texts):
-        if every_unit or hit_at[2 * i] < hit_at[2 * i + 1] or trigger_at[2 * i] < trigger_at[2 * i + 1]:
-            out.append(_unit_codes(compiled, scan, text, edges[2 * i]))
-        else:
-            out.append([])
-    return out
+    anything = [True] * len(texts) if compiled.has_unconditional_rules else scan.anything_in_each(edges)
+    return [_unit_codes(compiled, scan, text, edges[2 * i]) if found else []
+            for i, (text, found) in enumerate(zip(texts, anything, strict=True))]
 
 
 def _unit_codes(compiled: CompiledCodebook, scan: _Scan, text: str, base: int) -> UnitCodes:
