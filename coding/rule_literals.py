@@ -118,7 +118,7 @@ def _item(op: Any, av: Any) -> tuple[set[str] | None, list[set[str]]]:
     return None, []  # ANY, CATEGORY, NOT_LITERAL, assertions, group references: no literal known
 
 
-__all__ = ["required_literal_sets", "required_literals"]
+__all__ = ["literal_tests", "required_literal_sets", "required_literals", "split_literal_sets"]
 
 
 def literal_tests(sets: Iterable[frozenset[str]]) -> tuple[Callable[[str], Any], ...]:
@@ -126,6 +126,17 @@ def literal_tests(sets: Iterable[frozenset[str]]) -> tuple[Callable[[str], Any],
     left out): for each set, the ``search`` of one regex matching any of its literals (one call in C,
     faster than testing the literals one by one); it returns None when no literal of the set is in a text."""
     return tuple(_any_of(tuple(sorted(s, key=lambda x: (len(x), x)))) for s in sets if len(s) <= 16)
+
+
+def split_literal_sets(sets: list[frozenset[str]], keyword: Callable[[str, bool], int]
+                       ) -> tuple[tuple[frozenset[int], ...], tuple[Callable[[str], Any], ...]]:
+    """Required literal sets of a regex (sets of more than 16 strings are left out) -> those of strings
+    of 2 characters or more as keyword ids (``keyword(literal, False)``: found by the automaton, checked by
+    the plan), and tests of the others (see literal_tests; checked on the unit): single characters would
+    match too often for the automaton."""
+    sets = [s for s in sets if len(s) <= 16]
+    need = tuple(frozenset(keyword(t, False) for t in s) for s in sets if min(map(len, s)) >= 2)
+    return need, literal_tests([s for s in sets if min(map(len, s)) < 2])
 
 
 @functools.lru_cache(maxsize=4096)

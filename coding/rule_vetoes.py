@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from coding.rule_literals import literal_tests, required_literal_sets
+from coding.rule_literals import required_literal_sets, split_literal_sets
 
 
 class VetoTable:
@@ -36,14 +36,6 @@ class VetoTable:
 
     # -- compiling ----------------------------------------------------------------------------
 
-    def split_sets(self, sets: list[frozenset[str]]) -> tuple[tuple[frozenset[int], ...], tuple[Any, ...]]:
-        """Required literal sets of a regex (sets of more than 16 strings are left out) -> those of strings
-        of 2 characters or more as keyword ids (found by the automaton, checked by the plan), and tests of
-        the others (see literal_tests; checked on the unit): single characters would match too often."""
-        sets = [s for s in sets if len(s) <= 16]
-        need = tuple(frozenset(self._keyword(t, False) for t in s) for s in sets if min(map(len, s)) >= 2)
-        return need, literal_tests([s for s in sets if min(map(len, s)) < 2])
-
     def regex(self, pattern: str) -> int:
         """The id of the exclusion regex ``pattern`` (compiled once, however many rules and vetoes use it)."""
         eid = self._regex_ids.get(pattern)
@@ -52,7 +44,7 @@ class VetoTable:
             # an anchored pattern fails fast by itself; others are tried only when their literals are there
             sets = [] if pattern.startswith("^") else required_literal_sets(compiled)
             eid = self._regex_ids[pattern] = len(self.regexes)
-            need, tests = self.split_sets(sets)
+            need, tests = split_literal_sets(sets, self._keyword)
             self.regexes.append((compiled, tests))
             self.need.append(need)
         return eid

@@ -59,7 +59,6 @@ process 0.53-0.87 M characters per CPU-second, two processes 0.96-1.35 M charact
 
 from __future__ import annotations
 
-import bisect
 import operator
 import re
 from collections.abc import Callable, Iterable
@@ -71,7 +70,7 @@ import ahocorasick
 
 from coding.codebook import Codebook, load_codebook
 from coding.errors import BaolianError
-from coding.rule_literals import required_literal_sets, required_literals
+from coding.rule_literals import required_literal_sets, required_literals, split_literal_sets
 from coding.rule_scan import _Scan, _window
 from coding.rule_vetoes import VetoTable
 from coding.words import WordSegmenter
@@ -160,7 +159,7 @@ class CompiledCodebook:
                     sets = required_literal_sets(self._regexes[-1])
                     trigger = frozenset(self._keyword(t, term=False) for t in sets[0]) if sets else None
                     self._regex_trigger.append(trigger)
-                    need, tests = self._vetoes.split_sets(sets[1:])
+                    need, tests = split_literal_sets(sets[1:], self._keyword)
                     self._regex_need.append(need)
                     self._regex_also.append(tests)
                 vetoes = [(name, codebook.vetoes[name]) for name in codebook.rule_vetoes(rule)]
