@@ -9,7 +9,9 @@ dev.jsonl (for writing rules and training) and test.jsonl (held out: report scor
 
 It also splits the gold about *other* hard cases (other/<file>.jsonl: passages written for the codebook's
 definitions, not from the demo case; ids PREFIX-dNN-NNN) by document into other_dev.jsonl (tuning and
-training) and other_test.jsonl (held out: documents d03, d06 and d09 of every file).
+training) and other_test.jsonl (held out: documents d03, d06 and d09 of every file). The further passages
+about the demo case itself (demo_more/<file>.jsonl, written later by other writers from the code definitions,
+without reading the corpus) split the same way into demo_more_dev.jsonl and demo_more_test.jsonl.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from coding.ingest import speakers_of  # noqa: E402
 from coding.segment import segment_text  # noqa: E402
 
 GOLD_CODES = ("F1", "F2", "F3", "M1", "M2", "M3", "M4", "M5")
-OTHER_TEST_DOCUMENTS = ("d03", "d06", "d09")  # per file of other/, about a third of its units
+OTHER_TEST_DOCUMENTS = ("d03", "d06", "d09")  # per written file, about a third of its units
+WRITTEN_GOLD = (("other", "other"), ("demo_more", "demo_more"))  # folder of written files, prefix of its splits
 TEST_DOCUMENTS = ("i02_zym_bureau_party_member", "i06_wxg_petitioner", "m02_case_closure_review",
                   "p03_district_notice_five_package", "n01_district_news_report")
 
@@ -60,17 +63,18 @@ def main() -> None:
                 "id": f"{stem}#s{seg.index}", "doc": rel, "unit": "sentence", "start": seg.start,
                 "end": seg.end, "speaker": seg.speaker, "text": text, "codes": codes,
             })
-    out["other_dev"], out["other_test"] = [], []
-    for source in sorted((HERE / "other").glob("*.jsonl")):
-        for line, raw in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
-            if not raw.strip():
-                continue
-            unit = json.loads(raw)
-            bad = [c for c in unit["codes"] if c not in GOLD_CODES or c not in known]
-            if bad:
-                sys.exit(f"{source}:{line}: unknown gold code(s) {bad}")
-            held_out = unit["doc"].rsplit("-", 1)[-1] in OTHER_TEST_DOCUMENTS
-            out["other_test" if held_out else "other_dev"].append(unit)
+    for folder, prefix in WRITTEN_GOLD:
+        out[f"{prefix}_dev"], out[f"{prefix}_test"] = [], []
+        for source in sorted((HERE / folder).glob("*.jsonl")):
+            for line, raw in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
+                if not raw.strip():
+                    continue
+                unit = json.loads(raw)
+                bad = [c for c in unit["codes"] if c not in GOLD_CODES or c not in known]
+                if bad:
+                    sys.exit(f"{source}:{line}: unknown gold code(s) {bad}")
+                held_out = unit["doc"].rsplit("-", 1)[-1] in OTHER_TEST_DOCUMENTS
+                out[f"{prefix}_test" if held_out else f"{prefix}_dev"].append(unit)
     for split, units in out.items():
         with (HERE / f"{split}.jsonl").open("w", encoding="utf-8") as f:
             for unit in units:

@@ -7,6 +7,7 @@
     python benchmarks/rules_dev.py --combine max max:0.8 max:0.9   # rules + out-of-fold model scores
 
 Never point it at corpus/gold/test.jsonl: that file is the held-out set (benchmarks/evaluation.py).
+``demo_more_test.jsonl`` is a check set: it is scored (summary table only) but its errors are not listed.
 Each listed error shows the unit id, gold codes, suggested codes with the rule names that fired
 (evidence text), and the unit text.
 """
@@ -26,6 +27,7 @@ from coding.evaluate import evaluate, load_gold  # noqa: E402
 from coding.rules import compile_codebook  # noqa: E402
 
 SCOPE = ("F1", "F2", "F3", "M1", "M2", "M3", "M4", "M5")
+CHECK_ONLY = ("demo_more_test.jsonl",)  # scored in aggregate to check rules written on other data; errors never read
 
 
 def to_scope(code: str, parents: dict[str, str | None]) -> str | None:
@@ -49,6 +51,10 @@ def main() -> None:
     args = parser.parse_args()
     if any(g.name in ("test.jsonl", "other_test.jsonl") for g in args.gold):
         parser.error("tune on dev only; test.jsonl and other_test.jsonl are held out")
+    listing = args.fp or args.fn or args.nocode or args.rules or args.combine
+    if listing and any(g.name in CHECK_ONLY for g in args.gold):
+        parser.error(f"{', '.join(CHECK_ONLY)} is a check set: run it without --fp/--fn/--nocode/--rules/--combine "
+                     "(aggregate scores only), and read errors on the development files")
     codebook = load_codebook(args.codebook)
     parents = {c.id: c.parent for c in codebook.codes}
     gold, files = [], []

@@ -14,6 +14,8 @@ from coding.evaluate import load_gold
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "corpus" / "gold"
 CODES = ("F1", "F2", "F3", "M1", "M2", "M3", "M4", "M5")
+SPLITS = ("dev", "test", "other_dev", "other_test", "demo_more_dev", "demo_more_test")
+WRITTEN = ("other", "demo_more")  # folders of passages written for the codebook, split by make_gold.py
 
 
 def rows(path: Path) -> list[dict]:
@@ -25,7 +27,7 @@ def codebook():
     return load_codebook(ROOT / "codebook.yaml")
 
 
-@pytest.mark.parametrize("name", ["dev", "test", "other_dev", "other_test"])
+@pytest.mark.parametrize("name", SPLITS)
 def test_every_gold_file_loads_against_the_codebook(codebook, name):
     units = load_gold(GOLD / f"{name}.jsonl", codebook)
     assert len(units) >= 200
@@ -34,13 +36,14 @@ def test_every_gold_file_loads_against_the_codebook(codebook, name):
 
 
 def test_ids_are_unique_across_all_gold_files():
-    ids = [r["id"] for name in ("dev", "test", "other_dev", "other_test") for r in rows(GOLD / f"{name}.jsonl")]
+    ids = [r["id"] for name in SPLITS for r in rows(GOLD / f"{name}.jsonl")]
     assert len(ids) == len(set(ids))
 
 
-def test_other_cases_split_by_document_into_development_and_held_out():
-    sources = [r for path in sorted((GOLD / "other").glob("*.jsonl")) for r in rows(path)]
-    dev, test = rows(GOLD / "other_dev.jsonl"), rows(GOLD / "other_test.jsonl")
+@pytest.mark.parametrize("folder", WRITTEN)
+def test_written_passages_split_by_document_into_development_and_held_out(folder):
+    sources = [r for path in sorted((GOLD / folder).glob("*.jsonl")) for r in rows(path)]
+    dev, test = rows(GOLD / f"{folder}_dev.jsonl"), rows(GOLD / f"{folder}_test.jsonl")
     assert sorted(r["id"] for r in dev + test) == sorted(r["id"] for r in sources)
     assert {r["doc"] for r in dev}.isdisjoint({r["doc"] for r in test})
     assert {r["doc"].rsplit("-", 1)[1] for r in test} == {"d03", "d06", "d09"}
@@ -48,21 +51,26 @@ def test_other_cases_split_by_document_into_development_and_held_out():
 
 
 def test_development_sets_cover_every_code_at_least_25_times():
-    for name in ("dev", "other_dev"):
+    for name in ("dev", "other_dev", "demo_more_dev"):
         counts = Counter(c for r in rows(GOLD / f"{name}.jsonl") for c in r["codes"])
         assert all(counts[c] >= 25 for c in CODES), (name, counts)
 
 
-def test_other_cases_are_not_taken_from_the_demo_corpus():
-    demo = "".join(p.read_text(encoding="utf-8", errors="ignore") for p in (ROOT / "corpus").rglob("*.txt"))
-    other = rows(GOLD / "other_dev.jsonl") + rows(GOLD / "other_test.jsonl")
-    assert not [r["id"] for r in other if len(r["text"]) > 20 and r["text"] in demo]
+@pytest.mark.parametrize("folder", WRITTEN)
+def test_written_passages_are_not_taken_from_the_demo_corpus(folder):
+    from coding.corpus import collect
+
+    docs, _ = collect([ROOT / "corpus"])  # .txt and .docx alike
+    demo = "\n".join(d.text for d in docs)
+    written = rows(GOLD / f"{folder}_dev.jsonl") + rows(GOLD / f"{folder}_test.jsonl")
+    assert not [r["id"] for r in written if len(r["text"]) > 20 and r["text"] in demo]
 
 
-def test_every_other_case_unit_was_coded_twice_and_the_gold_is_the_adjudicated_coding():
-    double = {r["id"]: r for r in rows(GOLD / "other_double_coding.jsonl")}
+@pytest.mark.parametrize("folder", WRITTEN)
+def test_every_written_unit_was_coded_twice_and_the_gold_is_the_adjudicated_coding(folder):
+    double = {r["id"]: r for r in rows(GOLD / f"{folder}_double_coding.jsonl")}
     seen = 0
-    for path in sorted((GOLD / "other").glob("*.jsonl")):
+    for path in sorted((GOLD / folder).glob("*.jsonl")):
         for unit in rows(path):
             row = double[unit["id"]]  # a unit without a second coding fails here
             assert row["file"] == path.name
