@@ -31,9 +31,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/pipeline.py
 
-# A model trained on the development gold (demo case + other hard cases), for annotate/evaluate --model
+# A model trained on the development gold (demo case, more demo-case passages, other hard cases), for --model
 model: $(STAMP)
-	$(BIN)/baolian train --gold corpus/gold/dev.jsonl --gold corpus/gold/other_dev.jsonl --out models/gold
+	$(BIN)/baolian train --gold corpus/gold/dev.jsonl --gold corpus/gold/other_dev.jsonl \
+		--gold corpus/gold/demo_more_dev.jsonl --out models/gold
 
 clean:
 	rm -rf $(VENV) models/gold $(DEMO) $(DEMO)-wal $(DEMO)-shm .pytest_cache
