@@ -36,7 +36,7 @@ from coding.rules import compile_codebook  # noqa: E402
 GOLD = ROOT / "corpus" / "gold"
 TRAIN = ("dev.jsonl", "other_dev.jsonl", "demo_more_dev.jsonl")  # also what `make model` trains on
 SCOPE = ("F1", "F2", "F3", "M1", "M2", "M3", "M4", "M5")
-MODES = ("rules", "model", "max", "max:0.6", "max:0.7", "max:0.8", "max:0.6:0.05", "max:0.6:0.1", "mean",
+MODES = ("rules", "model", "max", "max:0.6", "max:0.7", "max:0.8", "max:0.6:0.05", "max:0.6:0.1", "max:0.7:0.05", "mean",
          "weighted:0.7")
 
 

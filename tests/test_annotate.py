@@ -235,7 +235,7 @@ def test_combine_max_with_rule_support() -> None:
     assert combine(rules, model, "max:0.8:0") == combine(rules, model, "max:0.8")
     assert combine(rules, {**model, "M4": 0.1}, "max:0.8:0.1")["M4"] == 0.7  # at the support: kept
     assert parse_mode("max:0.6:0.1") == ("max", 0.6, 0.1)
-    assert DEFAULT_COMBINE == "max:0.6:0.05"
+    assert DEFAULT_COMBINE == "max:0.7:0.05"
 
 
 class _FixedModel:
