@@ -66,20 +66,32 @@ class VetoTable:
     def live(self, eids: Iterable[int], triggered: frozenset[int]) -> tuple[int, ...]:
         """The exclusion regexes of ``eids`` that may match: their literal sets of 2+ characters are present."""
         need = self.need
-        return tuple([eid for eid in eids if not need[eid] or not any(n.isdisjoint(triggered) for n in need[eid])])
+        out = []
+        for eid in eids:
+            for n in need[eid]:
+                if n.isdisjoint(triggered):
+                    break
+            else:
+                out.append(eid)
+        return tuple(out)
 
     def plan_keys(self, own: tuple[int, ...], named: tuple[int, ...], triggered: frozenset[int],
-                  memo: dict[tuple[int, ...], list[int]] | None = None) -> int | None:
+                  memo: dict[Any, list[int]] | None = None) -> int | None:
         """The veto set a rule must check on a unit with the triggers ``triggered``, as an id for
         :meth:`vetoed` (None: nothing to check): its own exclusion regexes that may match, then those of
         its named vetoes, each regex once. A rule is vetoed when one of them matches (a named veto
-        matches when one of its regexes does). ``memo``: named veto ids -> their regexes that may match,
-        for one ``triggered`` (rules share their named vetoes)."""
+        matches when one of its regexes does). ``memo``: for one ``triggered``, named veto ids (a tuple)
+        and each named veto id (an int) -> their regexes that may match (rules share their named vetoes)."""
         shared = None if memo is None else memo.get(named)
         if shared is None:
             shared = []
             for vid in named:
-                shared += [eid for eid in self.live(self.named[vid][1], triggered) if eid not in shared]
+                one = None if memo is None else memo.get(vid)
+                if one is None:
+                    one = self.live(self.named[vid][1], triggered)
+                    if memo is not None:
+                        memo[vid] = one
+                shared += [eid for eid in one if eid not in shared]
             if memo is not None:
                 memo[named] = shared
         eids = list(self.live(own, triggered))
