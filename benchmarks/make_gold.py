@@ -31,8 +31,8 @@ from coding.ingest import speakers_of  # noqa: E402
 from coding.segment import segment_text  # noqa: E402
 
 GOLD_CODES = ("F1", "F2", "F3", "M1", "M2", "M3", "M4", "M5")
-OTHER_TEST_DOCUMENTS = ("d03", "d06", "d09")  # per written file, about a third of its units
-WRITTEN_GOLD = (("other", "other"), ("demo_more", "demo_more"))  # folder of written files, prefix of its splits
+WRITTEN_TEST_DOCUMENTS = ("d03", "d06", "d09")  # per written file, about a third of its units
+WRITTEN_GOLD = ("other", "demo_more")  # folders of written files; each splits into <folder>_dev / <folder>_test
 TEST_DOCUMENTS = ("i02_zym_bureau_party_member", "i06_wxg_petitioner", "m02_case_closure_review",
                   "p03_district_notice_five_package", "n01_district_news_report")
 
@@ -63,8 +63,8 @@ def main() -> None:
                 "id": f"{stem}#s{seg.index}", "doc": rel, "unit": "sentence", "start": seg.start,
                 "end": seg.end, "speaker": seg.speaker, "text": text, "codes": codes,
             })
-    for folder, prefix in WRITTEN_GOLD:
-        out[f"{prefix}_dev"], out[f"{prefix}_test"] = [], []
+    for folder in WRITTEN_GOLD:
+        out[f"{folder}_dev"], out[f"{folder}_test"] = [], []
         for source in sorted((HERE / folder).glob("*.jsonl")):
             for line, raw in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
                 if not raw.strip():
@@ -73,8 +73,8 @@ def main() -> None:
                 bad = [c for c in unit["codes"] if c not in GOLD_CODES or c not in known]
                 if bad:
                     sys.exit(f"{source}:{line}: unknown gold code(s) {bad}")
-                held_out = unit["doc"].rsplit("-", 1)[-1] in OTHER_TEST_DOCUMENTS
-                out[f"{prefix}_test" if held_out else f"{prefix}_dev"].append(unit)
+                held_out = unit["doc"].rsplit("-", 1)[-1] in WRITTEN_TEST_DOCUMENTS
+                out[f"{folder}_test" if held_out else f"{folder}_dev"].append(unit)
     for split, units in out.items():
         with (HERE / f"{split}.jsonl").open("w", encoding="utf-8") as f:
             for unit in units:
