@@ -31,10 +31,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/pipeline.py
 
-# A model trained on the development gold (demo case, more demo-case passages, other hard cases), for --model
+# A model trained on the development gold (benchmarks/train_files.txt, the files the evaluation trains on), for --model
+TRAIN_FILES := $(shell grep -v '^\#' benchmarks/train_files.txt)
 model: $(STAMP)
-	$(BIN)/baolian train --gold corpus/gold/dev.jsonl --gold corpus/gold/other_dev.jsonl \
-		--gold corpus/gold/demo_more_dev.jsonl --out models/gold
+	$(BIN)/baolian train $(foreach f,$(TRAIN_FILES),--gold corpus/gold/$(f)) --out models/gold
 
 clean:
 	rm -rf $(VENV) models/gold $(DEMO) $(DEMO)-wal $(DEMO)-shm .pytest_cache

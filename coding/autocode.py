@@ -41,8 +41,8 @@ def rule_fingerprints(codebook: Codebook) -> dict[str, str]:
     they use)."""
     out = {}
     for code in codebook.codable_codes():
-        rules = [codebook.rule_data(r) for r in code.rules or []]  # with the named vetoes they use
-        used = sorted({name for r in code.rules or [] for name in codebook.rule_concepts(r)})
+        rules = [codebook.rule_data(r, code) for r in code.rules or []]  # with the named vetoes they use
+        used = sorted({name for r in code.rules or [] for name in codebook.rule_concepts(r, code)})
         concepts = {name: codebook.concept_terms(name) for name in used}
         blob = json.dumps([rules, concepts], ensure_ascii=False, sort_keys=True)
         out[code.id] = hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]

@@ -18,27 +18,33 @@ from coding.errors import CodebookError
 
 
 def rules_yaml(codebook: Codebook, code_id: str) -> str:
-    """A code's rules as a YAML list, as they are written in codebook.yaml (the editor's starting text)."""
+    """A code's rules as a YAML list, as they are written in codebook.yaml (the editor's starting text).
+
+    A code with default vetoes of its own gets a mapping instead: ``rule_defaults:`` and ``rules:``."""
     code = codebook.code(code_id)
-    if not code.rules:
+    if not code.rules and not code.rule_defaults.veto:
         return ""
     text = dump_codebook(codebook.model_copy(update={"codes": [code.model_copy(update={"parent": None})],
                                                      "concepts": {}, "vetoes": {}, "rule_defaults": RuleDefaults()}))
-    body = text.split("\n    rules:\n", 1)[1]
-    return "\n".join(line[4:] if line.startswith("    ") else line for line in body.splitlines()) + "\n"
+    lines = text.split("\n    rule_defaults:\n" if code.rule_defaults.veto else "\n    rules:\n", 1)[1].splitlines()
+    if code.rule_defaults.veto:  # keep the two keys, two spaces in
+        return "rule_defaults:\n" + "\n".join(line[4:] for line in lines) + "\n"
+    return "\n".join(line[4:] if line.startswith("    ") else line for line in lines) + "\n"
 
 
 def code_vetoes(codebook: Codebook, code_id: str) -> list[tuple[str, str, list[str]]]:
     """The named vetoes a code's rules use, in codebook order: (name, description, names of the rules using it)."""
     code = codebook.code(code_id)
-    used = {name: [r.name for r in code.rules if name in codebook.rule_vetoes(r)] for name in codebook.vetoes}
+    used = {name: [r.name for r in code.rules if name in codebook.rule_vetoes(r, code)] for name in codebook.vetoes}
     return [(name, codebook.vetoes[name].description or "", rules) for name, rules in used.items() if rules]
 
 
 def set_rules(codebook: Codebook, code_id: str, rules_text: str) -> Codebook:
-    """Replace a code's rules with the YAML list in ``rules_text`` (``- name: ...`` items, or ``rules: [...]``).
+    """Replace a code's rules with the YAML list in ``rules_text`` (``- name: ...`` items), or with a mapping of
+    ``rules:`` and optionally ``rule_defaults:`` (the code's own default vetoes), as :func:`rules_yaml` writes it.
 
-    Errors name the line of ``rules_text``; an empty text removes the rules.
+    The text stands for both: without ``rule_defaults`` the code has none. Errors name the line of
+    ``rules_text``; an empty text removes the rules.
     """
     data = _data(codebook)
     code = data["codes"][_index(data, code_id)]
@@ -51,8 +57,15 @@ def set_rules(codebook: Codebook, code_id: str, rules_text: str) -> Codebook:
         raise CodebookError(f"YAML syntax error: {problem}", file=f"rules of {code_id}",
                             line=mark.line + 1 if mark else None,
                             hint="check indentation, colons, dashes and quotes near this line") from None
-    if isinstance(parsed, dict) and set(parsed) == {"rules"}:
-        parsed, node = parsed["rules"], node.value[0][1]
+    defaults, root = {}, node
+    if isinstance(parsed, dict):
+        unknown = sorted(map(str, set(parsed) - {"rules", "rule_defaults"}))
+        if unknown:
+            raise CodebookError(f"unknown key(s) {', '.join(unknown)} beside the rules", file=f"rules of {code_id}",
+                                line=next(k for k, _ in root.value if str(k.value) == unknown[0]).start_mark.line + 1,
+                                hint="write a YAML list of rules, or a mapping of rules and rule_defaults only")
+        defaults = parsed.get("rule_defaults") or {}
+        parsed, node = parsed.get("rules"), next((v for k, v in node.value if k.value == "rules"), None)
     if parsed is None:
         parsed = []
     if not isinstance(parsed, list) or not all(isinstance(r, dict) for r in parsed):
@@ -67,6 +80,7 @@ def set_rules(codebook: Codebook, code_id: str, rules_text: str) -> Codebook:
             raise CodebookError(message, file=where, line=_node_line(node, (i, *loc)),
                                 field=_field(("rules", i, *loc)), hint=hint) from None
     code["rules"] = parsed
+    code["rule_defaults"] = defaults
     data["codes"] = _tree_order(data["codes"])
     try:
         return Codebook.model_validate(data)
@@ -75,6 +89,9 @@ def set_rules(codebook: Codebook, code_id: str, rules_text: str) -> Codebook:
         position = data["codes"].index(code)
         if loc[:3] == ("codes", position, "rules"):  # a problem inside the edited rules: name its line
             raise CodebookError(message, file=where, line=_node_line(node, loc[3:]), field=_field(loc[2:]),
+                                hint=hint) from None
+        if loc[:3] == ("codes", position, "rule_defaults"):  # or inside the code's default vetoes
+            raise CodebookError(message, file=where, line=_node_line(root, loc[2:]), field=_field(loc[2:]),
                                 hint=hint) from None
         raise CodebookError(message, field=_field(loc, data), hint=hint) from None
 

@@ -162,7 +162,7 @@ class CompiledCodebook:
                     need, tests = split_literal_sets(sets[1:], self._keyword)
                     self._regex_need.append(need)
                     self._regex_also.append(tests)
-                vetoes = [(name, codebook.vetoes[name]) for name in codebook.rule_vetoes(rule)]
+                vetoes = [(name, codebook.vetoes[name]) for name in codebook.rule_vetoes(rule, code)]
                 self.rules.append(_Rule(
                     code=code.id, name=rule.name, unit=rule.unit, weight=rule.weight,
                     parts=tuple(self._term_ids(p) for p in parts), within=rule.within, regex=tuple(ids),

@@ -336,6 +336,11 @@ VETO_CASES = [
      "codes[1].rules[1].veto[1]", "both adds and skips veto 'interviewer'"),
     ("unknown veto in the defaults", "veto: [interviewer]", "veto: [interviewer, heading]", "veto: [interviewer, h",
      "rule_defaults.veto[1]", "unknown veto 'heading' in rule_defaults"),
+    ("unknown veto in a code's defaults", "    rules:\n", "    rule_defaults: {veto: [unusd]}\n    rules:\n", "unusd",
+     "codes[1].rule_defaults.veto[0]", "unknown veto 'unusd' in the rule_defaults of code 'A'"),
+    ("a code default that the codebook already has", "    rules:\n",
+     "    rule_defaults: {veto: [interviewer]}\n    rules:\n", "rule_defaults: {veto: [interviewer]}",
+     "codes[1].rule_defaults.veto[0]", "already a default of the whole codebook"),
     ("veto listed twice", "veto: [enterprise]", "veto: [enterprise, enterprise]", "veto: [enterprise, e",
      "codes[1].rules[1].veto[1]", "listed twice"),
     ("veto vetoing nothing", "  unused:\n    exclude: [无关]\n", "  unused:\n    description: 空的\n", "  unused:",
@@ -353,10 +358,23 @@ VETO_CASES = [
 
 def test_veto_base_is_valid() -> None:
     cb = parse_codebook(VBASE)
-    r1, r2 = cb.code("A").rules
-    assert cb.rule_vetoes(r1) == ["interviewer"] and cb.rule_vetoes(r2) == ["enterprise"]
+    a = cb.code("A")
+    r1, r2 = a.rules
+    assert cb.rule_vetoes(r1, a) == ["interviewer"] and cb.rule_vetoes(r2, a) == ["enterprise"]
     assert "营商" in cb.terms() and "无关" in cb.terms()  # veto terms go to the segmenter dictionary
     assert parse_codebook(dump_codebook(cb)) == cb
+
+
+def test_a_codes_default_vetoes_apply_to_its_rules_only_and_can_be_skipped() -> None:
+    text = VBASE.replace("    rules:\n", "    rule_defaults:\n      veto: [unused]\n    rules:\n", 1)
+    cb = parse_codebook(text)
+    a = cb.code("A")
+    r1, r2 = a.rules
+    assert cb.rule_vetoes(r1, a) == ["interviewer", "unused"] and cb.rule_vetoes(r2, a) == ["unused", "enterprise"]
+    assert cb.rule_data(r1, a)["vetoes"].keys() == {"interviewer", "unused"}  # in the rule's fingerprint
+    assert parse_codebook(dump_codebook(cb)) == cb and "rule_defaults:\n      veto: [unused]" in dump_codebook(cb)
+    skipped = parse_codebook(text.replace("skip_veto: [interviewer]", "skip_veto: [interviewer, unused]"))
+    assert skipped.rule_vetoes(skipped.code("A").rules[1], skipped.code("A")) == ["enterprise"]
 
 
 @pytest.mark.parametrize(("old", "new", "marker", "field", "words"), [c[1:] for c in VETO_CASES],

@@ -176,6 +176,10 @@ def test_set_rules_replaces_and_accepts_both_forms(cb):
     assert [r.name for r in set_rules(cb, "M3", text).code("M3").rules] == ["one"]
     assert [r.name for r in set_rules(cb, "M3", "rules:\n" + text).code("M3").rules] == ["one"]
     assert set_rules(cb, "M3", "").code("M3").rules == []
+    # the mapping form also carries the code's own default vetoes; the plain list means none
+    m3 = set_rules(cb, "M3", "rule_defaults:\n  veto: [next_meeting]\nrules:\n" + text).code("M3")
+    assert m3.rule_defaults.veto == ["next_meeting"] and [r.name for r in m3.rules] == ["one"]
+    assert set_rules(cb, "F1", "rules:\n" + text).code("F1").rule_defaults.veto == []
 
 
 @pytest.mark.parametrize(("text", "line", "field", "message"), [
@@ -190,6 +194,9 @@ def test_set_rules_replaces_and_accepts_both_forms(cb):
     ("- name: a\n  any: [x]\n  skip_veto: [next_meeting]\n", 3, "rules[0].skip_veto[0]", "which is not a default"),
     ("- name: a\n  any: [x\n", 3, None, "YAML syntax error"),
     ("just text", 1, None, "must be a YAML list of rules"),
+    ("rule_defaults:\n  veto: [nope]\nrules:\n- name: a\n  any: [x]\n", 2, "rule_defaults.veto[0]",
+     "unknown veto 'nope' in the rule_defaults of code 'M3'"),
+    ("rules:\n- name: a\n  any: [x]\nrule_default: {veto: []}\n", 4, None, "unknown key(s) rule_default"),
 ])
 def test_set_rules_errors_name_the_line(cb, text, line, field, message):
     err = error(set_rules, cb, "M3", text)

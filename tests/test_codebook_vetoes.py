@@ -15,11 +15,12 @@ MEETING = "拟于下周召开专班会议，各部门一起商量低保问题。
 
 def vetoes_of(cb) -> dict:
     return {"vetoes": cb.vetoes, "defaults": cb.rule_defaults,
+            "code defaults": {c.id: c.rule_defaults for c in cb.codes},
             "rules": {(c.id, r.name): (r.veto, r.skip_veto) for c in cb.codes for r in c.rules}}
 
 
 def users_of(cb, veto: str) -> set[str]:
-    return {c.id for c in cb.codable_codes() for r in c.rules if veto in cb.rule_vetoes(r)}
+    return {c.id for c in cb.codable_codes() for r in c.rules if veto in cb.rule_vetoes(r, c)}
 
 
 def with_veto(cb, name: str, **fields):
@@ -38,6 +39,8 @@ def test_editing_and_saving_keeps_the_vetoes_and_they_still_apply(project, tmp_p
     # edit a code (rename) and another code's rules through the editor's YAML text, unchanged
     edited = set_rules(rename_code(cb, "M2", "信息直通机制"), "F1", rules_yaml(cb, "F1"))
     assert "veto: [" in rules_yaml(cb, "F1") and "skip_veto: [meta_line, short_heading]" in rules_yaml(cb, "F1")
+    assert rules_yaml(cb, "F1").startswith("rule_defaults:\n  veto: [r7a_headline_or_label]\nrules:\n")
+    assert not rules_yaml(cb, "M2").startswith("rule_defaults")  # a plain list where the code has no defaults
     assert vetoes_of(edited) == vetoes_of(cb)
     target = tmp_path / "codebook.yaml"
     result = save_codebook_to_project(project, edited, target, coder="甲")

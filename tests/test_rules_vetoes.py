@@ -133,7 +133,7 @@ def expanded(cb: Codebook) -> Codebook:
     data = cb.model_dump(mode="python", exclude_defaults=True)
     for code, cdata in zip(cb.codes, data["codes"], strict=True):
         for rule, rdata in zip(code.rules, cdata.get("rules", []), strict=True):
-            names = cb.rule_vetoes(rule)
+            names = cb.rule_vetoes(rule, code)
             terms = list(rule.exclude) + [t for n in names for t in cb.vetoes[n].exclude]
             regexes = list(rule.exclude_regex) + [p for n in names for p in cb.vetoes[n].exclude_regex]
             rdata.pop("veto", None)
@@ -142,6 +142,7 @@ def expanded(cb: Codebook) -> Codebook:
                 rdata["exclude"] = terms
             if regexes:
                 rdata["exclude_regex"] = regexes
+        cdata.pop("rule_defaults", None)
     data.pop("vetoes", None)
     data.pop("rule_defaults", None)
     return Codebook.model_validate(data)
@@ -149,7 +150,7 @@ def expanded(cb: Codebook) -> Codebook:
 
 def test_the_real_codebook_gives_what_its_vetoes_written_out_give():
     real = load_codebook(ROOT / "codebook.yaml")
-    assert real.vetoes and real.rule_defaults.veto
+    assert real.vetoes and real.rule_defaults.veto and real.code("F1").rule_defaults.veto
     flat = expanded(real)
     assert not flat.vetoes and all(not r.veto for c in flat.codes for r in c.rules)
     texts = [json.loads(line)["text"] for line in (ROOT / "corpus/gold/dev.jsonl").read_text("utf-8").splitlines()]
@@ -161,6 +162,7 @@ def test_the_real_codebook_gives_what_its_vetoes_written_out_give():
     data = real.model_dump(exclude_defaults=True)
     data.pop("rule_defaults")
     for code in data["codes"]:
+        code.pop("rule_defaults", None)
         for rule in code.get("rules", []):
             rule.pop("skip_veto", None)
     bare = Codebook.model_validate(data)

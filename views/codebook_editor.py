@@ -324,8 +324,9 @@ with edit_tab:
             st.form_submit_button("添加到草稿 Add to draft", key="cb_apply_add", on_click=on_add)
 
 with rules_tab:
-    st.caption("以 YAML 列表编辑此编码的规则（格式见 docs/codebook-format.md）；应用时检查，错误会指出行号。"
-               " — Edit this code's rules as a YAML list; checked when applied, errors name the line.")
+    st.caption("以 YAML 列表编辑此编码的规则；编码自带默认否决时为 rule_defaults 与 rules 两项（格式见 "
+               "docs/codebook-format.md）；应用时检查，错误会指出行号。 — Edit this code's rules as a YAML list (or "
+               "rule_defaults + rules when the code has default vetoes); checked when applied, errors name the line.")
     st.text_area(f"{cid} 的规则 Rules of {cid}", value=edit.rules_yaml(draft, cid), height=360, key="cb_rules")
     r1, r2, _ = st.columns([1, 1, 2])
     r1.button("应用到草稿 Apply to draft", key="cb_rules_apply", on_click=on_rules, args=(False,))

@@ -139,7 +139,9 @@ class Veto(BaseModel):
 
 
 class RuleDefaults(BaseModel):
-    """What every rule gets unless it says otherwise (``veto``: named vetoes; a rule opts out by ``skip_veto``)."""
+    """What every rule gets unless it says otherwise (``veto``: named vetoes; a rule opts out by ``skip_veto``).
+
+    At the top of the codebook for every rule; on a code for that code's rules (added to the codebook's)."""
 
     model_config = ConfigDict(extra="forbid")
     veto: VetoNames = Field(default_factory=list)
@@ -159,7 +161,7 @@ class Rule(BaseModel):
     exclude: Terms = Field(default_factory=list)
     exclude_regex: Regexes = Field(default_factory=list)
     veto: VetoNames = Field(default_factory=list)  # named vetoes (top-level `vetoes`) added to this rule
-    skip_veto: VetoNames = Field(default_factory=list)  # default vetoes (`rule_defaults.veto`) not applied here
+    skip_veto: VetoNames = Field(default_factory=list)  # default vetoes (codebook's or code's) not applied here
 
     @model_validator(mode="after")
     def _check(self) -> Rule:
@@ -211,6 +213,7 @@ class Code(BaseModel):
     not_when: list[Exclusion] = Field(default_factory=list)
     indicators: list[Term] = Field(default_factory=list)
     examples: list[Example] = Field(default_factory=list)
+    rule_defaults: RuleDefaults = Field(default_factory=RuleDefaults)  # for this code's rules, see RuleDefaults
     rules: list[Rule] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -285,12 +288,13 @@ class Codebook(BaseModel):
                                 hint=f"known concepts: {', '.join(self.concepts) or '(none)'}")
         return list(concept.terms)
 
-    def rule_vetoes(self, rule: Rule) -> list[str]:
-        """Names of the named vetoes applied to ``rule``: the defaults it does not skip, then its own ``veto``."""
-        names = [n for n in self.rule_defaults.veto if n not in rule.skip_veto]
+    def rule_vetoes(self, rule: Rule, code: Code) -> list[str]:
+        """Names of the named vetoes applied to ``rule`` of ``code``: the codebook's defaults, then the code's,
+        less those the rule skips, then the rule's own ``veto``."""
+        names = [n for n in (*self.rule_defaults.veto, *code.rule_defaults.veto) if n not in rule.skip_veto]
         return names + [n for n in rule.veto if n not in names]
 
-    def rule_data(self, rule: Rule) -> dict:
+    def rule_data(self, rule: Rule, code: Code) -> dict:
         """``rule`` as JSON data with the named vetoes it uses written out (without their descriptions): all its
         matching depends on besides the concepts, so a change of a veto is a change of every rule using it.
         Without named vetoes, the plain rule dump (as before vetoes existed)."""
@@ -298,16 +302,16 @@ class Codebook(BaseModel):
         for key in ("veto", "skip_veto"):
             if not data[key]:
                 del data[key]
-        names = self.rule_vetoes(rule)
+        names = self.rule_vetoes(rule, code)
         if names:
             data["vetoes"] = {name: self.vetoes[name].model_dump(mode="json", exclude={"description"})
                               for name in names}
         return data
 
-    def rule_concepts(self, rule: Rule) -> list[str]:
-        """Names of the concepts ``rule`` uses, directly or through its named vetoes."""
+    def rule_concepts(self, rule: Rule, code: Code) -> list[str]:
+        """Names of the concepts ``rule`` of ``code`` uses, directly or through its named vetoes."""
         terms = [t for _, t in rule.references()]
-        terms += [t for name in self.rule_vetoes(rule) for t in self.vetoes[name].exclude]
+        terms += [t for name in self.rule_vetoes(rule, code) for t in self.vetoes[name].exclude]
         return sorted({t[1:] for t in terms if t.startswith("@")})
 
     def terms(self) -> list[str]:
@@ -371,7 +375,8 @@ def _check_concept(cb: Codebook, term: str, where: str, *path: str | int) -> Non
 
 
 def _check_vetoes(cb: Codebook) -> None:
-    """Named vetoes: their @concepts exist; every veto name used (defaults, rules) is defined."""
+    """Named vetoes: their @concepts exist; every veto name used (defaults, rules) is defined; a rule skips only
+    a default of the codebook or of its code."""
     known = ", ".join(cb.vetoes) or "none"
     for name, veto in cb.vetoes.items():
         for j, term in enumerate(veto.exclude):
@@ -380,8 +385,15 @@ def _check_vetoes(cb: Codebook) -> None:
         if name not in cb.vetoes:
             raise _problem(f"unknown veto {name!r} in rule_defaults", f"define '{name}' under vetoes; known: {known}",
                            "rule_defaults", "veto", j)
-    defaults = set(cb.rule_defaults.veto)
     for i, code in enumerate(cb.codes):
+        for j, name in enumerate(code.rule_defaults.veto):
+            if name not in cb.vetoes:
+                raise _problem(f"unknown veto {name!r} in the rule_defaults of code {code.id!r}",
+                               f"define '{name}' under vetoes; known: {known}", "codes", i, "rule_defaults", "veto", j)
+            if name in cb.rule_defaults.veto:
+                raise _problem(f"veto {name!r} of code {code.id!r} is already a default of the whole codebook",
+                               "remove it from the code's rule_defaults", "codes", i, "rule_defaults", "veto", j)
+        defaults = {*cb.rule_defaults.veto, *code.rule_defaults.veto}
         for r, rule in enumerate(code.rules):
             for key in ("veto", "skip_veto"):
                 for j, name in enumerate(getattr(rule, key)):
@@ -390,7 +402,8 @@ def _check_vetoes(cb: Codebook) -> None:
                                        f"define '{name}' under vetoes; known: {known}", "codes", i, "rules", r, key, j)
                     if key == "skip_veto" and name not in defaults:
                         raise _problem(f"rule {rule.name!r} skips veto {name!r}, which is not a default",
-                                       "remove it from skip_veto (only vetoes of rule_defaults.veto can be skipped)",
+                                       "remove it from skip_veto (only vetoes of rule_defaults.veto, the codebook's "
+                                       "or the code's, can be skipped)",
                                        "codes", i, "rules", r, key, j)
                     if key == "veto" and name in rule.skip_veto:
                         raise _problem(f"rule {rule.name!r} both adds and skips veto {name!r}",
