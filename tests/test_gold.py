@@ -93,3 +93,19 @@ def test_the_demo_corpus_folder_holds_only_the_manifests_documents():
     docs, refused = collect([ROOT / "corpus"])
     assert not refused
     assert {d.path.relative_to(ROOT / "corpus").as_posix() for d in docs} == listed
+
+
+def test_every_demo_corpus_sentence_was_coded_twice_and_the_gold_is_the_adjudicated_coding():
+    double = {r["id"]: r for r in rows(GOLD / "demo_double_coding.jsonl")}
+    gold = rows(GOLD / "dev.jsonl") + rows(GOLD / "test.jsonl")
+    assert sorted(double) == sorted(u["id"] for u in gold)  # every sentence, nothing else
+    for unit in gold:
+        row = double[unit["id"]]
+        assert row["file"] == unit["id"].split("#")[0] + ".tsv"
+        assert row["final"] == sorted(unit["codes"])
+        assert set(row["first"]) | set(row["second"]) <= set(CODES)
+        if row["first"] != row["second"]:
+            assert row.get("reason"), f"{unit['id']}: a disagreement needs the adjudication's reason"
+        else:
+            assert row["final"] == row["first"]  # agreement is kept as it is
+    assert sum(r["first"] != r["second"] for r in double.values()) > 100  # the second coding is not a copy
