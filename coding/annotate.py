@@ -197,6 +197,7 @@ def parse_line(raw: bytes | str) -> tuple[Any, str]:
 
 
 Result = tuple[str, list[Skipped], int, int]  # output text, skipped lines, lines written, characters
+Encoded = tuple[bytes, list[Skipped], int, int]  # the same with the output text encoded to UTF-8
 
 
 def annotate_block(annotator: Annotator, first_line: int, block: bytes) -> Result:
@@ -278,9 +279,11 @@ def _init_worker(annotator: Annotator) -> None:
     _STATE = annotator
 
 
-def _work(item: tuple[int, bytes]) -> Result:
+def _work(item: tuple[int, bytes]) -> Encoded:
+    """:func:`annotate_block` in a worker, its output already encoded: the parent then only writes bytes
+    (pickling a str encodes it to UTF-8 anyway, and the parent would decode it and encode it again)."""
     assert _STATE is not None
-    return annotate_block(_STATE, *item)
+    return _encoded(annotate_block(_STATE, *item))
 
 
 def default_workers() -> int:
@@ -318,10 +321,10 @@ def annotate_file(in_path: str | Path, out_path: str | Path, annotator: Annotato
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; give the output the usual mode
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            with os.fdopen(fd, "wb") as out:  # UTF-8 written by the block (lone surrogates are refused)
                 blocks = _blocks(handle, chunk_chars * 3)  # about chunk_chars Chinese characters
                 if workers == 1:
-                    _drain((annotate_block(annotator, *b) for b in blocks), out, report)
+                    _drain((_encoded(annotate_block(annotator, *b)) for b in blocks), out, report)
                 else:
                     ctx = multiprocessing.get_context(method)
                     gc.freeze()  # forked workers: the collector then never writes to (and copies) inherited pages
@@ -342,9 +345,15 @@ def annotate_file(in_path: str | Path, out_path: str | Path, annotator: Annotato
     return report
 
 
-def _drain(results: Iterable[Result], out: Any, report: AnnotateReport) -> None:
-    for text, skipped, written, chars in results:
-        out.write(text)
+def _encoded(result: Result) -> Encoded:
+    """``result`` with its output text encoded (the file is written in binary)."""
+    text, skipped, written, chars = result
+    return text.encode(), skipped, written, chars
+
+
+def _drain(results: Iterable[Encoded], out: Any, report: AnnotateReport) -> None:
+    for data, skipped, written, chars in results:
+        out.write(data)
         report.annotated += written
         report.lines += written + len(skipped)
         report.skipped += skipped

@@ -20,18 +20,28 @@ def rule_lines(good: list[tuple[Any, str]], found: list[UnitCodes]) -> list[str]
 
     ``good``: (id, text) per unit; ``found``: :func:`coding.suggest.unit_codes` of the texts."""
     esc = _ESCAPE
+    heads: dict[tuple[str, float], str] = {}  # (code, score) -> the record up to its evidence
+    tails: dict[str, str] = {}  # rule name -> the end of an evidence item
     out = []
     for (uid, text), codes in zip(good, found, strict=True):
         key = esc(uid) if isinstance(uid, str) else int.__repr__(uid)
         if not codes:
             out.append(f'{{"id": {key}, "codes": []}}\n')
             continue
-        records = ", ".join([
-            f'{{"code": {esc(code)}, "score": {float.__repr__(round(float(score), 4))}, "origin": "rule", '
-            '"evidence": [' + ", ".join([f'{{"start": {s}, "end": {e}, "text": {esc(text[s:e])}, "rule": {esc(rule)}}}'
-                                         for s, e, rule in spans]) + ']}'
-            for code, score, spans in codes])
-        out.append(f'{{"id": {key}, "codes": [{records}]}}\n')
+        records = []
+        for code, score, spans in codes:
+            head = heads.get((code, score))
+            if head is None:
+                rounded = float.__repr__(round(float(score), 4))
+                head = heads[code, score] = f'{{"code": {esc(code)}, "score": {rounded}, "origin": "rule", "evidence": ['
+            items = []
+            for s, e, rule in spans:
+                tail = tails.get(rule)
+                if tail is None:
+                    tail = tails[rule] = f', "rule": {esc(rule)}}}'
+                items.append(f'{{"start": {s}, "end": {e}, "text": {esc(text[s:e])}{tail}')
+            records.append(head + ", ".join(items) + "]}")
+        out.append(f'{{"id": {key}, "codes": [{", ".join(records)}]}}\n')
     return out
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -118,7 +119,28 @@ def _item(op: Any, av: Any) -> tuple[set[str] | None, list[set[str]]]:
     return None, []  # ANY, CATEGORY, NOT_LITERAL, assertions, group references: no literal known
 
 
-__all__ = ["literal_tests", "required_literal_sets", "required_literals", "split_literal_sets"]
+__all__ = ["literal_tests", "rarest_first", "required_literal_sets", "required_literals", "split_literal_sets"]
+
+
+def rarest_first(sets: list[frozenset[str]], frequency: Callable[[str], int]) -> list[frozenset[str]]:
+    """``sets`` ordered by how often their strings are expected in a text, rarest first (ties keep their
+    order). Every set is required, so any of them may serve as a regex's trigger, and the rarest makes
+    the regex a candidate on the fewest units: ``{"扛", "兜着", "解释"}`` rather than ``{"他", "我"}``.
+
+    A set with a literal of punctuation or spaces only (``{"，", "；"}``: in almost every unit) comes
+    last; the others are ranked by the sum of ``frequency(literal)`` (a word frequency of the segmenter's
+    dictionary), a literal without a CJK character counting as :data:`_LATIN_FREQUENCY` (the dictionary
+    hardly knows Latin letters and digits; transcripts abound in them: speaker codes, initials)."""
+    def expected(literals: frozenset[str]) -> tuple[bool, int]:
+        if any(all(c.isspace() or unicodedata.category(c)[0] in "PZ" for c in lit) for lit in literals):
+            return True, 0
+        return False, sum(frequency(lit) if _CJK.search(lit) else _LATIN_FREQUENCY for lit in literals)
+
+    return sorted(sets, key=expected)
+
+
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
+_LATIN_FREQUENCY = 1_000_000  # more than any word of jieba's dictionary (了: 883,634)
 
 
 def literal_tests(sets: Iterable[frozenset[str]]) -> tuple[Callable[[str], Any], ...]:

@@ -58,6 +58,9 @@ _END_MARK = f"(?:[。！？!?…⋯｡]|．(?![0-9０-９])|\\.+(?=[{_CLOSERS}]*
 # group 1: the end marks with their closers; then the whitespace to skip.
 _SENTENCE_END = re.compile(f"((?:{_END_MARK}+[{_CLOSERS}]*)+)\\s*")
 _WORD_BEFORE_DOT = re.compile(r"[A-Za-z]+\Z")
+# The characters a sentence end starts with: where _SENTENCE_END may match (a plain character class is
+# found by the regex engine's fast prefix scan; _SENTENCE_END itself is tried at every position).
+_END_START = re.compile("[。！？!?…⋯｡．.]")
 
 ABBREVIATIONS = frozenset(
     "Mr Mrs Ms Dr Prof Sr Jr St vs cf al Fig Figs No Nos Vol pp Inc Ltd Co Corp Dept Gov approx".split()
@@ -78,8 +81,17 @@ def _check_range(text: str, start: int, end: int | None) -> int:
 
 
 def _split_line(text: str, s: int, e: int, out: list[tuple[int, int]]) -> None:
-    """Append the sentences of ``text[s:e]`` (one line, stripped)."""
-    for m in _SENTENCE_END.finditer(text, s, e):
+    """Append the sentences of ``text[s:e]`` (one line, stripped).
+
+    The ends are the matches of ``_SENTENCE_END.finditer(text, s, e)``: each is the match at the first
+    position, from the end of the previous one, where an end mark starts and the pattern matches."""
+    pos, find, match = s, _END_START.search, _SENTENCE_END.match
+    while (mark := find(text, pos, e)) is not None:
+        m = match(text, mark.start(), e)
+        if m is None:
+            pos = mark.end()
+            continue
+        pos = m.end()
         dot = m.start(1)
         if m.end(1) - dot == 1 and text[dot] == "." and _abbreviation_before(text, s, dot):
             continue

@@ -139,8 +139,9 @@ class _JiebaCompat:
 
         tok = jieba.Tokenizer()
         tok.initialize()
+        self._dictionary: dict[str, int] = {}  # the user words' frequencies before they were replaced
         for word in words:
-            old = tok.FREQ.get(word, 0)
+            old = self._dictionary[word] = tok.FREQ.get(word, 0)
             tok.add_word(word, USER_WORD_FREQ)
             tok.total -= old  # replace, as jieba-rs does (see module doc, 3.)
         self._tok = tok
@@ -161,6 +162,13 @@ class _JiebaCompat:
         if pos < len(text):
             out.extend(_OTHER.findall(text, pos))
         return out
+
+    def frequency(self, word: str) -> int:
+        """``suggest_freq(word)``, a user word with its frequency from before it was added (see
+        :meth:`WordSegmenter.frequency`)."""
+        if word in self._dictionary:
+            return max(self._dictionary[word], 1)
+        return self._tok.suggest_freq(word)
 
     def _cut_block(self, block: str, out: list[str]) -> None:
         tok = self._tok
@@ -198,7 +206,8 @@ class _JiebaCompat:
                     out.extend(p for p in _HMM_SKIP.split(piece) if p)
 
 
-def _build_cut(engine: str, words: tuple[str, ...]) -> Callable[[str], list[str]]:
+def _build_cut(engine: str, words: tuple[str, ...]) -> tuple[Callable[[str], list[str]], Callable[[str], int]]:
+    """The cut function of the engine, and the frequency estimate of a word in its default dictionary."""
     if engine == "rjieba":
         import rjieba
 
@@ -206,8 +215,9 @@ def _build_cut(engine: str, words: tuple[str, ...]) -> Callable[[str], list[str]
         for word in words:
             jb.add_word(word, USER_WORD_FREQ, None)
         cut = jb.cut
-        return lambda text: cut(text, True)
-    return _JiebaCompat(words).cut
+        return (lambda text: cut(text, True)), rjieba.suggest_freq  # the module's default Jieba
+    compat = _JiebaCompat(words)
+    return compat.cut, compat.frequency
 
 
 class WordSegmenter:
@@ -221,7 +231,7 @@ class WordSegmenter:
         self._requested = engine
         self._engine = _resolve_engine(engine)
         self._words = clean_user_words(user_words)
-        self._cut = _build_cut(self._engine, self._words)
+        self._cut, self._frequency = _build_cut(self._engine, self._words)
 
     @property
     def engine(self) -> str:
@@ -245,6 +255,13 @@ class WordSegmenter:
                 "text contains characters that are not valid Unicode (lone surrogates)",
                 hint="re-import the document so that its text is normalised",
             ) from None
+
+    def frequency(self, word: str) -> int:
+        """About how common ``word`` is in general text: jieba's ``suggest_freq`` (its frequency in the
+        dictionary, or what the probabilities of its pieces give when it is no word there; at least 1).
+        rjieba: the module's default dictionary, without user words; jieba: the private dictionary, where
+        a user word counts with the frequency it had before it was added."""
+        return self._frequency(word)
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """``(start, end)`` code-point offsets of the non-whitespace tokens."""

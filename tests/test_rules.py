@@ -125,11 +125,14 @@ def test_within_chooses_the_closest_pair() -> None:
 
 
 def test_regex_literal_sets_are_checked_before_the_regex_runs() -> None:
-    # (领导|区长) is the trigger; (包了|挂帅) (two characters or more) is checked by the plan through the
-    # automaton; 后 (one character) by a search on the unit. Each is required, none is enough alone.
+    # Of (领导|区长) and (包了|挂帅) (two characters or more), the rarer is the trigger (rarest_first) and the
+    # other is checked by the plan through the automaton; 后 (one character) by a search on the unit. Each
+    # is required, none is enough alone.
     cc = tiny(code("LIT", "- {name: lit, regex: ['(领导|区长)[^，。]{0,4}(包了|挂帅)[^，。]{0,2}后']}"))
     rid, literal = 0, {kw: lit for lit, kw in cc._kw.items()}
-    assert [sorted(literal[k] for k in need) for need in cc._regex_need[rid]] == [["包了", "挂帅"]]
+    trigger = sorted(literal[k] for k in cc._regex_trigger[rid])
+    need = [sorted(literal[k] for k in need) for need in cc._regex_need[rid]]
+    assert sorted([trigger, *need]) == [["包了", "挂帅"], ["区长", "领导"]]
     assert len(cc._regex_also[rid]) == 1 and cc._regex_also[rid][0]("之后") and not cc._regex_also[rid][0]("之前")
     assert fired(cc, "区长亲自包了以后就好办。") == {"LIT": 0.8}
     assert fired(cc, "区长亲自挂帅后就好办。") == {"LIT": 0.8}
