@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from coding.codebook import compiled_regex
 from coding.rule_literals import required_literal_sets, split_literal_sets
 
 
@@ -40,7 +41,7 @@ class VetoTable:
         """The id of the exclusion regex ``pattern`` (compiled once, however many rules and vetoes use it)."""
         eid = self._regex_ids.get(pattern)
         if eid is None:
-            compiled = re.compile(pattern)
+            compiled = compiled_regex(pattern)  # compiled by validation
             # an anchored pattern fails fast by itself; others are tried only when their literals are there
             sets = [] if pattern.startswith("^") else required_literal_sets(compiled)
             eid = self._regex_ids[pattern] = len(self.regexes)

@@ -73,7 +73,7 @@ from typing import Any
 
 import ahocorasick
 
-from coding.codebook import Codebook, load_codebook
+from coding.codebook import Codebook, compiled_regex, load_codebook
 from coding.errors import BaolianError
 from coding.rule_literals import rarest_first, required_literal_sets, required_literals, split_literal_sets
 from coding.rule_scan import _Scan, _window
@@ -160,7 +160,7 @@ class CompiledCodebook:
                 ids = []
                 for pattern in rule.regex:
                     ids.append(len(self._regexes))
-                    self._regexes.append(re.compile(pattern))
+                    self._regexes.append(compiled_regex(pattern))  # compiled by validation
                     sets = rarest_first(required_literal_sets(self._regexes[-1]), self.segmenter.frequency)
                     trigger = frozenset(self._keyword(t, term=False) for t in sets[0]) if sets else None
                     self._regex_trigger.append(trigger)

@@ -46,12 +46,17 @@ def _terms(values: list[str]) -> list[str]:
 
 
 @lru_cache(maxsize=8192)
+def compiled_regex(pattern: str) -> re.Pattern[str]:
+    """``re.compile(pattern)``, cached for the process: a codebook is validated on every load, edit and save
+    and then compiled into rules, and holds more distinct regexes than the ``re`` module's own cache (512),
+    which then compiled every one of them again each time. Raises ``re.error`` (not cached)."""
+    return re.compile(pattern)
+
+
 def _compile_error(pattern: str) -> str | None:
-    """Why ``pattern`` does not compile (None: it does). Cached: a codebook is validated on every load, edit
-    and save, and holds more distinct regexes than the ``re`` module's own cache (512), which then compiled
-    every one of them again on each validation."""
+    """Why ``pattern`` does not compile (None: it does)."""
     try:
-        re.compile(pattern)
+        compiled_regex(pattern)
     except re.error as err:
         return str(err)
     return None
