@@ -33,7 +33,8 @@ def rule_lines(good: list[tuple[Any, str]], found: list[UnitCodes]) -> list[str]
             head = heads.get((code, score))
             if head is None:
                 rounded = float.__repr__(round(float(score), 4))
-                head = heads[code, score] = f'{{"code": {esc(code)}, "score": {rounded}, "origin": "rule", "evidence": ['
+                head = heads[code, score] = (f'{{"code": {esc(code)}, "score": {rounded}, "origin": "rule", '
+                                             '"evidence": [')
             items = []
             for s, e, rule in spans:
                 tail = tails.get(rule)

@@ -37,10 +37,10 @@ on units that contain one literal of *each* set of required literals derived fro
 tree (:mod:`coding.rule_literals`): the *trigger* (the set expected rarest by the segmenter's
 dictionary, :func:`~coding.rule_literals.rarest_first`; any set would do, as each is required) and
 every other set of strings of two characters or more are found by one Aho-Corasick automaton over the
-raw text (its UTF-8 bytes), so the plan (below) already knows whether they are in the unit; sets with a single character (too frequent
-for the automaton) are checked on the unit by one regex search each. Exclusion regexes are tried only
-when their literal sets are present (the same way), and each at most once per unit; the plan gives a
-rule one veto set (:mod:`coding.rule_vetoes`), decided once per unit for all rules sharing it. A rule
+raw text (its UTF-8 bytes), so the plan (below) already knows whether they are in the unit; sets with a
+single character (too frequent for the automaton) are checked on the unit by one regex search each.
+Exclusion regexes are tried only when their literal sets are present (the same way), and each at most
+once per unit; the plan gives a rule one veto set (:mod:`coding.rule_vetoes`), decided once per unit for all rules sharing it. A rule
 with terms becomes a candidate only when a term of its smallest part is present, a regex-only rule when
 a trigger is; which candidates pass their term tests (and which of their regexes a trigger calls for)
 depends only on the sets of keywords and triggers in the unit, so that *plan* is cached per such pair
