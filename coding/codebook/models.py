@@ -1,4 +1,5 @@
-"""The codebook's data model: codes, concepts, rules, with every consistency check.
+"""The codebook's data model: codes, concepts, rules, and the checks of each field (the checks across
+fields, such as references between codes, concepts and vetoes, are in :mod:`coding.codebook.checks`).
 
 The file format is described in docs/codebook-format.md; reading and writing YAML (with line
 numbers for every error) lives in :mod:`coding.codebook.io`.
@@ -12,17 +13,13 @@ from functools import lru_cache
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
-from pydantic_core import PydanticCustomError
 
 from coding.errors import CodebookError
+
+from .checks import check_codebook, problem as _problem
 ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 COLOR_PATTERN = re.compile(r"^#[0-9A-Fa-f]{6}$")
 VERSION_PATTERN = re.compile(r"^\d+\.\d+\.\d+$")
-
-
-def _problem(message: str, hint: str, *sub: str | int) -> PydanticCustomError:
-    """A validation error carrying a hint and an optional path below the failing node."""
-    return PydanticCustomError("codebook", "{message}", {"message": message, "hint": hint, "sub": sub})
 
 
 def _text(value: str) -> str:
@@ -251,7 +248,7 @@ class Codebook(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> Codebook:
-        _check_codebook(self)
+        check_codebook(self)
         return self
 
     # -- queries -----------------------------------------------------------------------------
@@ -333,88 +330,3 @@ class Codebook(BaseModel):
         from coding.codebook.io import dump_codebook
 
         return hashlib.sha256(dump_codebook(self).encode("utf-8")).hexdigest()
-
-
-def _check_codebook(cb: Codebook) -> None:
-    """Cross-references: unique ids and names, parents, cycles, not_when targets, @concepts."""
-    first_id: dict[str, int] = {}
-    first_name: dict[str, int] = {}
-    for i, code in enumerate(cb.codes):
-        if code.id in first_id:
-            raise _problem(f"duplicate code id {code.id!r} (first used at codes[{first_id[code.id]}])",
-                           "give every code its own id", "codes", i, "id")
-        if code.name in first_name:
-            raise _problem(f"duplicate code name {code.name!r} (first used at codes[{first_name[code.name]}])",
-                           "give every code its own name", "codes", i, "name")
-        first_id[code.id], first_name[code.name] = i, i
-    known = ", ".join(first_id)
-    for i, code in enumerate(cb.codes):
-        if code.parent is not None and code.parent not in first_id:
-            raise _problem(f"unknown parent {code.parent!r} of code {code.id!r}",
-                           f"remove 'parent' or use one of: {known}", "codes", i, "parent")
-    for i, code in enumerate(cb.codes):
-        chain, current = [code.id], code.parent
-        while current is not None and current not in chain:
-            chain.append(current)
-            current = cb.codes[first_id[current]].parent
-        if current == code.id:
-            cycle = " -> ".join(chain + [code.id])
-            raise _problem(f"parent cycle: {cycle}", "make one code of the cycle a root or point it elsewhere",
-                           "codes", i, "parent")
-    for i, code in enumerate(cb.codes):
-        for j, exclusion in enumerate(code.not_when):
-            if exclusion.use is not None and exclusion.use not in first_id:
-                raise _problem(f"not_when names unknown code {exclusion.use!r}",
-                               f"use null or one of: {known}", "codes", i, "not_when", j, "use")
-        for r, rule in enumerate(code.rules):
-            for sub, term in rule.references():
-                _check_concept(cb, term, f"rule {rule.name!r}", "codes", i, "rules", r, *sub)
-    _check_vetoes(cb)
-
-
-def _check_concept(cb: Codebook, term: str, where: str, *path: str | int) -> None:
-    """An ``@concept`` reference (in a rule or a veto) must name a defined concept."""
-    if term.startswith("@") and term[1:] not in cb.concepts:
-        raise _problem(f"unknown concept {term!r} in {where}",
-                       f"define '{term[1:]}' under concepts; known: {', '.join(cb.concepts) or 'none'}", *path)
-
-
-def _check_vetoes(cb: Codebook) -> None:
-    """Named vetoes: their @concepts exist; every veto name used (defaults, rules) is defined; a rule skips only
-    a default of the codebook or of its code."""
-    known = ", ".join(cb.vetoes) or "none"
-    for name, veto in cb.vetoes.items():
-        for j, term in enumerate(veto.exclude):
-            _check_concept(cb, term, f"veto {name!r}", "vetoes", name, "exclude", j)
-    for j, name in enumerate(cb.rule_defaults.veto):
-        if name not in cb.vetoes:
-            raise _problem(f"unknown veto {name!r} in rule_defaults", f"define '{name}' under vetoes; known: {known}",
-                           "rule_defaults", "veto", j)
-    for i, code in enumerate(cb.codes):
-        for j, name in enumerate(code.rule_defaults.veto):
-            if name not in cb.vetoes:
-                raise _problem(f"unknown veto {name!r} in the rule_defaults of code {code.id!r}",
-                               f"define '{name}' under vetoes; known: {known}", "codes", i, "rule_defaults", "veto", j)
-            if name in cb.rule_defaults.veto:
-                raise _problem(f"veto {name!r} of code {code.id!r} is already a default of the whole codebook",
-                               "remove it from the code's rule_defaults", "codes", i, "rule_defaults", "veto", j)
-        defaults = {*cb.rule_defaults.veto, *code.rule_defaults.veto}
-        for r, rule in enumerate(code.rules):
-            for key in ("veto", "skip_veto"):
-                for j, name in enumerate(getattr(rule, key)):
-                    if name not in cb.vetoes:
-                        raise _problem(f"unknown veto {name!r} in rule {rule.name!r}",
-                                       f"define '{name}' under vetoes; known: {known}", "codes", i, "rules", r, key, j)
-                    if key == "skip_veto" and name not in defaults:
-                        raise _problem(f"rule {rule.name!r} skips veto {name!r}, which is not a default",
-                                       "remove it from skip_veto (only vetoes of rule_defaults.veto, the codebook's "
-                                       "or the code's, can be skipped)",
-                                       "codes", i, "rules", r, key, j)
-                    if key == "veto" and name in rule.skip_veto:
-                        raise _problem(f"rule {rule.name!r} both adds and skips veto {name!r}",
-                                       "keep it in veto or in skip_veto, not both", "codes", i, "rules", r, key, j)
-
-
-# -- loading ----------------------------------------------------------------------------------
-
-
