@@ -106,8 +106,11 @@ def demo(
     project: ProjectOpt = None,
     corpus: Annotated[Path, typer.Option(help="Demo corpus folder.")] = REPO / "corpus",
     codebook: Annotated[Path, typer.Option(help="Codebook YAML.")] = REPO / "codebook.yaml",
+    coders: Annotated[bool, typer.Option(
+        help="Replay the demo corpus's double coding (development documents) as two coders' decisions.")] = True,
 ) -> None:
-    """Create (or refresh) a project with the demo corpus, the paper's codebook and rule suggestions."""
+    """Create (or refresh) a project with the demo corpus, the paper's codebook, rule suggestions and two coders'
+    decisions on the development documents (the held-out ones are left to you)."""
     from coding.project import Project
 
     from coding.accounts import accounts_exist
@@ -132,6 +135,17 @@ def demo(
     )
     for refusal in report.refused:
         err.print(f"✗ {refusal.path}: {refusal.reason}", markup=False)
+    if not coders:
+        return
+    if accounts_exist(p):
+        out.print("the project has accounts: the demo coders' decisions were not added (they would need accounts)")
+        return
+    from coding.demo import DEMO_CODERS, seed_double_coding
+
+    seeded = seed_double_coding(p, corpus / "gold")
+    out.print(f"{' and '.join(DEMO_CODERS)} on {seeded.documents} development documents: {seeded.accepted} accepted, "
+              f"{seeded.rejected} rejected, {seeded.added} coded by hand"
+              + (f" ({len(seeded.skipped)} already done)" if seeded.skipped else ""))
 
 
 def register(app: typer.Typer) -> None:
