@@ -113,3 +113,15 @@ def test_a_blinded_user_exports_only_their_own_codings(project, capsys, tmp_path
 
     assert coders("--user", "ann") == {"ann"}
     assert coders() == {"ann", "bob"}
+
+
+@pytest.mark.parametrize("fmt, name", [("csv", "t.zip"), ("xlsx", "t.xlsx"), ("docx", "t.docx"),
+                                       ("latex", "t.tex"), ("md", "t.md"), ("qdc", "t.qdc"), ("qdpx", "t.qdpx")])
+def test_a_file_that_cannot_be_written_is_a_clear_error(capsys, small, tmp_path, fmt, name):
+    """Writing fails (here: --out is a link into a folder that does not exist; on Windows: the file is open in
+    Excel or Word): an error naming the file and what to do, exit status 2, not an internal error."""
+    target = tmp_path / name
+    target.symlink_to(tmp_path / "missing" / name)
+    code, _, err = run(capsys, "export", fmt, "--out", str(target), "--project", small["location"])
+    assert code == 2, err
+    assert "internal error" not in err and "cannot write the export" in err and name in err

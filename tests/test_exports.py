@@ -288,3 +288,114 @@ def test_xlsx_formats_shares_and_jaccard(p, tmp_path):
     assert freq.cell(2, header.index("segments") + 1).number_format == "General"
     cooc = book["cooccurrence"]
     assert cooc.cell(2, [c.value for c in cooc[1]].index("jaccard") + 1).number_format == "0.000"
+
+
+# -- hard text: non-BMP characters, CRLF, BOM, tabs, formula-like and XML-special text ----------------------
+
+HARD_RAW = ("\ufeff访谈者：请谈谈𠀀包联😀工作。\r\n"
+            "LHY：=SUM(A1:A2)\t费用 50% & <b>\"x\"</b> &amp; 都要说清楚。\r\n"
+            "LHY：+1 -2 @3 第三句话😀𠀀。\r\n"
+            "LHY：#N/A\r\n"
+            "LHY：坏字符\uffff也要导出。\r\n")
+HARD_PIECES = {"M1": "请谈谈𠀀包联😀工作。", "M2": "=SUM(A1:A2)\t费用 50% & <b>\"x\"</b> &amp; 都要说清楚。",
+               "M1.1": "+1 -2 @3 第三句话😀𠀀。", "F1": "😀𠀀", "M3": "#N/A", "M4": "坏字符\uffff也要导出。"}
+LONG_TEXT = "𠀀" * 20000 + "。"  # 20,001 code points, 40,001 UTF-16 units: more than an Excel cell holds
+
+
+def build_hard(location: str, folder: Path) -> dict:
+    """Two documents written with a BOM and CRLF, coded on the pieces above (the F1 piece is the last match)."""
+    p = Project.init(location, codebook=CODEBOOK)
+    (folder / "hard.txt").write_bytes(HARD_RAW.encode("utf-8"))
+    (folder / "long.txt").write_bytes(("\ufeff" + LONG_TEXT + "\r\n").encode("utf-8"))
+    people = (Participant("访谈者", "研究者"), Participant("LHY", "包联人"))
+    p.import_paths([folder / "hard.txt"], defaults=DocumentMeta(title="=难<&>文本", kind="interview",
+                                                                participants=people))
+    p.import_paths([folder / "long.txt"], defaults=DocumentMeta(title="长文档", kind="policy"))
+    docs = {d.title: d.id for d in p.documents()}
+    hard, long = docs["=难<&>文本"], docs["长文档"]
+    text = p.document_text(hard)
+    assert "\r" not in text and "\ufeff" not in text and p.document_text(long) == LONG_TEXT
+    spans = {}
+    for code, piece in HARD_PIECES.items():
+        start = text.rindex(piece)
+        spans[code] = (start, start + len(piece))
+        add_code(p, hard, *spans[code], code, coder="ann")
+    add_code(p, long, 0, len(LONG_TEXT), "F1", coder="bob")
+    p.close()
+    return {"location": location, "hard": hard, "long": long, "spans": spans}
+
+
+@pytest.fixture(scope="module")
+def hard(new_location, tmp_path_factory):
+    return build_hard(new_location("exports-hard"), tmp_path_factory.mktemp("exports-hard-src"))
+
+
+@pytest.fixture
+def hp(hard):
+    project = Project.open(hard["location"])
+    yield project
+    project.close()
+
+
+def test_csv_spans_are_code_point_slices_of_the_stored_text(hp, hard, tmp_path):
+    with zipfile.ZipFile(export(hp, "csv", tmp_path / "hard.zip")) as archive:
+        rows = list(csv.DictReader(io.StringIO(archive.read("segments.csv").decode("utf-8-sig"))))
+    assert len(rows) == len(HARD_PIECES) + 1
+    for row in rows:
+        text = hp.document_text(int(row["document_id"]))
+        assert row["text"] == text[int(row["start"]):int(row["end"])]
+    assert {(r["code"], r["start"], r["end"]) for r in rows if int(r["document_id"]) == hard["hard"]} == \
+        {(code, str(a), str(b)) for code, (a, b) in hard["spans"].items()}
+
+
+def test_xlsx_text_is_never_a_formula_or_an_error_value(hp, tmp_path):
+    """openpyxl stores a string starting with '=' as a formula and '#N/A' as an error value; both must stay
+    the coded text, and text Excel would read as a formula when the cell is edited gets the quote prefix."""
+    from openpyxl import load_workbook
+
+    path = export(hp, "xlsx", tmp_path / "hard.xlsx")
+    with zipfile.ZipFile(path) as archive:
+        sheets = [archive.read(n).decode() for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
+    assert sheets and not any("<f>" in x or 't="e"' in x for x in sheets)
+    book = load_workbook(path)
+    sheet = book["segments"]
+    header = [c.value for c in sheet[1]]
+    cells = {row[header.index("code")].value: row[header.index("text")] for row in sheet.iter_rows(min_row=2)}
+    for code in ("M2", "M1.1", "M3"):
+        assert cells[code].data_type == "s" and cells[code].value == HARD_PIECES[code]
+    assert cells["M2"].quotePrefix and cells["M1.1"].quotePrefix and not cells["M1"].quotePrefix
+    assert cells["M1"].value == HARD_PIECES["M1"]
+    title = [c for c in book["matrix"][1] if c.value == "=难<&>文本"]
+    assert title and title[0].data_type == "s"  # a document title is a column header of the matrix
+
+
+def test_xlsx_cells_without_characters_a_worksheet_cannot_hold(hp, tmp_path):
+    """U+FFFF (kept by the import) crashed the writer; it becomes a space, in every sheet."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(export(hp, "xlsx", tmp_path / "bad.xlsx"))
+    sheet = book["segments"]
+    header = [c.value for c in sheet[1]]
+    texts = {row[header.index("code")].value: row[header.index("text")].value for row in sheet.iter_rows(min_row=2)}
+    assert texts["M4"] == HARD_PIECES["M4"].replace("\uffff", " ")
+
+
+def test_xlsx_long_text_is_cut_visibly_to_what_excel_holds(hp, tmp_path):
+    """Excel holds 32,767 UTF-16 units per cell: the 20,001-character text of rare ideographs (40,001 units) is
+    cut with a marker saying so, and without pandas' warning on the terminal; the CSV keeps all of it."""
+    import warnings
+
+    from openpyxl import load_workbook
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        path = export(hp, "xlsx", tmp_path / "long.xlsx")
+    sheet = load_workbook(path)["segments"]
+    header = [c.value for c in sheet[1]]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[header.index("document")].value == "长文档")
+    value = row[header.index("text")].value
+    assert len(value.encode("utf-16-le")) // 2 <= 32767
+    assert value.endswith("full text in the CSV export］") and "20001 characters" in value
+    assert value.startswith("𠀀" * 10000) and row[header.index("end")].value == len(LONG_TEXT)
+    with zipfile.ZipFile(export(hp, "csv", tmp_path / "long.zip")) as archive:
+        assert LONG_TEXT in archive.read("segments.csv").decode("utf-8-sig")

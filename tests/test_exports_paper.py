@@ -15,7 +15,7 @@ from coding.exports import latex as tex
 from coding.exports import markdown as md
 from coding.project import Project
 
-from .test_exports import M1_TEXT, SPECIAL, p, small  # noqa: F401 - p and small: the small project's fixtures
+from .test_exports import HARD_PIECES, M1_TEXT, SPECIAL, hard, hp, p, small  # noqa: F401 - fixtures
 
 
 def _xelatex_missing() -> bool:
@@ -306,3 +306,44 @@ def test_long_quotes_are_not_cut_inside_a_character():
     assert _shorten(family) == "长" * (MAX_QUOTE - 2) + "……"
     accent = "e" * (MAX_QUOTE - 1) + "e\u0301" + "x" * 3  # e + combining acute
     assert _shorten(accent) == "e" * (MAX_QUOTE - 1) + "……"
+
+
+def test_markdown_cells_render_as_the_quoted_text(hp, tmp_path):
+    """Rendered by a CommonMark parser (markdown-it, tables on), every quote cell shows the quote itself:
+    entities such as &amp; stay literal, and so do <b>, ~, ^, $, pipes and the non-BMP characters."""
+    import html
+
+    from markdown_it import MarkdownIt
+
+    src = export(hp, "md", tmp_path / "hard.md").read_text(encoding="utf-8")
+    rendered = MarkdownIt("commonmark").enable("table").enable("strikethrough").render(src)
+    cells = {html.unescape(c) for c in re.findall(r"<td(?: [^>]*)?>(.*?)</td>", rendered)}
+    for code in ("M1", "M2", "M1.1", "F1"):
+        assert " ".join(HARD_PIECES[code].split()) in cells, code
+    assert "a &amp; b ~~c~~ ^d^ $e$ <i>f</i> | g" in {
+        html.unescape(c) for c in re.findall(r"<td>(.*?)</td>", MarkdownIt("commonmark").enable("table").enable(
+            "strikethrough").render("| x |\n|---|\n| " + md.escape("a &amp; b ~~c~~ ^d^ $e$ <i>f</i> | g") + " |"))}
+
+
+def test_latex_escape_keeps_the_tex_ligatures_from_changing_quotes():
+    assert tex.escape('说"好" it\'s `x` 2019--2020 <<a>> ,,b') == (
+        r"说\textquotedbl{}好\textquotedbl{} it\textquotesingle{}s \textasciigrave{}x\textasciigrave{} "
+        r"2019-{}-2020 <{}<a>{}> ,{},b")
+    assert tex.escape("a-b, c<d>e") == "a-b, c<d>e"  # single characters need nothing
+    assert latex_problems(tex.escape('"--" <<' + SPECIAL)) == []
+
+
+@needs_xelatex
+def test_latex_of_hard_text_prints_every_quote_as_written(hp, tmp_path):
+    """Straight quotes, <b>, &amp;, formula-like text and --: the PDF shows them as they are in the document
+    (the TeX ligatures turned " into ” before)."""
+    path = export(hp, "latex", tmp_path / "hard.tex")
+    run = subprocess.run(["xelatex", "-interaction=nonstopmode", "-halt-on-error", path.name], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-3000:]
+    from pypdf import PdfReader
+
+    flat = "".join("".join(page.extract_text() for page in PdfReader(tmp_path / "hard.pdf").pages).split())
+    for piece in ('<b>"x"</b>', "&amp;", "=SUM(A1:A2)", "+1-2@3", "#N/A"):
+        assert piece in flat, piece
+    assert "”" not in flat

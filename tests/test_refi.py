@@ -277,3 +277,62 @@ def test_control_characters_in_memos_do_not_break_the_xml(project, tmp_path):
     xsd("Project-mrt2019.xsd").assertValid(root)
     assert root.find("q:Notes/q:Note/q:PlainTextContent", NS).text == "第一第二"
     assert root.find("q:NoteRef", NS) is not None  # a project memo hangs on the Project
+
+
+def test_hard_text_round_trip_is_exact(new_location, tmp_path):
+    """Documents imported with a BOM and CRLF, holding non-BMP characters, tabs, XML specials, formula-like
+    text and U+FFFF, plus two documents with the same title: the .qdpx validates, its sources are UTF-8 without
+    BOM or \\r and every selection is the coded code-point slice; importing it into an empty project gives back
+    the same documents (titles included), codes and codings."""
+    from coding.corpus import DocumentMeta
+
+    from .test_exports import HARD_PIECES, build_hard
+
+    folder = tmp_path / "src"
+    folder.mkdir()
+    info = build_hard(new_location("refihard"), folder)
+    p = Project.open(info["location"])
+    fresh = Project.init(new_location("refihardback"))
+    try:
+        for name, text in (("same1.txt", "访谈者：第一份访谈，包联工作很好。\n"), ("same2.txt", "访谈者：第二份访谈，包联干部常来。\n")):
+            (folder / name).write_text(text, encoding="utf-8")
+            p.import_paths([folder / name], defaults=DocumentMeta(title="访谈记录", kind="interview"))
+        for d in p.documents():
+            if d.title == "访谈记录":
+                decisions.add_code(p, d.id, 4, 9, "M1", coder="bob")
+        out = export_qdpx(p, tmp_path / "hard.qdpx")
+        root = qde_of(out)
+        xsd("Project-mrt2019.xsd").assertValid(root)
+        by_sha = {}
+        for d in p.documents():
+            text = p.document_text(d.id)
+            by_sha[text] = d
+        coded = []
+        with zipfile.ZipFile(out) as zf:
+            for src in root.iterfind("q:Sources/q:TextSource", NS):
+                data = zf.read(f"Sources/{src.get('guid')}.txt")
+                assert not data.startswith(b"\xef\xbb\xbf") and b"\r" not in data
+                text = data.decode("utf-8")
+                assert text in by_sha
+                for sel in src.iterfind("q:PlainTextSelection", NS):
+                    coded.append(text[int(sel.get("startPosition")):int(sel.get("endPosition"))])
+        assert set(HARD_PIECES.values()) <= set(coded)
+        report = import_refi(fresh, out, user="carol")
+        assert len(report.documents_added) == 4
+        assert sorted((d.title, fresh.document_text(d.id)) for d in fresh.documents()) == \
+            sorted((d.title, p.document_text(d.id)) for d in p.documents())
+        assert codes(fresh) == codes(p)
+
+        def exact(project):
+            with project.read() as s:
+                rows = s.execute(select(Document.title, Document.text, CodeApplication.start, CodeApplication.end,
+                                        Code.name, Coder.name)
+                                 .join(Document, Document.id == CodeApplication.document_id)
+                                 .join(Code, Code.id == CodeApplication.code_id)
+                                 .join(Coder, Coder.id == CodeApplication.coder_id))
+                return sorted((title, text[a:b], a, b, code, coder) for title, text, a, b, code, coder in rows)
+
+        assert exact(fresh) == exact(p) and len(exact(p)) == len(HARD_PIECES) + 3
+    finally:
+        fresh.close()
+        p.close()

@@ -166,6 +166,26 @@ def test_crlf_and_bom_sources_are_counted_as_written(project, tmp_path):
     assert text[row.start:row.end] == "包联"
 
 
+def test_control_characters_of_a_source_are_not_stored_and_positions_follow(project, tmp_path):
+    """A text exported from Word holds \\v (manual line break) and \\f (page break); stray C0 controls (NUL,
+    ESC, U+001F) come with it. They are stored as \\n or dropped, like every imported document's text, and the
+    selections after and across them keep their exact text."""
+    raw = "第一行\v第二行\x00😀\x1b包联\x1f工作\f第三页\t表格\r\n末行\x0e"
+    pieces = [("包联", U1), ("😀\x1b包联\x1f工作", U2), ("第三页\t表格", U1), ("第一行\v第二行", U2)]
+    selections = "".join(sel(f"55555555-0000-4000-8000-00000000{i}701", raw, piece, user, C_LEAF)
+                         for i, (piece, user) in enumerate(pieces))
+    xml = project_xml(selections_a=selections, notes="")
+    import_refi(project, write_qdpx(tmp_path / "ctl.qdpx", xml, sources={f"Sources/{S_A}.txt": raw.encode()}),
+                user="admin")
+    doc = next(d for d in project.documents() if d.title == "访谈A")
+    text = project.document_text(doc.id)
+    assert text == "第一行\n第二行😀包联工作\n第三页\t表格\n末行"
+    with project.read() as s:
+        got = {text[r.start:r.end] for r in s.scalars(select(CodeApplication)
+                                                        .where(CodeApplication.document_id == doc.id))}
+    assert got == {"包联", "😀包联工作", "第三页\t表格", "第一行\n第二行"}
+
+
 def bad_files(tmp_path: Path) -> list[tuple[str, Path, str, int | None]]:
     """(name, file, expected message part, expected line or None)."""
     out = []

@@ -87,20 +87,26 @@ def export(project, fmt: str, out: str | Path, *, coder: str | None = None,
 
     filters = tb.make_filters(status, coder, codes, n_quotes)
     t = tb.build(project, filters, data=fmt in ("csv", "xlsx"))
-    if fmt == "csv":
-        from coding.exports.tabular import write_csv
+    try:
+        if fmt == "csv":
+            from coding.exports.tabular import write_csv
 
-        return write_csv(t, path)
-    if fmt == "xlsx":
-        from coding.exports.tabular import write_xlsx
+            return write_csv(t, path)
+        if fmt == "xlsx":
+            from coding.exports.tabular import write_xlsx
 
-        return write_xlsx(t, path)
-    from coding.exports.paper import paper_tables
+            return write_xlsx(t, path)
+        from coding.exports.paper import paper_tables
 
-    writer = {"docx": "coding.exports.docx", "latex": "coding.exports.latex", "md": "coding.exports.markdown"}[fmt]
-    import importlib
+        writer = {"docx": "coding.exports.docx", "latex": "coding.exports.latex",
+                  "md": "coding.exports.markdown"}[fmt]
+        import importlib
 
-    return importlib.import_module(writer).write(paper_tables(t), t.meta, path)
+        return importlib.import_module(writer).write(paper_tables(t), t.meta, path)
+    except OSError as err:  # e.g. the file is open in Excel or Word (Windows locks it), or the disk is full
+        raise BaolianError(f"cannot write the export: {err.strerror or err}", file=err.filename or path,
+                           field="--out", hint="close the file if another program has it open, or choose "
+                           "another file or a folder you can write to") from None
 
 
 def export_bytes(project, fmt: str, **options) -> tuple[bytes, str]:

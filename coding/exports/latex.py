@@ -2,7 +2,8 @@
 
 Each table is a ``longtable`` (it may run over pages) with ``\\caption`` and ``\\label{tab:<key>}``,
 ``\\toprule``/``\\midrule``/``\\bottomrule`` and a 注： notes line below. Every special character of
-the text (``# $ % & _ { } ~ ^ \\``) is escaped, Chinese text included; the metadata (codebook version,
+the text (``# $ % & _ { } ~ ^ \\``) is escaped, Chinese text included, and so are the characters the TeX
+ligatures would change (``" ' ` -- << >> ,,``); the metadata (codebook version,
 filters, date) is both a comment block at the top and a note under each table.
 """
 
@@ -16,8 +17,12 @@ from coding.exports.paper import META_LABELS, PaperTable
 _SPECIAL = {
     "\\": r"\textbackslash{}", "#": r"\#", "$": r"\$", "%": r"\%", "&": r"\&", "_": r"\_", "{": r"\{",
     "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+    # the TeX ligatures of the main font (fontspec's Ligatures=TeX) would print " as ”, ' as ’, ` as ‘,
+    # -- and --- as dashes, << >> ,, as « » „, !` and ?` as ¡ ¿: quotes must print as written
+    '"': r"\textquotedbl{}", "'": r"\textquotesingle{}", "`": r"\textasciigrave{}",
+    "-": "-{}", "<": "<{}", ">": ">{}", ",": ",{}",
 }
-_SPECIAL_RE = re.compile(r"[\\#$%&_{}~^]")
+_SPECIAL_RE = re.compile(r"[\\#$%&_{}~^\"'`]|([-<>,])(?=\1)")
 TEXT_WIDTH_CM = 15.0
 
 

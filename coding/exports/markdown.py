@@ -1,8 +1,9 @@
 """Markdown export: the tables for papers as pipe tables (GitHub / pandoc), with a metadata section.
 
 Cell text is escaped so that it stays literal: ``|`` becomes ``\\|`` (the only way to keep a pipe inside a
-pipe-table cell), and the characters Markdown would read as formatting or HTML (backslash, backtick,
-``* _ [ ] < > ~ #``) get a backslash; newlines become spaces.
+pipe-table cell), and the characters Markdown would read as formatting, HTML or an entity (backslash,
+backtick, ``* _ [ ] < > ~ # &``, and pandoc's ``$`` maths and ``^`` superscript) get a backslash, so that
+``&amp;`` in a quote shows as ``&amp;``, not as ``&``; newlines become spaces.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from coding.exports.paper import META_LABELS, PaperTable
 
-_ESCAPE_RE = re.compile(r"([\\`*_\[\]<>|~#])")
+_ESCAPE_RE = re.compile(r"([\\`*_\[\]<>|~#&$^])")
 
 
 def escape(text: object) -> str:

@@ -9,6 +9,12 @@ from :func:`coding.analysis.code_frequencies`, shares in per cent), ``matrix`` (
 ``segments`` (every coded segment with document, speaker, code, coder, status), ``quotes``, ``coding_levels``,
 ``codebook``.
 
+XLSX: every text cell is stored as text, never as a formula or an error value (a segment that begins with
+``=``, ``+``, ``-`` or ``@`` is shown as written and Excel does not evaluate it, also after editing the cell);
+characters a worksheet cannot hold (C0 controls, U+FFFE, U+FFFF) become spaces; a text longer than Excel's
+32,767 characters per cell (counted in UTF-16 units, as Excel counts) is cut with a visible marker — the
+CSV export and ``start``/``end`` give the whole text. CSV keeps every text exactly as stored.
+
 CSV: when ``out`` is an existing folder, one UTF-8 CSV per table is written into it (with a BOM so that
 Excel reads the Chinese text); otherwise ``out`` is a zip archive holding the same files.
 """
@@ -28,7 +34,32 @@ SHEETS = ["metadata", "frequencies", "frequencies_by_kind", "frequencies_by_spea
           "frequencies_by_coder", "matrix", "cooccurrence", "cooccurrence_paragraph", "segments", "quotes",
           "coding_levels", "codebook"]
 NUMBER_FORMATS = {"jaccard": "0.000"}  # and "0.0" for every *_pct column (shares in per cent)
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+EXCEL_MAX = 32767  # characters per cell, counted by Excel in UTF-16 code units
+_FORMULA_START = ("=", "+", "-", "@")  # what Excel reads as the start of a formula when a cell is entered
+
+
+def _utf16_len(text: str) -> int:
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def _fit(text: str) -> str:
+    """``text`` cut to what one Excel cell holds, ending in a marker that says so (never inside a character)."""
+    if len(text) <= EXCEL_MAX // 2 or _utf16_len(text) <= EXCEL_MAX:
+        return text
+    marker = f"……［截断 truncated: {len(text)} characters in all; full text in the CSV export］"
+    room = EXCEL_MAX - _utf16_len(marker)
+    cut, used = 0, 0
+    for ch in text:
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > room:
+            break
+        cut += 1
+    return text[:cut] + marker
+
+
+def _cell_text(value: str) -> str:
+    return _fit(_ILLEGAL.sub(" ", value))
 
 
 def frames(t: Tables) -> dict[str, pd.DataFrame]:
@@ -51,9 +82,24 @@ def _clean(frame: pd.DataFrame) -> pd.DataFrame:
     for column in out.columns:
         if isinstance(out[column].dtype, pd.DatetimeTZDtype):  # Excel has no time zones: write UTC as text
             out[column] = out[column].dt.strftime("%Y-%m-%d %H:%M:%S UTC")
-        elif out[column].dtype == object:
-            out[column] = out[column].map(lambda v: _ILLEGAL.sub(" ", v) if isinstance(v, str) else v)
+        elif out[column].dtype == object or pd.api.types.is_string_dtype(out[column].dtype):  # pandas 3: "str"
+            out[column] = out[column].map(lambda v: _cell_text(v) if isinstance(v, str) else v)
+    out.columns = [_cell_text(c) if isinstance(c, str) else c for c in out.columns]
     return out
+
+
+def _as_text(sheet) -> None:
+    """Text cells stay text: openpyxl turns a string starting with ``=`` into a formula and ``#N/A`` into an
+    error value; both are stored as strings here, and strings Excel would read as a formula when the cell is
+    edited get the quote prefix (shown as written, kept as text)."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if not isinstance(cell.value, str):
+                continue
+            if cell.data_type in ("f", "e"):
+                cell.data_type = "s"
+            if cell.value.startswith(_FORMULA_START):
+                cell.quotePrefix = True
 
 
 def _csv_bytes(frame: pd.DataFrame) -> bytes:
@@ -83,6 +129,7 @@ def write_xlsx(t: Tables, out: Path) -> Path:
         for name, frame in frames(t).items():
             _clean(frame).to_excel(writer, sheet_name=name, index=False)
             sheet = writer.sheets[name]
+            _as_text(sheet)
             sheet.freeze_panes = "A2"
             for i, column in enumerate(frame.columns, start=1):
                 longest = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])

@@ -29,8 +29,9 @@ from coding.roles import Permission, authorize
 from coding.store import Code, CodeApplication, Coder, Document, Memo, Segment
 
 ORIGIN = "Baolian 包联"
-# Document metadata written as REFI variables (all Text: dates may be partial, e.g. 2020-10).
-VARIABLES = ("kind", "date", "source", "filename", "participants")
+# Document metadata written as REFI variables (all Text: dates may be partial, e.g. 2020-10). "title" only for a
+# document whose source name had to be made unique ("访谈 (2)"), so that a re-import restores its title.
+VARIABLES = ("kind", "date", "source", "filename", "participants", "title")
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -257,7 +258,11 @@ def export_qdpx(project, out: Path, *, user: str | None = None, only_coder: str 
     # -- codebook, variables, cases ---------------------------------------------------------------
     if codes.rows:
         _code_elements(_sub(_sub(root, "CodeBook"), "Codes"), PROJECT_NS, codes, on_code)
+    titles = _unique([d.title for d in docs])
     values = {d.id: _variable_values(d) for d in docs}
+    for d, title in zip(docs, titles):
+        if title != d.title:
+            values[d.id]["title"] = d.title
     used_vars = [v for v in VARIABLES if any(v in vals for vals in values.values())]
     if used_vars:
         variables = _sub(root, "Variables")
@@ -281,7 +286,6 @@ def export_qdpx(project, out: Path, *, user: str | None = None, only_coder: str 
         by_doc.setdefault(row[0].document_id, []).append(row)
     if docs:
         sources = _sub(root, "Sources")
-    titles = _unique([d.title for d in docs])
     for d, title in zip(docs, titles):
         g = src_guid[d.id]
         el = _sub(sources, "TextSource", guid=g, name=title, plainTextPath=f"internal://{g}.txt")

@@ -31,7 +31,7 @@ from coding.store import Code, CodeApplication, Document, Memo, Segment, record_
 from coding.words import WordSegmenter
 
 FALLBACK_CODER = "REFI-QDA import"
-KNOWN_VARIABLES = ("kind", "date", "source", "filename", "participants")
+KNOWN_VARIABLES = ("kind", "date", "source", "filename", "participants", "title")
 
 
 @dataclass
@@ -230,7 +230,8 @@ class _Writer:
             self.report.documents_merged.append(found.id)
             return found.id
         meta = _meta(source.variables)
-        row = Document(title=source.name[:500], filename=(meta["filename"] or f"{source.name}.txt")[:500],
+        title = source.variables.get("title") or source.name  # our export's title of a renamed source
+        row = Document(title=title[:500], filename=(meta["filename"] or f"{source.name}.txt")[:500],
                        kind=meta["kind"], date=meta["date"], source=(meta["source"] or "")[:500] or None,
                        sha256=sha, text=source.text, n_chars=len(source.text), encoding="utf-8", format="qdpx",
                        participants=meta["participants"], cases=list(dict.fromkeys(source.cases)),

@@ -266,16 +266,25 @@ def _source_text(zf: zipfile.ZipFile, names: dict[str, str], el: etree._Element,
                         hint="REFI-QDA sources must be UTF-8; convert the file and export again") from None
 
 
+# Control characters are never stored (as in coding.corpus.normalise_text): XML 1.0 cannot hold them, the word
+# index uses U+001F between words and PostgreSQL refuses NUL. The C0 line and page breaks (Word's manual line
+# break \v, \f, U+001C-U+001E) become \n like \r; the other C0 controls and DEL are dropped. Nothing else of
+# an imported text changes (zero-width characters, U+2028 and the like are kept).
+_DROPPED = frozenset(chr(c) for c in (*range(0x00, 0x09), *range(0x0E, 0x1C), 0x1F, 0x7F))
+_BREAKS = frozenset("\r\v\f\x1c\x1d\x1e")
+
+
 def _normalise(text: str) -> tuple[str, list[int]]:
-    """Drop a BOM and turn \\r\\n and \\r into \\n; return the text and old position -> new position."""
+    """Drop a BOM, turn \\r\\n and the other breaks into \\n and drop control characters (see :data:`_DROPPED`);
+    return the text and old position -> new position."""
     mapping, out, i, n = [], [], 0, len(text)
     while i < n:
         ch = text[i]
         mapping.append(len(out))
-        if (i == 0 and ch == "\ufeff") or (ch == "\r" and i + 1 < n and text[i + 1] == "\n"):
+        if (i == 0 and ch == "\ufeff") or ch in _DROPPED or (ch == "\r" and i + 1 < n and text[i + 1] == "\n"):
             i += 1
             continue
-        out.append("\n" if ch == "\r" else ch)
+        out.append("\n" if ch in _BREAKS else ch)
         i += 1
     mapping.append(len(out))
     return "".join(out), mapping
@@ -298,7 +307,7 @@ def _read_source(zf, names, el, out: RefiFile, variables, case_of, path: Path, w
                           notes=[normal(r.get("targetGUID")) for r in sel.iterfind(_q("NoteRef"))])
         for c in sel.iterfind(_q("Coding")):
             item.codings.append(_coding(out, c, where))
-        if item.start == item.end:  # the selection held only a removed \r or BOM
+        if item.start == item.end:  # the selection held only a removed \r, BOM or control character
             continue
         source.selections.append(item)
     for c in el.iterfind(_q("Coding")):
