@@ -10,6 +10,7 @@ re-exported here (``from coding.cli import _open, acting_user, out`` works).
 
 from __future__ import annotations
 
+import re
 import sys
 
 import click
@@ -51,15 +52,24 @@ def _register_commands() -> None:
 _register_commands()
 
 
+_SQLA_BACKGROUND = re.compile(r"\s*\(Background on this error at: \S+\)")
+
+
+def one_line(text: str) -> str:
+    """A message as one line: SQLAlchemy's "(Background on this error at: URL)" dropped, line breaks and runs of
+    spaces (e.g. from a database driver's multi-line message) collapsed to one space."""
+    return " ".join(_SQLA_BACKGROUND.sub("", str(text)).split())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: user errors become one line on stderr and exit status 2."""
     try:
         result = app(args=argv, standalone_mode=False, prog_name="baolian")
     except BaolianError as exc:
-        err.print(f"错误 error: {exc}", markup=False)
+        err.print(f"错误 error: {one_line(exc)}", markup=False)
         return 2
     except USAGE_ERRORS as exc:
-        message = exc.format_message().strip()
+        message = one_line(exc.format_message())
         if not message:  # no arguments at all: the help was printed
             return 2
         err.print(f"错误 usage: {message}", markup=False)
@@ -68,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             err.print(f"see `{ctx.command_path} --help`", markup=False)
         return 2
     except CLICK_ERRORS as exc:
-        err.print(f"错误 error: {exc.format_message()}", markup=False)
+        err.print(f"错误 error: {one_line(exc.format_message())}", markup=False)
         return 2
     except ABORTS:
         err.print("中止 aborted")
@@ -76,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     except EXITS as exc:
         return getattr(exc, "exit_code", getattr(exc, "code", 0)) or 0
     except Exception as exc:  # noqa: BLE001 - last line of defence: never a traceback
-        err.print(f"内部错误 internal error: {type(exc).__name__}: {exc} (please report this)", markup=False)
+        err.print(f"内部错误 internal error: {type(exc).__name__}: {one_line(exc)} (please report this)", markup=False)
         return 1
     return result if isinstance(result, int) else 0
 

@@ -6,6 +6,7 @@ Registered on the main app by :func:`register` (called by :mod:`coding.cli`).
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -13,7 +14,7 @@ import typer
 from rich.table import Table
 
 from coding.cli_login import acting_user
-from coding.cli_shared import JsonOpt, ProjectOpt, _open, _print_json, err, out, progress_bar
+from coding.cli_shared import JsonOpt, ProjectOpt, _open, _print_json, check_project_location, err, out, progress_bar
 from coding.errors import BaolianError
 
 
@@ -28,6 +29,7 @@ def init(
 
     if codebook is None and Path("codebook.yaml").exists():
         codebook = Path("codebook.yaml")
+    check_project_location(project)
     p = Project.init(project)
     if codebook is not None:
         from coding.codebook import load_codebook
@@ -36,6 +38,13 @@ def init(
     info = p.info()
     out.print(f"项目 project: {p.url}")
     out.print(f"编码本 codebook: {info['codebook_version'] or '—'}  codes: {info['codes']}")
+
+
+def _is_folder(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # not readable: the import reports it
+        return False
 
 
 def import_(
@@ -71,13 +80,24 @@ def import_(
                 out.print(line, markup=False)
         return
 
+    if not (max_mb > 0 and math.isfinite(max_mb)):
+        raise BaolianError(f"must be a positive number of MB, not {max_mb:g}", field="--max-mb",
+                           hint="e.g. --max-mb 100")
+    if title is not None and (len(paths) > 1 or any(_is_folder(path) for path in paths)):
+        raise BaolianError("--title names one document, but several files or a folder are imported", field="--title",
+                           hint="import that file on its own with --title, or give titles in a corpus.yaml manifest")
     people = []
     for item in participant or []:
-        name, _, role = item.partition(":")
+        name, _, role = item.replace("：", ":").partition(":")
+        if not name.strip():
+            raise BaolianError(f"participant {item!r} has no name", field="--participant",
+                               hint="write NAME or NAME:ROLE, e.g. --participant LHY:包联人")
         people.append(Participant(name.strip(), role.strip() or None))
+    if any(not c.strip() for c in case or ()):
+        raise BaolianError("empty case id", field="--case", hint="give a case id, e.g. --case C01")
     fields = {
         "title": title, "kind": kind, "date": date, "source": source,
-        "participants": tuple(people) or None, "cases": tuple(case or ()) or None,
+        "participants": tuple(people) or None, "cases": tuple(c.strip() for c in case or ()) or None,
     }
     defaults = DocumentMeta(**{k: v for k, v in fields.items() if v is not None})
     p = _open(project)
@@ -118,6 +138,9 @@ def documents(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
     out.print(table)
 
 
+_MAX_ID = 2**63 - 1  # largest id SQLite and PostgreSQL (bigint) can hold
+
+
 def segments(
     doc: Annotated[str, typer.Argument(help="Document id, title or file name.")],
     project: ProjectOpt = None,
@@ -130,6 +153,10 @@ def segments(
 
     if unit is not None and unit not in UNITS:
         raise BaolianError(f"unknown unit {unit!r}", field="--unit", hint=f"use one of {', '.join(UNITS)}")
+    ref = doc.strip()
+    if ref.isdigit() and not (ref.isdecimal() and int(ref) <= _MAX_ID):  # "²" or an id beyond SQL's integers
+        raise BaolianError(f"no document {ref!r} in this project", field="DOC",
+                           hint="give a document id, title or file name from `baolian documents`")
     segs = _open(project).segments(doc, unit)
     if as_json:
         _print_json([s.__dict__ for s in segs])

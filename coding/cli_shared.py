@@ -26,9 +26,37 @@ ProjectOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
+def check_project_location(project: str | None) -> None:
+    """Refuse a SQLite project location that can never be a project file: a folder, or a path below a file.
+
+    Without this, SQLite reports only "unable to open database file", and creating a project below a file
+    fails with a raw FileExistsError.
+    """
+    from coding.errors import StoreError
+    from coding.store.db import project_url, sqlite_path
+
+    path = sqlite_path(project_url(project))
+    if path is None:
+        return
+    try:
+        if path.is_dir():
+            raise StoreError("is a folder, not a project file", file=path,
+                             hint=f"give the project's .sqlite file, e.g. --project {path / 'baolian.sqlite'}")
+        for parent in path.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise StoreError(f"cannot be a project: {parent} is a file, not a folder", file=path,
+                                     hint="choose a project path in a folder, e.g. --project baolian.sqlite")
+                break
+    except OSError as exc:
+        raise StoreError(f"cannot look at the project location: {exc.strerror or exc}", file=path,
+                         hint="check that you may read the folders on the way") from None
+
+
 def _open(project: str | None):
     from coding.project import Project
 
+    check_project_location(project)
     return Project.open(project)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
+import stat
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields, replace
@@ -18,7 +19,9 @@ from pathlib import Path
 import yaml
 
 from coding.errors import ImportProblem
-from coding.readers import DEFAULT_MAX_BYTES, read_docx, read_pdf, read_text_file
+from coding.readers import DEFAULT_MAX_BYTES, file_status, read_text_file
+from coding.readers_docx import read_docx
+from coding.readers_pdf import read_pdf
 
 __all__ = [
     "DEFAULT_MAX_BYTES", "KINDS", "MANIFEST_NAME", "SUPPORTED_EXTENSIONS", "DocumentMeta", "ImportedDocument",
@@ -219,8 +222,12 @@ def _manifest_entries(path: str | Path) -> dict[str, tuple[DocumentMeta, frozens
         raise ImportProblem("manifest is not UTF-8 text", file=path, hint="re-save it as UTF-8") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise ImportProblem(f"invalid YAML: {exc.problem or exc.context}", file=path,
-                            line=mark.line + 1 if mark else None, hint="check indentation, colons and quotes") from None
+        message = f"invalid YAML: {exc.problem or exc.context}"
+        if exc.problem and exc.context and exc.context_mark and mark and exc.context_mark.line != mark.line:
+            # e.g. an unclosed quote is found only at the end of the file: name the line where it starts
+            message += f" ({exc.context} at line {exc.context_mark.line + 1})"
+        raise ImportProblem(message, file=path, line=mark.line + 1 if mark else None,
+                            hint="check indentation, colons and quotes") from None
     except (yaml.YAMLError, OSError) as exc:
         raise ImportProblem(f"cannot read manifest: {exc}", file=path) from None
     if root is None:
@@ -265,7 +272,8 @@ def read_document(path: str | Path, meta: DocumentMeta | None = None, *,
     meta = meta or DocumentMeta()
     _check_meta(meta, path)
     ext = path.suffix.lower()
-    if path.exists() and not path.is_dir() and ext not in SUPPORTED_EXTENSIONS and ext:
+    info = file_status(path)
+    if info is not None and not stat.S_ISDIR(info.st_mode) and ext not in SUPPORTED_EXTENSIONS and ext:
         hint = "save it as .docx" if ext in (".doc", ".wps", ".rtf", ".odt") else "convert it to one of these"
         raise ImportProblem(f"unsupported file type {ext!r}; supported: {', '.join(SUPPORTED_EXTENSIONS)} "
                             "and files without an extension (text)", file=path, hint=hint)
@@ -307,16 +315,48 @@ def _open_manifest(path: str | Path) -> _Manifest:
 _DATA_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl", ".tsv", ".csv")
 
 
-def _walk(folder: Path) -> Iterator[Path]:
-    """Files under ``folder``, sorted by name at each level; hidden, Office lock, data and junk files skipped."""
-    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+def _walk(folder: Path, refusals: list[Refusal]) -> Iterator[Path]:
+    """Files under ``folder``, sorted by name at each level; hidden, Office lock, data and junk files skipped.
+
+    A folder that cannot be listed (no read permission) is added to ``refusals`` and skipped.
+    """
+    try:
+        entries = sorted(folder.iterdir(), key=lambda p: p.name)
+    except OSError as exc:
+        refusals.append(Refusal(folder, f"cannot open the folder: {exc.strerror or exc} (check that you may read "
+                                        "it, e.g. chmod u+rx, or leave it out)"))
+        return
+    for entry in entries:
         if entry.name.startswith((".", "~$")) or entry.name in _JUNK:
             continue
-        if entry.is_dir():
+        if _is_dir(entry):
             if not entry.is_symlink():
-                yield from _walk(entry)
+                yield from _walk(entry, refusals)
         elif entry.suffix.lower() not in _DATA_SUFFIXES:
             yield entry
+
+
+def _is_dir(path: Path) -> bool:
+    """``path.is_dir()``, False when it cannot be looked at (reading it then gives the reason)."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
+def _exists(path: Path) -> bool:
+    """``path.exists()``, True when it cannot be looked at (reading it then gives the reason)."""
+    try:
+        return path.exists()
+    except OSError:
+        return True
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def _merge(found: tuple[DocumentMeta, frozenset[str]] | None, defaults: DocumentMeta) -> DocumentMeta:
@@ -354,14 +394,14 @@ def collect(paths: Iterable[str | Path], *, manifest: str | Path | None = None, 
     todo: list[tuple[Path, _Manifest | None]] = []
     for raw in paths:
         p = Path(raw)
-        if p.is_dir():
+        if _is_dir(p):
             ctx = explicit
-            auto = [p / n for n in (MANIFEST_NAME, "corpus.yml") if (p / n).is_file()]
+            auto = [p / n for n in (MANIFEST_NAME, "corpus.yml") if _is_file(p / n)]
             if ctx is None and auto:
                 ctx = manifests.get(auto[0].resolve()) or _open_manifest(auto[0])
                 manifests[ctx.path.resolve()] = ctx
-            todo.extend((f, ctx) for f in _walk(p))
-        elif p.suffix.lower() in (".yaml", ".yml") and p.is_file():
+            todo.extend((f, ctx) for f in _walk(p, refusals))
+        elif p.suffix.lower() in (".yaml", ".yml") and _is_file(p):
             refusals.append(Refusal(p, "is a YAML file, not a document (pass a manifest with --manifest, "
                                        f"or put it in the folder as {MANIFEST_NAME})"))
         else:
@@ -393,7 +433,7 @@ def collect(paths: Iterable[str | Path], *, manifest: str | Path | None = None, 
                 progress(done, len(todo), path)
     for ctx in manifests.values():
         for rel, (_, _, line) in ctx.entries.items():
-            if not (ctx.folder / rel).exists():
+            if not _exists(ctx.folder / rel):
                 refusals.append(Refusal(ctx.folder / rel, f"listed in {ctx.path} (line {line}) but the file does not "
                                                           "exist (fix the 'file:' entry or add the file)"))
     return docs, refusals

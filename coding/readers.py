@@ -1,4 +1,5 @@
-"""Format readers for document import: plain text (with encoding detection), .docx and .pdf.
+"""Format readers for document import: plain text (with encoding detection); .docx and .pdf are read by
+:mod:`coding.readers_docx` and :mod:`coding.readers_pdf`.
 
 Pure functions: bytes/files in, raw text out. Normalisation happens in :mod:`coding.corpus`.
 Every problem the user can fix raises :class:`~coding.errors.ImportProblem`.
@@ -7,10 +8,10 @@ Every problem the user can fix raises :class:`~coding.errors.ImportProblem`.
 from __future__ import annotations
 
 import codecs
-import io
+import os
 import re
+import stat
 import unicodedata
-import zipfile
 from functools import cache
 from pathlib import Path
 
@@ -53,14 +54,29 @@ def too_big(path: Path, size: int, max_bytes: int | None) -> None:
                             hint=f"raise the limit, e.g. --max-mb {need}, or split the file")
 
 
+def file_status(path: Path) -> os.stat_result | None:
+    """``os.stat`` of ``path`` (following links), None if it does not exist; an ImportProblem if it cannot be
+    looked at (e.g. a folder on the way is not readable), where ``Path.exists()`` would raise PermissionError."""
+    try:
+        return path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise ImportProblem(f"cannot access the file: {exc.strerror or exc}", file=path,
+                            hint="check that you may read the file and the folders it is in") from None
+    except ValueError:  # e.g. a NUL character in the name
+        return None
+
+
 def read_bytes(path: Path, max_bytes: int | None) -> bytes:
     """Read a whole file after the existence, type and size checks shared by all formats."""
-    if not path.exists():
+    info = file_status(path)
+    if info is None:
         raise ImportProblem("file does not exist", file=path, hint="check the path and the spelling")
-    if path.is_dir():
+    if stat.S_ISDIR(info.st_mode):
         raise ImportProblem("is a folder, not a file", file=path, hint="pass the files, or import the folder as a whole")
     try:
-        too_big(path, path.stat().st_size, max_bytes)
+        too_big(path, info.st_size, max_bytes)
         data = path.read_bytes()
     except OSError as exc:
         raise ImportProblem(f"cannot read the file: {exc.strerror or exc}", file=path,
@@ -180,6 +196,43 @@ def _pick(data: bytes, names: list[str]) -> tuple[float, str, str] | None:
     return best
 
 
+# Encodings whose text with a few invalid bytes is refused by name (and line) rather than decoded as mojibake.
+_NEAR_MISS = (("utf-8", "UTF-8"), ("gb18030", "GB18030/GBK"), ("big5", "Big5"))
+_MAX_BAD_SHARE = 0.05  # more undecodable bytes than 3 or this share of the non-ASCII characters: not a near miss
+
+
+def _refuse_near_miss(data: bytes, path: Path) -> None:
+    """Raise if ``data`` is clearly UTF-8, GB18030/GBK or Big5 text spoiled by a few invalid byte sequences.
+
+    The error names the encoding, the number of bad sequences and the line of the first one, so the user can
+    repair the file; importing it with any other codec would store mojibake.
+    """
+    best = None
+    for codec, label in _NEAR_MISS:
+        try:
+            data.decode(codec)
+            continue  # decodes strictly: not a near miss
+        except UnicodeDecodeError as exc:
+            first = exc.start
+        text = data.decode(codec, errors="replace")
+        bad = text.count("\ufffd")
+        non_ascii = sum(1 for ch in text[:_SAMPLE_CHARS] if ord(ch) >= 0x80)
+        sample_bad = text[:_SAMPLE_CHARS].count("\ufffd")
+        if non_ascii - sample_bad < 4 or sample_bad > max(3, _MAX_BAD_SHARE * non_ascii):
+            continue
+        score = plausibility(text.replace("\ufffd", ""), codec)
+        if score >= _MIN_PLAUSIBILITY and (best is None or score > best[0]):
+            best = (score, label, bad, first)
+    if best is None:
+        return
+    _, label, bad, first = best
+    line = data.count(b"\n", 0, first) + 1  # b"\n" is never part of a multibyte character in these encodings
+    what = "an invalid byte sequence" if bad == 1 else f"{bad} invalid byte sequences"
+    raise ImportProblem(f"looks like {label} text but has {what}, the first at byte {first}", file=path, line=line,
+                        hint=f"repair or delete the damaged characters (open it as {label} in an editor and re-save "
+                             "it as UTF-8); it is not imported so as not to store garbled text")
+
+
 def decode_bytes(data: bytes, path: Path) -> tuple[str, str]:
     """Decode text bytes, detecting the encoding from the bytes alone. Returns (text, encoding)."""
     for bom, codec in _BOMS:
@@ -210,6 +263,8 @@ def decode_bytes(data: bytes, path: Path) -> tuple[str, str]:
         decoded = decoded or best is not None
         if best is not None and best[0] >= _MIN_PLAUSIBILITY:
             return best[2], best[1]
+        if tier is multibyte:  # Chinese text with a few bad bytes must not fall through to a single-byte codec
+            _refuse_near_miss(data, path)
     if not decoded:
         raise ImportProblem("cannot decode the bytes: not UTF-8, UTF-16, GB18030/GBK, Big5 or another known encoding",
                             file=path, hint="open it in an editor and re-save it as UTF-8")
@@ -237,142 +292,3 @@ def read_text_file(path: str | Path, *, max_bytes: int | None = DEFAULT_MAX_BYTE
     """
     path = Path(path)
     return decode_bytes(read_bytes(path, max_bytes), path)
-
-
-# ---------------------------------------------------------------- .docx
-
-def _cell_text(cell) -> str:
-    from docx.table import Table
-
-    parts = []
-    for item in cell.iter_inner_content():
-        text = " / ".join(_row_text(r, item) for r in item.rows) if isinstance(item, Table) else item.text
-        if text.strip():
-            parts.append(" ".join(text.split()))
-    return " ".join(parts)
-
-
-def _row_text(row, table) -> str:
-    from docx.table import _Cell
-
-    # One entry per w:tc: merged cells appear once, not repeated as in ``row.cells``.
-    return " | ".join(_cell_text(_Cell(tc, table)) for tc in row._tr.tc_lst)
-
-
-def read_docx(path: Path, max_bytes: int | None) -> str:
-    """Body paragraphs and tables in document order; paragraphs separated by a blank line, one line per table row
-    (cells joined by " | "). Headers, footers, footnotes, comments and text boxes are not read."""
-    data = read_bytes(path, max_bytes)
-    if not data.startswith(b"PK") or not zipfile.is_zipfile(io.BytesIO(data)):
-        hint = "save it as .docx in Word/WPS" if data.startswith(b"\xd0\xcf\x11\xe0") else "re-save it as .docx in Word/WPS"
-        raise ImportProblem("is not a valid .docx file (not a zip archive)", file=path, hint=hint)
-    from docx import Document
-    from docx.table import Table
-
-    try:
-        doc = Document(io.BytesIO(data))
-        blocks = []
-        for item in doc.iter_inner_content():
-            if isinstance(item, Table):
-                rows = [_row_text(r, item) for r in item.rows]
-                blocks.append("\n".join(r for r in rows if r.replace("|", "").strip()))
-            else:
-                blocks.append(item.text)
-    except Exception as exc:  # python-docx raises many kinds for broken packages
-        raise ImportProblem(f"cannot read the .docx ({type(exc).__name__}: {exc})".replace("\n", " "), file=path,
-                            hint="open it in Word/WPS and save it again as .docx") from None
-    return "\n\n".join(blocks)
-
-
-# ---------------------------------------------------------------- .pdf
-
-_PAGE_NUMBER = re.compile(r"^[\s\-—–·・]*(第\s*\d+\s*页(\s*[,，/／]?\s*共\s*\d+\s*页)?|\d+(\s*/\s*\d+)?|page\s*\d+)[\s\-—–·・]*$",
-                          re.IGNORECASE)
-_INDENT = re.compile(r"^(\u3000|\s{2,})")
-
-
-def _width(s: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
-
-
-def _wide(c: str) -> bool:
-    return unicodedata.east_asian_width(c) in "WF"
-
-
-def _join(left: str, right: str) -> str:
-    if not left:
-        return right
-    if _wide(left[-1]) or _wide(right[0]):
-        return left + right
-    return left + " " + right
-
-
-def join_pdf_lines(pages: list[str]) -> str:
-    """Rebuild paragraphs from the text lines of each page.
-
-    A page-number-only first/last line is dropped. A new paragraph starts at a blank line, at an
-    indented line (U+3000 or 2+ spaces), and after a line clearly shorter than the page's full lines
-    (< 85 % of the widest). Other lines are joined: without a space when either side is CJK/full-width,
-    with one space otherwise. A paragraph continues across a page break if the page ends with a full line.
-    """
-    paragraphs: list[str] = []
-    cur = ""
-    for page in pages:
-        lines = [ln.rstrip() for ln in page.split("\n")]
-        while lines and not lines[-1].strip():
-            lines.pop()
-        while lines and not lines[0].strip():
-            lines.pop(0)
-        if lines and _PAGE_NUMBER.match(lines[-1]):
-            lines.pop()
-        if lines and _PAGE_NUMBER.match(lines[0]):
-            lines.pop(0)
-        full = 0.85 * max((_width(ln.strip()) for ln in lines), default=0)
-        ended = False
-        for line in lines:
-            text = line.strip()
-            if not text:
-                ended = True
-                continue
-            if cur and (ended or _INDENT.match(line)):
-                paragraphs.append(cur)
-                cur = ""
-            cur = _join(cur, text)
-            ended = _width(text) < full
-        if cur and ended:
-            paragraphs.append(cur)
-            cur = ""
-    if cur:
-        paragraphs.append(cur)
-    return "\n\n".join(paragraphs)
-
-
-def read_pdf(path: Path, max_bytes: int | None) -> str:
-    """Text layer of a PDF (pypdf), with paragraphs rebuilt by :func:`join_pdf_lines`."""
-    from pypdf import PdfReader
-    from pypdf.errors import DependencyError
-
-    data = read_bytes(path, max_bytes)
-    if b"%PDF-" not in data[:1024]:
-        raise ImportProblem("is not a PDF file (no %PDF header)", file=path, hint="check the file; give it its real extension")
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            try:
-                opened = reader.decrypt("")
-            except DependencyError:
-                opened = 0
-            if not opened:
-                raise ImportProblem("PDF is encrypted (password protected)", file=path,
-                                    hint="save an unprotected copy, e.g. qpdf --decrypt --password=PW in.pdf out.pdf")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except ImportProblem:
-        raise
-    except Exception as exc:  # pypdf raises many kinds for damaged files
-        raise ImportProblem(f"cannot read the PDF ({type(exc).__name__}: {exc})".replace("\n", " "), file=path,
-                            hint="open it and save/export it again as PDF") from None
-    text = join_pdf_lines(pages)
-    if not text.strip():
-        raise ImportProblem(f"PDF has no text layer ({len(pages)} page(s) of images only, e.g. a scan)", file=path,
-                            hint="run OCR first, e.g. ocrmypdf -l chi_sim in.pdf out.pdf, and import the result")
-    return text

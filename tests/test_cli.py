@@ -108,3 +108,72 @@ def test_console_script_and_module_entry_points(tmp_path):
         assert proc.returncode == 0 and json.loads(proc.stdout)["documents"] == 0
         proc = subprocess.run([*cmd, "segments", "1", "--project", str(project)], capture_output=True, text=True)
         assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+# ---------------------------------------------------------------- audit: bad projects and bad option values
+
+@pytest.mark.parametrize("command", [["info"], ["documents"], ["import", "{file}"], ["segments", "1"],
+                                     ["tokens", "包联"], ["history"], ["analysis", "freq"]])
+def test_corrupt_or_unreachable_project_is_one_line_and_status_2(tmp_path, capsys, command):
+    corrupt = tmp_path / "random.sqlite"
+    corrupt.write_bytes(bytes((i * 97 + 13) % 256 for i in range(8192)))
+    text = tmp_path / "a.txt"
+    text.write_text("包联工作由区级领导牵头。", encoding="utf-8")
+    argv = [a.replace("{file}", str(text)) for a in command]
+    for project, words in [(str(corrupt), "not usable"), ("postgresql+psycopg://nobody@127.0.0.1:1/x", "cannot open")]:
+        code, out, err = run(capsys, *argv, "--project", project)
+        assert code == 2, err
+        assert err.count("\n") == 1 and words in err and "Background on this error" not in err, err
+        assert "Traceback" not in err + out
+
+
+def test_project_path_that_is_a_folder_or_below_a_file(tmp_path, capsys):
+    folder = tmp_path / "proj.sqlite"
+    folder.mkdir()
+    for command in (["init"], ["info"]):
+        code, _, err = run(capsys, *command, "--project", str(folder))
+        assert code == 2 and "is a folder" in err and "baolian.sqlite" in err, err
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x", encoding="utf-8")
+    for command in (["init"], ["info"]):
+        code, _, err = run(capsys, *command, "--project", str(a_file / "p.sqlite"))
+        assert code == 2 and "is a file, not a folder" in err and "internal error" not in err, err
+    assert a_file.read_text(encoding="utf-8") == "x"
+
+
+@pytest.mark.parametrize(("extra", "fragment"), [
+    (["--max-mb", "-5"], "--max-mb"),
+    (["--max-mb", "0"], "--max-mb"),
+    (["--max-mb", "nan"], "--max-mb"),
+    (["--max-mb", "inf"], "--max-mb"),
+    (["--participant", ":包联人"], "--participant"),
+    (["--participant", " "], "--participant"),
+    (["--case", ""], "--case"),
+    (["--title", "同一个标题", "{second}"], "--title"),
+])
+def test_bad_import_options_are_refused_before_anything_is_stored(cli_project, tmp_path, capsys, extra, fragment):
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("包联工作由区级领导牵头。", encoding="utf-8")
+    second.write_text("信访人反映的问题得到解决。", encoding="utf-8")
+    extra = [a.replace("{second}", str(second)) for a in extra]
+    code, out, err = run(capsys, "import", str(first), *extra, "--project", str(cli_project))
+    assert code == 2 and fragment in err and err.count("\n") == 1, err
+    assert "internal error" not in err and "Traceback" not in err + out
+    code, out, _ = run(capsys, "info", "--project", str(cli_project), "--json")
+    assert json.loads(out)["documents"] == 0
+
+
+def test_participant_with_full_width_colon_gets_its_role(cli_project, tmp_path, capsys):
+    path = tmp_path / "访谈 记录.txt"
+    path.write_text("LHY：包联工作由区级领导牵头。", encoding="utf-8")
+    code, _, err = run(capsys, "import", str(path), "--participant", "LHY：包联人", "--project", str(cli_project))
+    assert code == 0, err
+    from coding.project import Project
+
+    assert Project.open(str(cli_project)).find_document("1").participants == [{"name": "LHY", "role": "包联人"}]
+
+
+@pytest.mark.parametrize("ref", ["99999999999999999999999", "²"])
+def test_document_reference_out_of_range_is_not_an_internal_error(cli_project, capsys, ref):
+    code, _, err = run(capsys, "segments", ref, "--project", str(cli_project))
+    assert code == 2 and "no document" in err and "internal error" not in err, err

@@ -25,7 +25,7 @@ from coding.corpus import (
     read_text_file,
 )
 from coding.errors import ImportProblem
-from coding.readers import join_pdf_lines
+from coding.readers_pdf import join_pdf_lines
 
 SIMPLIFIED = (
     "访谈对象：LHY，L区分管信访工作的副区长。\n"
@@ -239,7 +239,7 @@ def test_docx_not_zip_and_without_text_refused(tmp_path):
     other_zip = tmp_path / "sheet.docx"
     with zipfile.ZipFile(other_zip, "w") as z:
         z.writestr("hello.txt", "hi")
-    with pytest.raises(ImportProblem, match="cannot read the .docx") as err:
+    with pytest.raises(ImportProblem, match="is a zip archive, not a Word document") as err:
         read_document(other_zip)
     assert "sheet.docx" in str(err.value)
 
@@ -520,3 +520,173 @@ def test_yaml_passed_as_document_is_refused(tmp_path):
     path = write(tmp_path / "corpus.yaml", MANIFEST)
     docs, refusals = collect([path])
     assert docs == [] and "--manifest" in refusals[0].reason
+
+
+# ---------------------------------------------------------------- audit: damaged and unusual inputs
+
+@pytest.mark.parametrize(("codec", "text", "label"), [
+    ("gbk", "包联工作由区级领导牵头负责，会同相关部门共同化解矛盾。\n", "GB18030/GBK"),
+    ("big5", TRADITIONAL, "Big5"),
+    ("utf-8", SIMPLIFIED, "UTF-8"),
+])
+def test_chinese_text_with_a_few_invalid_bytes_is_refused_not_imported_as_mojibake(tmp_path, codec, text, label):
+    good = text.encode(codec)
+    cut = good.index("\n".encode(codec)) + 1 if text.count("\n") > 1 else 0  # damage the second line if any
+    cut += 4  # after two characters of that line
+    data = good[:cut] + b"\xff\xff" + good[cut:]
+    path = write(tmp_path / "damaged.txt", data)
+    with pytest.raises(ImportProblem) as err:
+        read_document(path)
+    problem = err.value
+    assert label in problem.message and "invalid byte" in problem.message
+    assert problem.line == (2 if cut > 4 else 1) and f"damaged.txt:{problem.line}" in str(problem)
+    assert "UTF-8" in problem.hint
+
+
+def test_single_byte_text_is_not_taken_for_damaged_chinese(tmp_path):
+    path = write(tmp_path / "letter.txt", "Café résumé — “quoted” text, façade, über".encode("cp1252"))
+    assert read_document(path).text == "Café résumé — “quoted” text, façade, über"
+
+
+def test_docx_text_in_content_controls_fields_insertions_and_text_boxes_is_read(tmp_path):
+    from docx.oxml import parse_xml
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    shapes = ('xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+              'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" '
+              'xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing" '
+              'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"')
+    track = 'w:author="SLF" w:date="2020-10-15T00:00:00Z"'
+    d = docx.Document()
+    d.add_paragraph("会议名称：包联工作推进会")
+    blocks = [
+        f'<w:sdt {w}><w:sdtPr/><w:sdtContent><w:p><w:r><w:t>模板控件里的正文。</w:t></w:r></w:p></w:sdtContent></w:sdt>',
+        f'<w:p {w}><w:r><w:t>由LHY</w:t></w:r><w:ins w:id="1" {track}><w:r><w:t>牵头，</w:t></w:r></w:ins>'
+        f'<w:del w:id="2" {track}><w:r><w:delText>不必</w:delText></w:r></w:del><w:r><w:t>两周内答复。</w:t></w:r></w:p>',
+        f'<w:p {w}><w:r><w:t>日期：</w:t></w:r><w:fldSimple w:instr="DATE"><w:r><w:t>2020年10月15日</w:t></w:r>'
+        f'</w:fldSimple><w:smartTag w:uri="u" w:element="place"><w:r><w:t>L区</w:t></w:r></w:smartTag></w:p>',
+        f'<w:p {w} {shapes}><w:r><w:t>见右侧方框。</w:t></w:r><w:r><mc:AlternateContent><mc:Choice Requires="wps">'
+        '<w:drawing><wp:anchor><a:graphic><a:graphicData uri="wps"><wps:wsp><wps:txbx><w:txbxContent>'
+        '<w:p><w:r><w:t>方框：信访人诉求摘要</w:t></w:r></w:p></w:txbxContent></wps:txbx></wps:wsp></a:graphicData>'
+        '</a:graphic></wp:anchor></w:drawing></mc:Choice><mc:Fallback><w:pict><w:txbxContent><w:p><w:r>'
+        '<w:t>方框：信访人诉求摘要</w:t></w:r></w:p></w:txbxContent></w:pict></mc:Fallback></mc:AlternateContent>'
+        '</w:r></w:p>',
+    ]
+    body = d.element.body
+    for xml in blocks:
+        body.insert(len(body) - 1, parse_xml(xml))  # before the final w:sectPr
+    table = d.add_table(rows=1, cols=2)
+    table.cell(0, 0).text = "姓名"
+    table.cell(0, 1)._tc.append(parse_xml(
+        f'<w:sdt {w}><w:sdtContent><w:p><w:r><w:t>LHY（控件）</w:t></w:r></w:p></w:sdtContent></w:sdt>'))
+    d.add_paragraph("记录：SLF")
+    path = tmp_path / "template.docx"
+    d.save(str(path))
+    assert read_document(path).text == (
+        "会议名称：包联工作推进会\n\n模板控件里的正文。\n\n由LHY牵头，两周内答复。\n\n日期：2020年10月15日L区\n\n"
+        "见右侧方框。\n\n方框：信访人诉求摘要\n\n姓名 | LHY（控件）\n\n记录：SLF"
+    )
+
+
+def test_zip_of_something_else_named_docx_says_what_it_is(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active["A1"] = "访谈名单"
+    path = tmp_path / "名单.docx"
+    book.save(str(path))
+    with pytest.raises(ImportProblem, match="is an Excel workbook") as err:
+        read_document(path)
+    assert "名单.docx" in str(err.value) and "docx" in err.value.hint
+
+
+UNMAPPED_FONT = (b"<< /Type /Font /Subtype /Type0 /BaseFont /ABCDEF+SimSun /Encoding /Identity-H /DescendantFonts "
+                 b"[<< /Type /Font /Subtype /CIDFontType2 /BaseFont /ABCDEF+SimSun /CIDSystemInfo << /Registry (Adobe) "
+                 b"/Ordering (Identity) /Supplement 0 >> /FontDescriptor << /Type /FontDescriptor /FontName "
+                 b"/ABCDEF+SimSun /Flags 6 /FontBBox [0 0 1000 1000] /ItalicAngle 0 /Ascent 880 /Descent -120 "
+                 b"/CapHeight 880 /StemV 93 >> /DW 1000 >>] >>")
+
+
+def test_pdf_whose_fonts_have_no_unicode_map_is_refused_as_garbled(tmp_path):
+    # A subset font without /ToUnicode: the text layer holds glyph numbers 1..N, not characters.
+    lines = [range(i * 20 + 1, i * 20 + 21) for i in range(15)]
+    ops = [b"BT /F1 12 Tf 16 TL 60 780 Td"]
+    ops += [b"<" + b"".join(g.to_bytes(2, "big") for g in line).hex().encode() + b"> Tj T*" for line in lines]
+    ops.append(b"ET")
+    path = write(tmp_path / "通知.pdf", pdf_pages([b"\n".join(ops)], UNMAPPED_FONT))
+    with pytest.raises(ImportProblem, match="garbled") as err:
+        read_document(path)
+    assert "通知.pdf" in str(err.value) and "ocrmypdf --force-ocr" in err.value.hint
+
+
+def test_manifest_with_unclosed_quote_names_the_line_where_it_starts(tmp_path):
+    path = write(tmp_path / "corpus.yaml", 'documents:\n  - file: a.txt\n    title: "未闭合\n    kind: interview\n')
+    with pytest.raises(ImportProblem, match="invalid YAML") as err:
+        load_manifest(path)
+    assert "at line 3" in err.value.message
+
+
+def _as_nobody(func):
+    """Run ``func`` without root's right to read anything (root ignores file permissions); returns its result."""
+    import os
+    import pickle
+
+    if os.geteuid() != 0:
+        return func()
+    read, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: drop to nobody, report the result through the pipe
+        try:
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            data = pickle.dumps(("ok", func()))
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent
+            data = pickle.dumps(("error", f"{type(exc).__name__}: {exc}"))
+        os.write(write_end, data)
+        os._exit(0)
+    os.close(write_end)
+    chunks = []
+    while chunk := os.read(read, 65536):
+        chunks.append(chunk)
+    os.close(read)
+    os.waitpid(pid, 0)
+    status, value = pickle.loads(b"".join(chunks))
+    assert status == "ok", value
+    return value
+
+
+def test_unreadable_folders_and_files_are_refused_not_a_crash():
+    import os
+    import shutil
+    import stat
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="baolian-perm-"))  # not under pytest's private tmp: nobody must enter
+    try:
+        root.chmod(0o755)
+        write(root / "在此" / "good.txt", SIMPLIFIED)
+        write(root / "在此" / "locked" / "inside.txt", TRADITIONAL)
+        write(root / "在此" / "secret.txt", "保密")
+        (root / "在此").chmod(0o755)
+        (root / "在此" / "secret.txt").chmod(0)
+        (root / "在此" / "locked").chmod(0)
+
+        def run():
+            out = []
+            for paths in ([root / "在此"], [root / "在此" / "locked"], [root / "在此" / "locked" / "inside.txt"]):
+                docs, refusals = collect(paths)
+                out.append(([d.filename for d in docs], [(r.path.name, r.reason) for r in refusals]))
+            return out
+
+        whole, folder, inside = _as_nobody(run)
+    finally:
+        for p in (root / "在此" / "locked", root / "在此" / "secret.txt"):
+            p.chmod(stat.S_IRWXU)
+        shutil.rmtree(root)
+    assert whole[0] == ["good.txt"]
+    reasons = dict(whole[1])
+    assert "cannot open the folder" in reasons["locked"] and "Permission denied" in reasons["locked"]
+    assert "cannot read the file" in reasons["secret.txt"]
+    assert folder == ([], [("locked", reasons["locked"])])
+    assert inside[0] == [] and "cannot access the file" in inside[1][0][1] and os.sep not in inside[1][0][0]
