@@ -122,7 +122,7 @@ def demo(
     with progress_bar() as bar:
         task = bar.add_task("导入示例语料 importing the demo corpus", total=None)
         report = p.import_paths(
-            [corpus], coder=who or (None if accounts_exist(p) else "demo"),
+            [corpus], coder=who,
             progress=lambda done, total, label: bar.update(task, completed=done, total=total),
         )
     from coding.autocode import code_project

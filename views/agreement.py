@@ -65,7 +65,9 @@ CONFIG = {
 
 
 def frame(rows) -> pd.DataFrame:
-    return pd.DataFrame([{k: getattr(r, k) for k in COLUMNS} for r in rows], columns=list(COLUMNS))
+    table = pd.DataFrame([{k: getattr(r, k) for k in COLUMNS} for r in rows], columns=list(COLUMNS))
+    table["reason"] = table["reason"].fillna("")  # a blank note, not the word None
+    return table
 
 
 st.subheader("各编码 Per code")
