@@ -15,6 +15,7 @@ from rich.table import Table
 
 from coding.cli_login import acting_user
 from coding.cli_shared import JsonOpt, ProjectOpt, _open, _print_json, check_project_location, err, out, progress_bar
+from coding.corpus_files import is_dir
 from coding.errors import BaolianError
 
 
@@ -38,13 +39,6 @@ def init(
     info = p.info()
     out.print(f"项目 project: {p.url}")
     out.print(f"编码本 codebook: {info['codebook_version'] or '—'}  codes: {info['codes']}")
-
-
-def _is_folder(path: Path) -> bool:
-    try:
-        return path.is_dir()
-    except OSError:  # not readable: the import reports it
-        return False
 
 
 def import_(
@@ -83,7 +77,7 @@ def import_(
     if not (max_mb > 0 and math.isfinite(max_mb)):
         raise BaolianError(f"must be a positive number of MB, not {max_mb:g}", field="--max-mb",
                            hint="e.g. --max-mb 100")
-    if title is not None and (len(paths) > 1 or any(_is_folder(path) for path in paths)):
+    if title is not None and (len(paths) > 1 or any(is_dir(path) for path in paths)):
         raise BaolianError("--title names one document, but several files or a folder are imported", field="--title",
                            hint="import that file on its own with --title, or give titles in a corpus.yaml manifest")
     people = []

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from coding.corpus_files import exists, is_dir, is_file, walk
 from coding.errors import ImportProblem
 from coding.readers import DEFAULT_MAX_BYTES, file_status, read_text_file
 from coding.readers_docx import read_docx
@@ -31,7 +32,6 @@ __all__ = [
 KINDS = ("interview", "policy", "minutes", "news", "other")
 MANIFEST_NAME = "corpus.yaml"  # found automatically at the top of a folder passed to collect() (also corpus.yml)
 SUPPORTED_EXTENSIONS = (".txt", ".md", ".docx", ".pdf")  # plus files without an extension (read as text)
-_JUNK = frozenset({"Thumbs.db", "desktop.ini"})
 
 
 @dataclass(frozen=True)
@@ -311,54 +311,6 @@ def _open_manifest(path: str | Path) -> _Manifest:
     return _Manifest(path, folder, by_file, entries)
 
 
-# Data files that live beside documents (manifests, gold codings, exports): never documents themselves.
-_DATA_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl", ".tsv", ".csv")
-
-
-def _walk(folder: Path, refusals: list[Refusal]) -> Iterator[Path]:
-    """Files under ``folder``, sorted by name at each level; hidden, Office lock, data and junk files skipped.
-
-    A folder that cannot be listed (no read permission) is added to ``refusals`` and skipped.
-    """
-    try:
-        entries = sorted(folder.iterdir(), key=lambda p: p.name)
-    except OSError as exc:
-        refusals.append(Refusal(folder, f"cannot open the folder: {exc.strerror or exc} (check that you may read "
-                                        "it, e.g. chmod u+rx, or leave it out)"))
-        return
-    for entry in entries:
-        if entry.name.startswith((".", "~$")) or entry.name in _JUNK:
-            continue
-        if _is_dir(entry):
-            if not entry.is_symlink():
-                yield from _walk(entry, refusals)
-        elif entry.suffix.lower() not in _DATA_SUFFIXES:
-            yield entry
-
-
-def _is_dir(path: Path) -> bool:
-    """``path.is_dir()``, False when it cannot be looked at (reading it then gives the reason)."""
-    try:
-        return path.is_dir()
-    except OSError:
-        return False
-
-
-def _exists(path: Path) -> bool:
-    """``path.exists()``, True when it cannot be looked at (reading it then gives the reason)."""
-    try:
-        return path.exists()
-    except OSError:
-        return True
-
-
-def _is_file(path: Path) -> bool:
-    try:
-        return path.is_file()
-    except OSError:
-        return False
-
-
 def _merge(found: tuple[DocumentMeta, frozenset[str]] | None, defaults: DocumentMeta) -> DocumentMeta:
     if found is None:
         return defaults
@@ -391,17 +343,21 @@ def collect(paths: Iterable[str | Path], *, manifest: str | Path | None = None, 
     explicit = _open_manifest(manifest) if manifest is not None else None
     manifests = {explicit.path.resolve(): explicit} if explicit else {}
     refusals: list[Refusal] = []
+
+    def refuse(path: Path, reason: str) -> None:
+        refusals.append(Refusal(path, reason))
+
     todo: list[tuple[Path, _Manifest | None]] = []
     for raw in paths:
         p = Path(raw)
-        if _is_dir(p):
+        if is_dir(p):
             ctx = explicit
-            auto = [p / n for n in (MANIFEST_NAME, "corpus.yml") if _is_file(p / n)]
+            auto = [p / n for n in (MANIFEST_NAME, "corpus.yml") if is_file(p / n)]
             if ctx is None and auto:
                 ctx = manifests.get(auto[0].resolve()) or _open_manifest(auto[0])
                 manifests[ctx.path.resolve()] = ctx
-            todo.extend((f, ctx) for f in _walk(p, refusals))
-        elif p.suffix.lower() in (".yaml", ".yml") and _is_file(p):
+            todo.extend((f, ctx) for f in walk(p, refuse))
+        elif p.suffix.lower() in (".yaml", ".yml") and is_file(p):
             refusals.append(Refusal(p, "is a YAML file, not a document (pass a manifest with --manifest, "
                                        f"or put it in the folder as {MANIFEST_NAME})"))
         else:
@@ -433,7 +389,7 @@ def collect(paths: Iterable[str | Path], *, manifest: str | Path | None = None, 
                 progress(done, len(todo), path)
     for ctx in manifests.values():
         for rel, (_, _, line) in ctx.entries.items():
-            if not _exists(ctx.folder / rel):
+            if not exists(ctx.folder / rel):
                 refusals.append(Refusal(ctx.folder / rel, f"listed in {ctx.path} (line {line}) but the file does not "
                                                           "exist (fix the 'file:' entry or add the file)"))
     return docs, refusals
