@@ -1,7 +1,8 @@
 """Document import: files in, normalised documents out. Never touches the database.
 
 Formats: .txt / .md / no extension (encoding detected from the bytes), .docx, .pdf (text layer).
-Readers live in :mod:`coding.readers`; this module normalises text, reads manifests and collects folders.
+Readers live in :mod:`coding.readers`, the stored form of text in :mod:`coding.normalise`; this module reads a file
+into a document, reads manifests and collects folders.
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ import hashlib
 import posixpath
 import re
 import stat
-import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
@@ -20,12 +20,14 @@ import yaml
 
 from coding.corpus_files import exists, is_dir, is_file, walk
 from coding.errors import ImportProblem
+from coding.normalise import normalise_anchored, normalise_text
 from coding.readers import DEFAULT_MAX_BYTES, file_status, read_text_file
-from coding.readers_docx import read_docx
+from coding.readers_docx import DocxContent, read_docx
 from coding.readers_pdf import read_pdf
 
 __all__ = [
-    "DEFAULT_MAX_BYTES", "KINDS", "MANIFEST_NAME", "SUPPORTED_EXTENSIONS", "DocumentMeta", "ImportedDocument",
+    "DEFAULT_MAX_BYTES", "KINDS", "MANIFEST_NAME", "SUPPORTED_EXTENSIONS", "DocumentComment", "DocumentMeta",
+    "ImportedDocument",
     "Participant", "Refusal", "collect", "load_manifest", "normalise_text", "read_document", "read_text_file",
 ]
 
@@ -52,6 +54,18 @@ class DocumentMeta:
 
 
 @dataclass(frozen=True)
+class DocumentComment:
+    """A comment the file carried (a Word 批注): the text it covers (``start``..``end`` in code points of the
+    document text; equal for a comment on a point), who wrote it, when (YYYY-MM-DD or None) and what."""
+
+    start: int
+    end: int
+    author: str
+    date: str | None
+    text: str
+
+
+@dataclass(frozen=True)
 class ImportedDocument:
     path: Path
     filename: str
@@ -60,45 +74,13 @@ class ImportedDocument:
     encoding: str  # detected codec name for text files, "docx" or "pdf" otherwise
     format: str  # "txt" | "md" | "docx" | "pdf"
     meta: DocumentMeta  # title is never None: manifest title, else defaults title, else the file stem
+    comments: tuple[DocumentComment, ...] = ()  # in the order of their start
 
 
 @dataclass(frozen=True)
 class Refusal:
     path: Path
     reason: str  # one line: what is wrong and what to do
-
-
-# ---------------------------------------------------------------- normalisation
-
-_DROP = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
-_DROP.update(dict.fromkeys(c for c in (*range(0x00, 0x09), *range(0x0E, 0x1C), 0x1F, 0x7F)))
-_BREAKS = re.compile(r"\r\n|[\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
-_EDGE_SPACE = re.compile(r"^[^\S\n]+|[^\S\n]+$", re.MULTILINE)
-_BLANK_RUNS = re.compile(r"\n{3,}")
-
-
-def normalise_text(text: str) -> str:
-    """Return the stored form of a document's text. Rules, applied in this order:
-
-    1. Remove the BOM / U+FEFF anywhere, zero-width characters U+200B, U+200C, U+200D, U+2060, and C0 control
-       characters other than tab and line breaks (U+0000-U+0008, U+000E-U+001B, U+001F, U+007F).
-    2. Line breaks: "\\r\\n" and every other character ``str.splitlines`` breaks on (\\r, \\v, \\f, U+001C-U+001E,
-       U+0085, U+2028, U+2029) become "\\n".
-    3. Unicode NFC. Full-width characters (，。：Ａ１) are kept as they are (no NFKC).
-    4. On every line, leading and trailing whitespace is removed, including indentation with U+3000
-       (ideographic space), tabs and no-break spaces. Whitespace inside a line is kept.
-    5. Runs of two or more blank lines become one blank line ("\\n\\n\\n+" -> "\\n\\n").
-    6. The whole text is stripped.
-
-    The result is idempotent (normalising twice changes nothing). Offsets everywhere in Baolian are code
-    point indices into this string.
-    """
-    text = text.translate(_DROP)
-    text = _BREAKS.sub("\n", text)
-    text = unicodedata.normalize("NFC", text)
-    text = _EDGE_SPACE.sub("", text)
-    text = _BLANK_RUNS.sub("\n\n", text)
-    return text.strip()
 
 
 # ---------------------------------------------------------------- manifest
@@ -277,20 +259,31 @@ def read_document(path: str | Path, meta: DocumentMeta | None = None, *,
         hint = "save it as .docx" if ext in (".doc", ".wps", ".rtf", ".odt") else "convert it to one of these"
         raise ImportProblem(f"unsupported file type {ext!r}; supported: {', '.join(SUPPORTED_EXTENSIONS)} "
                             "and files without an extension (text)", file=path, hint=hint)
+    comments: tuple[DocumentComment, ...] = ()
     if ext == ".docx":
-        raw, encoding, fmt = read_docx(path, max_bytes), "docx", "docx"
+        content, encoding, fmt = read_docx(path, max_bytes), "docx", "docx"
+        text, comments = _with_comments(content)
     elif ext == ".pdf":
-        raw, encoding, fmt = read_pdf(path, max_bytes), "pdf", "pdf"
+        text, encoding, fmt = normalise_text(read_pdf(path, max_bytes)), "pdf", "pdf"
     else:
         raw, encoding = read_text_file(path, max_bytes=max_bytes)
-        fmt = "md" if ext == ".md" else "txt"
-    text = normalise_text(raw)
+        text, fmt = normalise_text(raw), "md" if ext == ".md" else "txt"
     if not text:
         raise ImportProblem("contains no text (only whitespace)", file=path, hint="check the file, or leave it out")
     if meta.title is None:
         meta = replace(meta, title=path.stem)
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return ImportedDocument(path=path, filename=path.name, text=text, sha256=sha, encoding=encoding, format=fmt, meta=meta)
+    return ImportedDocument(path=path, filename=path.name, text=text, sha256=sha, encoding=encoding, format=fmt,
+                            meta=meta, comments=comments)
+
+
+def _with_comments(content: DocxContent) -> tuple[str, tuple[DocumentComment, ...]]:
+    text, at = normalise_anchored(content.text)
+    comments = []
+    for c in content.comments:
+        start = at[c.start_anchor]
+        comments.append(DocumentComment(start, max(start, at.get(c.end_anchor, start)), c.author, c.date, c.text))
+    return text, tuple(sorted(comments, key=lambda c: (c.start, c.end)))
 
 
 # ---------------------------------------------------------------- collecting

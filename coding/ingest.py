@@ -11,10 +11,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from coding.corpus import DEFAULT_MAX_BYTES, DocumentMeta, ImportedDocument, Refusal, collect
+from coding.corpus import DEFAULT_MAX_BYTES, DocumentComment, DocumentMeta, ImportedDocument, Refusal, collect
 from coding.roles import Permission, acting, require
 from coding.segment import segment_text
-from coding.store import Document, record_event
+from coding.store import Document, Memo, Segment, record_event
 from coding.words import WordSegmenter
 
 Progress = Callable[[int, int, str], None]
@@ -25,6 +25,7 @@ class ImportReport:
     imported: list[tuple[int, str]] = field(default_factory=list)  # (document id, file name)
     duplicates: list[tuple[str, int, str]] = field(default_factory=list)  # (file, existing id, title)
     refused: list[Refusal] = field(default_factory=list)
+    comments: dict[int, int] = field(default_factory=dict)  # document id -> Word comments stored as memos
 
     @property
     def ok(self) -> bool:
@@ -108,7 +109,42 @@ def store_document(
                    "n_chars": row.n_chars, "segments": len(rows)},
             coder_id=coder_id,
         )
+        for comment in doc.comments:
+            store_comment(s, row.id, doc.text, comment, coder_id)
         return row.id, True
+
+
+QUOTE_CHARS = 60  # of the commented text, at most this many characters are quoted in the memo
+
+
+def comment_memo_text(text: str, comment: DocumentComment) -> str:
+    """The memo a Word comment becomes: who wrote it and when, the text it covers, then the comment."""
+    who = "，".join(x for x in (comment.author, comment.date) if x)
+    head = f"Word 批注 comment（{who}）" if who else "Word 批注 comment"
+    quote = text[comment.start:comment.end]
+    if len(quote) > QUOTE_CHARS:
+        quote = quote[:QUOTE_CHARS] + "…"
+    return f"{head}\n「{quote}」\n{comment.text}" if quote else f"{head}\n{comment.text}"
+
+
+def store_comment(session, document_id: int, text: str, comment: DocumentComment, coder_id: int | None) -> int:
+    """Store a Word comment as a memo on the sentence where its text starts (the paragraph, if no sentence)."""
+    segment_id = None
+    for unit in ("sentence", "paragraph"):
+        segment_id = session.scalar(
+            select(Segment.id).where(Segment.document_id == document_id, Segment.unit == unit,
+                                     Segment.start <= comment.start, Segment.end >= comment.start)
+            .order_by(Segment.start.desc()).limit(1))
+        if segment_id is not None:
+            break
+    memo = Memo(text=comment_memo_text(text, comment), document_id=document_id, segment_id=segment_id,
+                coder_id=coder_id)
+    session.add(memo)
+    session.flush()
+    record_event(session, "memo.add", "memo", memo.id,
+                 after={"text": memo.text, "document_id": document_id, "segment_id": segment_id, "code": None,
+                        "application_id": None, "source": "word comment"}, coder_id=coder_id)
+    return memo.id
 
 
 PARALLEL_MIN_CHARS = 2_000_000  # below this, starting worker processes costs more than it saves
@@ -170,6 +206,8 @@ def import_paths(
         doc_id, created = store_document(project, doc, coder=coder, rows=rows)
         if created:
             report.imported.append((doc_id, doc.filename))
+            if doc.comments:
+                report.comments[doc_id] = len(doc.comments)
         else:
             title = project.find_document(doc_id).title
             report.duplicates.append((doc.filename, doc_id, title))

@@ -177,3 +177,37 @@ def test_participant_with_full_width_colon_gets_its_role(cli_project, tmp_path, 
 def test_document_reference_out_of_range_is_not_an_internal_error(cli_project, capsys, ref):
     code, _, err = run(capsys, "segments", ref, "--project", str(cli_project))
     assert code == 2 and "no document" in err and "internal error" not in err, err
+
+
+def test_word_comments_are_imported_as_memos_on_their_sentence(cli_project, tmp_path, capsys):
+    from coding.decisions import memos
+    from coding.project import Project
+
+    from .test_corpus import word_file_with_comments
+
+    path = word_file_with_comments(tmp_path / "i09.docx", [
+        "<w:r><w:t>访谈者：请谈谈包联。</w:t></w:r>",
+        '<w:r><w:t>LHY：第一句。</w:t></w:r><w:commentRangeStart w:id="0"/><w:r><w:t>我们一户一策，[b]上门[/b]解决。</w:t>'
+        '</w:r><w:commentRangeEnd w:id="0"/><w:r><w:commentReference w:id="0"/></w:r>',
+    ], {0: ("张老师", "M5？")}, date="2021-03-02T08:00:00Z")
+    code, out, err = run(capsys, "import", str(path), "--project", str(cli_project), "--coder", "甲")
+    assert code == 0, err
+    assert "i09.docx (1 条 Word 批注存为备忘 comments stored as memos)" in out
+    p = Project.open(cli_project)
+    try:
+        [memo] = memos(p)
+        assert memo["text"] == "Word 批注 comment（张老师，2021-03-02）\n「我们一户一策，[b]上门[/b]解决。」\nM5？"
+        assert memo["coder"] == "甲"
+        [doc] = p.documents()
+        sentence = next(s for s in p.segments(doc.id, unit="sentence") if s.id == memo["segment_id"])
+        assert p.document_text(doc.id)[sentence.start:sentence.end] == "我们一户一策，[b]上门[/b]解决。"
+    finally:
+        p.close()
+    # importing the same file again stores no second memo
+    code, out, _ = run(capsys, "import", str(path), "--project", str(cli_project))
+    assert "1 already present" in out
+    p = Project.open(cli_project)
+    try:
+        assert len(memos(p)) == 1
+    finally:
+        p.close()

@@ -690,3 +690,175 @@ def test_unreadable_folders_and_files_are_refused_not_a_crash():
     assert "cannot read the file" in reasons["secret.txt"]
     assert folder == ([], [("locked", reasons["locked"])])
     assert inside[0] == [] and "cannot access the file" in inside[1][0][1] and os.sep not in inside[1][0][0]
+
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def add_docx_part(path: Path, name: str, xml: str) -> None:
+    """Add word/{name}s.xml (footnote, endnote or comment) to a saved .docx as Word writes it: the part, the
+    relationship from the document and the content-type override."""
+    with zipfile.ZipFile(path) as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    rel = (f'<Relationship Id="rIdX{name}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+           f'relationships/{name}s" Target="{name}s.xml"/>')
+    files["word/_rels/document.xml.rels"] = files["word/_rels/document.xml.rels"].replace(
+        b"</Relationships>", rel.encode() + b"</Relationships>")
+    override = (f'<Override PartName="/word/{name}s.xml" ContentType="application/'
+                f'vnd.openxmlformats-officedocument.wordprocessingml.{name}s+xml"/>')
+    files["[Content_Types].xml"] = files["[Content_Types].xml"].replace(b"</Types>", override.encode() + b"</Types>")
+    files[f"word/{name}s.xml"] = f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>{xml}'.encode("utf-8")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, data in files.items():
+            z.writestr(n, data)
+
+
+def word_file_with_comments(path: Path, paragraphs: list[str], comments: dict[int, tuple[str, str]],
+                            date: str | None = None) -> Path:
+    """A .docx of these paragraphs (w:p inner XML) and comments (id -> (author, text), XML-escaped)."""
+    from docx.oxml import parse_xml
+
+    d = docx.Document()
+    for inner in paragraphs:
+        d.element.body.insert(len(d.element.body) - 1, parse_xml(f'<w:p xmlns:w="{W_NS}">{inner}</w:p>'))
+    d.save(str(path))
+    when = f' w:date="{date}"' if date else ""
+    add_docx_part(path, "comment", f'<w:comments xmlns:w="{W_NS}">' + "".join(
+        f'<w:comment w:id="{i}" w:author="{author}"{when}><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:comment>'
+        for i, (author, text) in comments.items()) + "</w:comments>")
+    return path
+
+
+def _add_notes_part(path: Path, kind: str, notes: dict[str, str]) -> None:
+    """word/{kind}s.xml with Word's separator notes and these notes (id -> text)."""
+    body = "".join(
+        f'<w:{kind} w:id="{i}"><w:p><w:r><w:rPr><w:rStyle w:val="{kind.capitalize()}Reference"/></w:rPr>'
+        f'<w:{kind}Ref/></w:r><w:r><w:t xml:space="preserve"> {text}</w:t></w:r></w:p></w:{kind}>'
+        for i, text in notes.items())
+    add_docx_part(path, kind, f'<w:{kind}s xmlns:w="{W_NS}">'
+                  f'<w:{kind} w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:{kind}>'
+                  f'<w:{kind} w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/></w:r>'
+                  f'</w:p></w:{kind}>{body}</w:{kind}s>')
+
+
+def test_docx_footnotes_and_endnotes_are_marked_and_follow_the_body(tmp_path):
+    from docx.oxml import parse_xml
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    d = docx.Document()
+    d.add_paragraph("第一段。")
+    body = d.element.body
+    paragraphs = [
+        # footnote 7 is referenced first, so Word shows it as 1; endnote 3 as i
+        f'<w:p {w}><w:r><w:t>区级领导包案</w:t></w:r><w:r><w:footnoteReference w:id="7"/></w:r>'
+        f'<w:r><w:t>，一案一策</w:t></w:r><w:r><w:endnoteReference w:id="3"/></w:r><w:r><w:t>。</w:t></w:r></w:p>',
+        f'<w:p {w}><w:r><w:t>专班</w:t></w:r><w:r><w:footnoteReference w:id="2"/></w:r>'
+        f'<w:r><w:t>两周内答复。</w:t></w:r><w:r><w:footnoteReference w:id="99"/></w:r></w:p>',  # 99: no such note
+    ]
+    for xml in paragraphs:
+        body.insert(len(body) - 1, parse_xml(xml))
+    path = tmp_path / "通知.docx"
+    d.save(str(path))
+    _add_notes_part(path, "footnote", {"2": "专班由信访局牵头。", "7": "见《包联工作方案》第三条。", "8": "未引用的脚注"})
+    _add_notes_part(path, "endnote", {"3": "资料来源：L区信访局。"})
+    text = read_document(path).text
+    assert text == ("第一段。\n\n区级领导包案[1]，一案一策[i]。\n\n专班[2]两周内答复。\n\n"
+                    "[1] 见《包联工作方案》第三条。\n\n[2] 专班由信访局牵头。\n\n[i] 资料来源：L区信访局。")
+    # positions in the body do not depend on the notes
+    assert text.index("专班[2]") == len("第一段。\n\n区级领导包案[1]，一案一策[i]。\n\n")
+
+
+def test_docx_comments_come_with_the_text_they_cover(tmp_path):
+    from docx.oxml import parse_xml
+
+    from coding.corpus import DocumentComment
+
+    w = f'xmlns:w="{W_NS}"'
+    d = docx.Document()
+    d.add_paragraph("访谈编号：I-01")
+    body = d.element.body
+    ref = '<w:r><w:commentReference w:id="{}"/></w:r>'
+    paragraphs = [
+        # indentation before the comment's start, removed by normalisation
+        f'<w:p {w}><w:r><w:t xml:space="preserve">　　</w:t></w:r><w:commentRangeStart w:id="1"/>'
+        f'<w:r><w:t>LHY：我们坚持</w:t></w:r><w:r><w:t>一案一策</w:t></w:r><w:commentRangeEnd w:id="1"/>{ref.format(1)}'
+        f'<w:r><w:t>，领导</w:t></w:r><w:commentRangeStart w:id="2"/><w:r><w:t>包案</w:t></w:r></w:p>',
+        # comment 2 ends in the next paragraph; comment 3 is on a point; U+FDD0 in the text is dropped
+        f'<w:p {w}><w:r><w:t xml:space="preserve">到底。  </w:t></w:r><w:commentRangeEnd w:id="2"/>{ref.format(2)}'
+        f'<w:r><w:t>第二句﷐。</w:t></w:r>{ref.format(3)}<w:r><w:t>完</w:t></w:r>'
+        f'<w:commentRangeStart w:id="9"/><w:r><w:t>无此批注</w:t></w:r><w:commentRangeEnd w:id="9"/></w:p>',
+    ]
+    for xml in paragraphs:
+        body.insert(len(body) - 1, parse_xml(xml))
+    table = d.add_table(rows=1, cols=2)
+    table.cell(0, 0).text = "问题"
+    table.cell(0, 1)._tc.append(parse_xml(
+        f'<w:p {w}><w:commentRangeStart w:id="4"/><w:r><w:t>稳控</w:t></w:r><w:commentRangeEnd w:id="4"/>'
+        f'{ref.format(4)}</w:p>'))
+    path = tmp_path / "访谈.docx"
+    d.save(str(path))
+    comment = ('<w:comment w:id="{0}" w:author="{1}" w:date="2020-10-16T09:30:00Z" w:initials="Z"><w:p><w:r>'
+               '<w:annotationRef/></w:r><w:r><w:t>{2}</w:t></w:r></w:p></w:comment>')
+    add_docx_part(path, "comment", f'<w:comments xmlns:w="{W_NS}">'
+                  + comment.format(1, "张老师", "M5 的典型表述") + comment.format(2, "李", "跨段")
+                  + comment.format(3, "", "这里缺一句") + comment.format(4, "张老师", "表格里的批注")
+                  + comment.format(5, "张老师", "正文没有引用这条") + '</w:comments>')
+    doc = read_document(path)
+    assert doc.text == ("访谈编号：I-01\n\nLHY：我们坚持一案一策，领导包案\n\n到底。  第二句。完无此批注\n\n"
+                        "问题 | 稳控")
+    covered = [(doc.text[c.start:c.end], c.author, c.date, c.text) for c in doc.comments]
+    assert covered == [("LHY：我们坚持一案一策", "张老师", "2020-10-16", "M5 的典型表述"),
+                       ("包案\n\n到底。  ", "李", "2020-10-16", "跨段"),
+                       ("", "", "2020-10-16", "这里缺一句"),
+                       ("稳控", "张老师", "2020-10-16", "表格里的批注")]
+    assert doc.comments[2] == DocumentComment(doc.text.index("完"), doc.text.index("完"), "", "2020-10-16", "这里缺一句")
+
+
+def test_anchors_follow_the_text_through_normalisation():
+    import random
+
+    from coding.normalise import anchor, normalise_anchored
+
+    rng = random.Random(7)
+    alphabet = ["包", "联", "a", " ", "\u3000", "\t", "\n", "\r\n", "\u200b", "\x07", "e\u0301"]
+    checked = 0
+    for _ in range(1000):
+        pieces, plain, where = [], "", {}  # where: anchor -> its offset in the text without anchors
+        for i in range(rng.randint(0, 12)):
+            chunk = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 4)))
+            pieces.append(chunk)
+            plain += chunk
+            if rng.random() < 0.5:
+                pieces.append(anchor(f"a{i}"))
+                where[f"a{i}"] = len(plain)
+        text, at = normalise_anchored("".join(pieces))
+        assert text == normalise_text(plain)
+        assert sorted(at) == sorted(where)
+        order = [at[n] for n in where]
+        assert order == sorted(order) and all(0 <= p <= len(text) for p in order)
+        for name, offset in where.items():  # a visible character right after an anchor is where the anchor points
+            if plain[offset:offset + 1] in ("包", "联", "a"):
+                assert text[at[name]] == plain[offset]
+                checked += 1
+    assert checked > 500
+
+
+def test_docx_comments_part_cannot_pull_in_a_local_file(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("机密内容", encoding="utf-8")
+    d = docx.Document()
+    d.add_paragraph("正文")
+    from docx.oxml import parse_xml
+
+    d.paragraphs[0]._p.append(parse_xml(f'<w:r xmlns:w="{W_NS}"><w:commentReference w:id="1"/></w:r>'))
+    path = tmp_path / "xxe.docx"
+    d.save(str(path))
+    add_docx_part(path, "comment", f'<!DOCTYPE c [<!ENTITY s SYSTEM "{secret.as_uri()}">]>'
+                  f'<w:comments xmlns:w="{W_NS}"><w:comment w:id="1" w:author="x"><w:p><w:r><w:t>看&s;</w:t></w:r>'
+                  f'</w:p></w:comment></w:comments>')
+    try:
+        doc = read_document(path)
+    except ImportProblem as err:  # refused with a clear error is fine too
+        assert "xxe.docx" in str(err) and "机密" not in str(err)
+    else:
+        assert "机密" not in doc.text and all("机密" not in c.text for c in doc.comments)

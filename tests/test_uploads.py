@@ -120,3 +120,20 @@ def test_duplicates_and_same_names(project, scratch):
 def test_no_files(project):
     with pytest.raises(ImportProblem, match="no files"):
         import_uploads(project, [])
+
+
+def test_an_uploaded_word_file_says_how_many_comments_became_memos(project, tmp_path, scratch):
+    from coding.decisions import memos
+
+    from .test_corpus import word_file_with_comments
+
+    path = word_file_with_comments(tmp_path / "m09.docx", [
+        '<w:commentRangeStart w:id="1"/><w:r><w:t>专班两周内答复。</w:t></w:r><w:commentRangeEnd w:id="1"/>'
+        '<w:r><w:commentReference w:id="1"/></w:r><w:r><w:t>散会。</w:t></w:r><w:r><w:commentReference w:id="2"/></w:r>',
+    ], {1: ("&lt;b&gt;乙", "F3"), 2: ("&lt;b&gt;乙", "会议结束")})
+    report = import_uploads(project, [upload(path)])
+    [result] = report.results
+    assert (result.status, result.detail) == (IMPORTED, "2 条 Word 批注存为备忘 comments stored as memos")
+    assert [m["text"] for m in memos(project)] == ["Word 批注 comment（<b>乙）\n「专班两周内答复。」\nF3",
+                                                    "Word 批注 comment（<b>乙）\n会议结束"]
+    assert not list(scratch.iterdir())

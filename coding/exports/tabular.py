@@ -22,19 +22,18 @@ Excel reads the Chinese text); otherwise ``out`` is a zip archive holding the sa
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 
 from coding.exports.tables import Tables, metadata_frame
+from coding.normalise import XML_INVALID
 
 SHEETS = ["metadata", "frequencies", "frequencies_by_kind", "frequencies_by_speaker_role", "frequencies_by_case",
           "frequencies_by_coder", "matrix", "cooccurrence", "cooccurrence_paragraph", "segments", "quotes",
           "coding_levels", "codebook"]
 NUMBER_FORMATS = {"jaccard": "0.000"}  # and "0.0" for every *_pct column (shares in per cent)
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 EXCEL_MAX = 32767  # characters per cell, counted by Excel in UTF-16 code units
 _FORMULA_START = ("=", "+", "-", "@")  # what Excel reads as the start of a formula when a cell is entered
 
@@ -59,7 +58,7 @@ def _fit(text: str) -> str:
 
 
 def _cell_text(value: str) -> str:
-    return _fit(_ILLEGAL.sub(" ", value))
+    return _fit(XML_INVALID.sub(" ", value))
 
 
 def frames(t: Tables) -> dict[str, pd.DataFrame]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -22,6 +21,7 @@ from sqlalchemy.orm import aliased
 
 from coding.codebook import dump_codebook
 from coding.errors import BaolianError
+from coding.normalise import XML_INVALID
 from coding.refi.guids import FINAL_USER_GUID, FINAL_USER_NAME, code_guid, guid, source_guid, user_guid
 from coding.refi.reader import SIDECAR
 from coding.refi.schema import CODEBOOK_NS, PROJECT_NS
@@ -33,7 +33,6 @@ ORIGIN = "Baolian 包联"
 # document whose source name had to be made unique ("访谈 (2)"), so that a re-import restores its title.
 VARIABLES = ("kind", "date", "source", "filename", "participants", "title")
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 @dataclass
