@@ -142,3 +142,24 @@ def test_role_without_name_is_refused(fresh):
     p = Project.open(fresh)
     assert p.documents() == []
     p.close()
+
+
+def test_word_comments_are_counted_and_shown_as_memos(fresh, tmp_path):
+    from .test_corpus import word_file_with_comments
+
+    path = word_file_with_comments(tmp_path / "i10.docx", [
+        "<w:r><w:t>访谈者：后来呢？</w:t></w:r>",
+        '<w:r><w:t>受访者：</w:t></w:r><w:commentRangeStart w:id="3"/><w:r><w:t>区长每个月都来家里看看。</w:t></w:r>'
+        '<w:commentRangeEnd w:id="3"/><w:r><w:commentReference w:id="3"/></w:r>',
+    ], {3: ("张老师", "&lt;script&gt;M5 回访&lt;/script&gt;")}, date="2021-03-02T08:00:00Z")
+    at = open_page()
+    at.file_uploader(key="import_files_0").set_value([("i10.docx", path.read_bytes(), "application/octet-stream")])
+    at.run()
+    at.button(key="import_go").click().run()
+    assert not at.exception
+    assert list(results_table(at)["detail"]) == ["1 条 Word 批注存为备忘 comments stored as memos"]
+
+    memo = "Word 批注 comment（张老师，2021-03-02）\n「区长每个月都来家里看看。」\n<script>M5 回访</script>"
+    at.switch_page("views/document_coding.py").run()
+    assert not at.exception
+    assert any(memo in t.value for t in at.text)  # st.text: shown as written, never as HTML or Markdown
