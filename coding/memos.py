@@ -12,7 +12,7 @@ from coding.assignments import blinded
 from coding.coding_rows import _code_id
 from coding.errors import BaolianError
 from coding.roles import Permission, authorize
-from coding.store import Coder, Memo, record_event
+from coding.store import Code, Coder, Memo, Segment, record_event
 
 
 def add_memo(project, text: str, *, coder: str, document_id: int | None = None, segment_id: int | None = None,
@@ -32,13 +32,19 @@ def add_memo(project, text: str, *, coder: str, document_id: int | None = None, 
 
 
 def memos(project, *, document_id: int | None = None, as_user: str | None = None) -> list[dict]:
-    """Memos, oldest first; ``as_user`` while blinded (blind double coding) gets only their own."""
+    """Memos, oldest first; ``as_user`` while blinded (blind double coding) gets only their own.
+
+    Each with the segment it is on (``unit``, ``start``, ``end`` in code points; None for a memo on the
+    project, a document or a code) and the code it is on (None if none)."""
     with project.read() as s:
-        query = select(Memo, Coder.name).outerjoin(Coder, Coder.id == Memo.coder_id).order_by(Memo.id)
+        query = (select(Memo, Coder.name, Code.key, Segment.unit, Segment.start, Segment.end)
+                 .outerjoin(Coder, Coder.id == Memo.coder_id).outerjoin(Code, Code.id == Memo.code_id)
+                 .outerjoin(Segment, Segment.id == Memo.segment_id).order_by(Memo.id))
         if document_id is not None:
             query = query.where(Memo.document_id == document_id)
         if as_user and blinded(s, as_user, document_id):
             query = query.where(Coder.name == as_user.strip())
         return [{"id": m.id, "text": m.text, "coder": name, "document_id": m.document_id,
-                 "segment_id": m.segment_id, "application_id": m.application_id, "created_at": m.created_at}
-                for m, name in s.execute(query)]
+                 "segment_id": m.segment_id, "application_id": m.application_id, "created_at": m.created_at,
+                 "updated_at": m.updated_at, "code": code, "unit": unit, "start": start, "end": end}
+                for m, name, code, unit, start, end in s.execute(query)]

@@ -102,17 +102,23 @@ def test_a_blinded_user_exports_only_their_own_codings(project, capsys, tmp_path
 
     from .test_analysis_blind import make_blind
 
-    url = make_blind(project).url
+    from coding.decisions import add_memo
 
-    def coders(*argv):
+    url = make_blind(project).url
+    doc = project.documents()[0].id
+    add_memo(project, "ann 的备忘", coder="ann", document_id=doc)
+    add_memo(project, "bob 的备忘", coder="bob", document_id=doc)
+
+    def coders(*argv, sheet="segments"):
         out = tmp_path / f"{len(list(tmp_path.iterdir()))}.xlsx"
         code, _, err = run(capsys, *argv, "export", "xlsx", "--out", str(out), "--project", url)
         assert code == 0, err
-        rows = list(load_workbook(out, read_only=True)["segments"].values)
+        rows = list(load_workbook(out, read_only=True)[sheet].values)
         return {r[rows[0].index("coder")] for r in rows[1:]}
 
     assert coders("--user", "ann") == {"ann"}
-    assert coders() == {"ann", "bob"}
+    assert coders("--user", "ann", sheet="memos") == {"ann"}  # nor does bob's memo reach ann
+    assert coders() == {"ann", "bob"} == coders(sheet="memos")
 
 
 @pytest.mark.parametrize("fmt, name", [("csv", "t.zip"), ("xlsx", "t.xlsx"), ("docx", "t.docx"),

@@ -399,3 +399,49 @@ def test_xlsx_long_text_is_cut_visibly_to_what_excel_holds(hp, tmp_path):
     assert value.startswith("𠀀" * 10000) and row[header.index("end")].value == len(LONG_TEXT)
     with zipfile.ZipFile(export(hp, "csv", tmp_path / "long.zip")) as archive:
         assert LONG_TEXT in archive.read("segments.csv").decode("utf-8-sig")
+
+
+def test_memos_sheet_says_what_each_memo_is_on(project, tmp_path):
+    from openpyxl import load_workbook
+
+    from coding.decisions import add_memo, memos
+    from coding.trash import delete_document
+
+    (tmp_path / "a.txt").write_text(INTERVIEW, encoding="utf-8")
+    (tmp_path / "b.txt").write_text(POLICY, encoding="utf-8")
+    project.import_paths([tmp_path / "a.txt", tmp_path / "b.txt"])
+    a, b = (d.id for d in project.documents())
+    text = project.document_text(a)
+    sentence = next(s for s in project.segments(a, unit="sentence") if M1_TEXT in text[s.start:s.end])
+    coding = add_code(project, a, sentence.start, sentence.end, "M1", coder="ann")
+    add_memo(project, "=这句是 M1 的典型", coder="ann", document_id=a, segment_id=sentence.id)
+    add_memo(project, "整篇访谈的背景", coder="bob", document_id=a)
+    add_memo(project, "M5 的边界要再议", coder="ann", code="M5")
+    add_memo(project, "编码理由", coder="ann", document_id=a, application_id=coding)
+    add_memo(project, "项目备忘", coder="bob")
+    add_memo(project, "政策文件的备忘", coder="ann", document_id=b)
+    delete_document(project, b, by="ann")  # in the trash: its memo is not exported
+
+    book = load_workbook(export(project, "xlsx", tmp_path / "t.xlsx"))
+    rows = list(book["memos"].iter_rows(values_only=True))
+    header, body = rows[0], [dict(zip(rows[0], r)) for r in rows[1:]]
+    assert header[:4] == ("memo", "document_id", "document", "on")
+    assert [(r["on"], r["document"], r["code"], r["coder"], r["text"]) for r in body] == [
+        ("sentence", "a", None, "ann", "=这句是 M1 的典型"),
+        ("document", "a", None, "bob", "整篇访谈的背景"),
+        ("code", None, "M5", "ann", "M5 的边界要再议"),
+        ("coding", "a", None, "ann", "编码理由"),
+        ("project", None, None, "bob", "项目备忘"),
+    ]
+    first = body[0]
+    assert (first["start"], first["end"]) == (sentence.start, sentence.end)
+    assert first["segment_text"] == text[sentence.start:sentence.end] and M1_TEXT in first["segment_text"]
+    assert book["memos"].cell(row=2, column=13).data_type == "s"  # "=..." stays text, never a formula
+    assert first["created_at"].endswith("UTC")
+
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    export(project, "csv", folder, coder="bob")  # one coder's export: their memos only
+    rows = list(csv.DictReader(open(folder / "memos.csv", encoding="utf-8-sig")))
+    assert [r["text"] for r in rows] == ["整篇访谈的背景", "项目备忘"]
+    assert len(memos(project)) == 6

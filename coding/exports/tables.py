@@ -293,7 +293,9 @@ def build(project, filters: Filters, *, data: bool = False) -> Tables:
                     levels=coding_levels(segs, codebook, dict(zip(freq["code"], freq["segments"]))),
                     codebook=codebook_appendix(codebook, filters.codes))
     if data:
-        tables.data = data_tables(project, filters)
+        from coding.exports.memo_table import memo_table
+
+        tables.data = {**data_tables(project, filters), "memos": memo_table(project, filters)}
     return tables
 
 
