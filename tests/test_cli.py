@@ -211,3 +211,32 @@ def test_word_comments_are_imported_as_memos_on_their_sentence(cli_project, tmp_
         assert len(memos(p)) == 1
     finally:
         p.close()
+
+
+def test_memo_add_and_list(cli_project, capsys):
+    p = str(cli_project)
+    run(capsys, "import", str(CORPUS / "interviews" / "i01_lhy_vice_district_head.txt"), "--project", p)
+    code, out, err = run(capsys, "--user", "甲", "memo", "add", "[bold]整篇[/bold]的背景", "-d", "1", "--project", p)
+    assert code == 0 and "memo #1 saved" in out, err
+    code, out, err = run(capsys, "--user", "甲", "memo", "add", "M1 的典型", "-d", "1", "--index", "3",
+                         "--code", "M1", "--project", p)
+    assert code == 0, err
+    code, out, err = run(capsys, "--user", "乙", "memo", "add", "项目备忘", "--project", p)
+    assert code == 0, err
+    code, out, _ = run(capsys, "memo", "list", "--project", p, "--json")
+    rows = json.loads(out)
+    assert [(m["coder"], m["unit"], m["code"], m["text"]) for m in rows] == [
+        ("甲", None, None, "[bold]整篇[/bold]的背景"), ("甲", "sentence", "M1", "M1 的典型"), ("乙", None, None, "项目备忘")]
+    code, out, _ = run(capsys, "segments", "1", "--unit", "sentence", "--json", "--project", p)
+    third = next(s for s in json.loads(out) if s["index"] == 3)
+    assert (rows[1]["start"], rows[1]["end"]) == (third["start"], third["end"])
+    code, out, _ = run(capsys, "memo", "list", "-d", "1", "--project", p)
+    assert code == 0 and "[bold]整篇[/bold]" in out and "2 memos" in out  # markup in a memo is printed as written
+    for argv, fragment in ((["--index", "3"], "--index needs --document"),
+                           (["-d", "1", "--index", "99999"], "no sentence #99999"),
+                           (["-d", "1", "--index", "1", "--unit", "page"], "unknown unit"),
+                           (["-d", "nope"], "nope"), (["--code", "ZZ"], "ZZ")):
+        code, _, err = run(capsys, "--user", "甲", "memo", "add", "x", *argv, "--project", p)
+        assert code == 2 and fragment in err and "internal error" not in err, (argv, err)
+    code, out, _ = run(capsys, "memo", "list", "--project", p, "--json")
+    assert len(json.loads(out)) == 3  # the refused ones stored nothing

@@ -862,3 +862,20 @@ def test_docx_comments_part_cannot_pull_in_a_local_file(tmp_path):
         assert "xxe.docx" in str(err) and "机密" not in str(err)
     else:
         assert "机密" not in doc.text and all("机密" not in c.text for c in doc.comments)
+
+
+def test_docx_comments_written_by_python_docx_are_read(tmp_path):
+    """A second writer of comments than the XML above: python-docx's own add_comment (parts, relationships and
+    content types as it writes them), two comments on runs of different paragraphs."""
+    d = docx.Document()
+    first = d.add_paragraph("访谈者：后来呢？")
+    answer = d.add_paragraph("LHY：")
+    run = answer.add_run("我们一户一策，定期回访。")
+    d.add_comment([run], text="M5", author="张老师", initials="Z")
+    d.add_comment(first.runs, text="问句不编码", author="李", initials="L")
+    path = tmp_path / "i11.docx"
+    d.save(str(path))
+    doc = read_document(path)
+    assert doc.text == "访谈者：后来呢？\n\nLHY：我们一户一策，定期回访。"
+    assert [(doc.text[c.start:c.end], c.author, c.text) for c in doc.comments] == [
+        ("访谈者：后来呢？", "李", "问句不编码"), ("我们一户一策，定期回访。", "张老师", "M5")]

@@ -1,0 +1,89 @@
+"""CLI commands `memo add` and `memo list`: memos on the project, a document, one of its segments or a code,
+over the same functions the app's memo box uses. Registered by :func:`register`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from coding.errors import BaolianError
+
+memo_app = typer.Typer(no_args_is_help=True, help="Write and list memos (备忘).")
+
+ProjectOpt = Annotated[Optional[str], typer.Option("--project", "-p", help="Project (.sqlite path or URL).",
+                                                   show_default=False)]
+DocumentOpt = Annotated[Optional[str], typer.Option("--document", "-d", help="Document id, title or file name.",
+                                                    show_default=False)]
+
+
+def _cli():
+    from coding import cli
+
+    return cli
+
+
+def _segment_id(p, document: str, unit: str, index: int) -> int:
+    from coding.segment import UNITS
+
+    if unit not in UNITS:
+        raise BaolianError(f"unknown unit {unit!r}", field="--unit", hint=f"use one of {', '.join(UNITS)}")
+    for segment in p.segments(document, unit):
+        if segment.index == index:
+            return segment.id
+    raise BaolianError(f"the document has no {unit} #{index}", field="--index",
+                       hint=f"see the numbers with `baolian segments {document} --unit {unit}`")
+
+
+@memo_app.command("add")
+def add(
+    text: Annotated[str, typer.Argument(help="The memo.", show_default=False)],
+    project: ProjectOpt = None,
+    document: DocumentOpt = None,
+    unit: Annotated[str, typer.Option("--unit", help="With --index: paragraph | sentence | turn.")] = "sentence",
+    index: Annotated[Optional[int], typer.Option("--index", "-i", help="The segment's number (# in `baolian "
+                                                 "segments`): the memo is on it.", show_default=False)] = None,
+    code: Annotated[Optional[str], typer.Option("--code", help="A code the memo is about.", show_default=False)] = None,
+) -> None:
+    """Write a memo on the project, a document (--document), a segment of it (--index) or a code (--code)."""
+    from coding.decisions import add_memo
+
+    cli = _cli()
+    p = cli._open(project)
+    if index is not None and document is None:
+        raise BaolianError("--index needs --document", field="--index", hint="name the document the segment is in")
+    doc_id = p.find_document(document).id if document is not None else None
+    segment_id = _segment_id(p, document, unit, index) if index is not None else None
+    memo_id = add_memo(p, text, coder=cli.acting_user(p), document_id=doc_id, segment_id=segment_id, code=code)
+    cli.out.print(f"📝 备忘 memo #{memo_id} saved", markup=False)
+
+
+@memo_app.command("list")
+def list_(project: ProjectOpt = None, document: DocumentOpt = None,
+          as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False) -> None:
+    """Memos, oldest first (in blind mode a coder sees only their own), with what each is on."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from coding.decisions import memos
+
+    cli = _cli()
+    p = cli._open(project)
+    doc_id = p.find_document(document).id if document is not None else None
+    found = memos(p, document_id=doc_id, as_user=cli.acting_user(p))
+    if as_json:
+        cli._print_json([{**m, "created_at": m["created_at"].isoformat(), "updated_at": m["updated_at"].isoformat()}
+                         for m in found])
+        return
+    table = Table("#", "document", "on", "start", "end", "code", "coder", "text")
+    for m in found:
+        on = m["unit"] or ("document" if m["document_id"] is not None else "project")
+        table.add_row(*(escape(str(v)) if v is not None else "" for v in (
+            m["id"], m["document_id"], on, m["start"], m["end"], m["code"], m["coder"], m["text"])))
+    cli.out.print(table)
+    cli.out.print(f"{len(found)} memos", markup=False)
+
+
+def register(app) -> None:
+    """Add this module's commands to the `baolian` app."""
+    app.add_typer(memo_app, name="memo")
