@@ -27,6 +27,8 @@ ACTIONS = {
     "coding.remove": "删除编码 removed a coding",
     "coding.resize": "调整范围 resized a coding",
     "memo.add": "写备忘 wrote a memo",
+    "memo.edit": "改备忘 edited a memo",
+    "memo.delete": "删备忘 deleted a memo",
     "undo": "撤销 undid",
     "document.import": "导入文档 imported a document",
     "document.delete": "删除文档 deleted a document",
@@ -177,7 +179,7 @@ def _summary(event: Event, user: str | None, codes: dict[int, str], titles: dict
         parts.append(f"{data['start']}–{data['end']}")
     if event.action == "adjudication.decide" and data.get("choice"):
         parts.append(f"→ {data['choice']}")
-    if event.action == "memo.add" and isinstance(data.get("text"), str):
+    if event.action.startswith("memo.") and isinstance(data.get("text"), str):
         text = data["text"]
         parts.append(f"“{text[:40]}{'…' if len(text) > 40 else ''}”")
     if event.action == "undo" and isinstance(event.after, dict):

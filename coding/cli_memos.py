@@ -1,5 +1,5 @@
-"""CLI commands `memo add` and `memo list`: memos on the project, a document, one of its segments or a code,
-over the same functions the app's memo box uses. Registered by :func:`register`."""
+"""CLI commands `memo add`, `memo edit`, `memo delete` and `memo list`: memos on the project, a document, one
+of its segments or a code, over the same functions the app's memo box uses. Registered by :func:`register`."""
 
 from __future__ import annotations
 
@@ -56,6 +56,32 @@ def add(
     segment_id = _segment_id(p, document, unit, index) if index is not None else None
     memo_id = add_memo(p, text, coder=cli.acting_user(p), document_id=doc_id, segment_id=segment_id, code=code)
     cli.out.print(f"📝 备忘 memo #{memo_id} saved", markup=False)
+
+
+MemoArg = Annotated[int, typer.Argument(help="Memo id (# in `baolian memo list`).", show_default=False)]
+
+
+@memo_app.command("edit")
+def edit(memo: MemoArg, text: Annotated[str, typer.Argument(help="The new text.", show_default=False)],
+         project: ProjectOpt = None) -> None:
+    """Replace the text of your memo (an admin: any memo). `baolian undo` takes it back."""
+    from coding.decisions import edit_memo
+
+    cli = _cli()
+    p = cli._open(project)
+    edit_memo(p, memo, text, coder=cli.acting_user(p))
+    cli.out.print(f"📝 备忘 memo #{memo} edited", markup=False)
+
+
+@memo_app.command("delete")
+def delete(memo: MemoArg, project: ProjectOpt = None) -> None:
+    """Delete your memo (an admin: any memo). `baolian undo` puts it back."""
+    from coding.decisions import delete_memo
+
+    cli = _cli()
+    p = cli._open(project)
+    delete_memo(p, memo, coder=cli.acting_user(p))
+    cli.out.print(f"🗑 备忘 memo #{memo} deleted (undo: baolian undo)", markup=False)
 
 
 @memo_app.command("list")

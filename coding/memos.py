@@ -1,7 +1,8 @@
 """Memos: notes by a coder on the project, a document, a segment, a code or a coding.
 
 Re-exported by :mod:`coding.decisions`. A memo on a coding that is removed is kept, unlinked
-(:func:`coding.decisions.remove_code`), and linked again when the removal is undone.
+(:func:`coding.decisions.remove_code`), and linked again when the removal is undone. A memo is edited or
+deleted by its author (or an admin); both are events that undo takes back.
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ from sqlalchemy import select
 from coding.assignments import blinded
 from coding.coding_rows import _code_id
 from coding.errors import BaolianError
-from coding.roles import Permission, authorize
+from coding.roles import Forbidden, Permission, authorize, role_of
 from coding.store import Code, Coder, Memo, Segment, record_event
+from coding.store.models import utcnow
+
+MEMO_FIELDS = ("id", "text", "document_id", "segment_id", "code_id", "application_id", "coder_id")
 
 
 def add_memo(project, text: str, *, coder: str, document_id: int | None = None, segment_id: int | None = None,
@@ -48,3 +52,39 @@ def memos(project, *, document_id: int | None = None, as_user: str | None = None
                  "segment_id": m.segment_id, "application_id": m.application_id, "created_at": m.created_at,
                  "updated_at": m.updated_at, "code": code, "unit": unit, "start": start, "end": end}
                 for m, name, code, unit, start, end in s.execute(query)]
+
+
+def _changeable(s, memo_id: int, coder: str) -> tuple[Memo, int | None]:
+    """The memo ``coder`` may change (their own; any for an admin) and ``coder``'s id."""
+    coder_id = authorize(s, coder, Permission.CODE)
+    memo = s.get(Memo, memo_id)
+    if memo is None:
+        raise BaolianError(f"no memo #{memo_id}", field="memo", hint="see the memos with `baolian memo list`")
+    if memo.coder_id != coder_id and not role_of(s, coder).can_manage():
+        author = s.scalar(select(Coder.name).where(Coder.id == memo.coder_id)) or "?"
+        raise Forbidden(f"memo #{memo_id} is {author}'s", field="memo", hint="only its author or an admin may change it")
+    return memo, coder_id
+
+
+def edit_memo(project, memo_id: int, text: str, *, coder: str) -> None:
+    """Replace a memo's text."""
+    if not text or not text.strip():
+        raise BaolianError("the memo is empty", field="memo", hint="write something, or delete the memo")
+    with project.transaction() as s:
+        memo, coder_id = _changeable(s, memo_id, coder)
+        if memo.text == text:
+            return
+        where = {"document_id": memo.document_id, "segment_id": memo.segment_id, "code_id": memo.code_id}
+        record_event(s, "memo.edit", "memo", memo.id, before={"text": memo.text, **where},
+                     after={"text": text, **where}, coder_id=coder_id)
+        memo.text, memo.updated_at = text, utcnow()
+
+
+def delete_memo(project, memo_id: int, *, coder: str) -> None:
+    """Delete a memo (undo puts it back as it was)."""
+    with project.transaction() as s:
+        memo, coder_id = _changeable(s, memo_id, coder)
+        before = {name: getattr(memo, name) for name in MEMO_FIELDS}
+        before.update(created_at=memo.created_at.isoformat(), updated_at=memo.updated_at.isoformat())
+        record_event(s, "memo.delete", "memo", memo.id, before=before, coder_id=coder_id)
+        s.delete(memo)

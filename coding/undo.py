@@ -6,17 +6,21 @@ coding (:class:`coding.decisions.StaleEdit`); the undo is itself an event that n
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from coding.assignments import shown_coder as _shown_coder
 from coding.coding_rows import _stale
 from coding.roles import Permission, authorize
-from coding.store import CodeApplication, Coder, Event, Memo, record_event
+from coding.errors import BaolianError
+from coding.store import CodeApplication, Coder, Document, Event, Memo, Segment, record_event
 from coding.store.models import utcnow
 
 
-UNDOABLE = ("coding.accept", "coding.reject", "coding.add", "coding.remove", "coding.resize", "memo.add")
+UNDOABLE = ("coding.accept", "coding.reject", "coding.add", "coding.remove", "coding.resize", "memo.add", "memo.edit",
+            "memo.delete")
 
 
 def history(project, *, coder: str | None = None, limit: int = 50, as_user: str | None = None) -> list[dict]:
@@ -48,11 +52,31 @@ def undo_last(project, *, coder: str) -> str | None:
         return event.action
 
 
+def _revert_memo(s: Session, event: Event) -> None:
+    memo = s.get(Memo, event.entity_id)
+    if event.action == "memo.add":
+        s.execute(delete(Memo).where(Memo.id == event.entity_id))
+    elif event.action == "memo.edit" and memo is not None:
+        if memo.text != event.after["text"]:
+            raise BaolianError(f"memo #{memo.id} was changed again since", field="memo",
+                               hint="edit it by hand instead")
+        memo.text, memo.updated_at = event.before["text"], utcnow()
+    elif event.action == "memo.delete" and memo is None:
+        data = dict(event.before)
+        if s.get(Document, data["document_id"]) is None and data["document_id"] is not None:
+            raise BaolianError("the memo's document is gone", field="memo", hint="nothing to put it back on")
+        if data["segment_id"] is not None and s.get(Segment, data["segment_id"]) is None:
+            data["segment_id"] = None
+        for key in ("created_at", "updated_at"):
+            data[key] = datetime.fromisoformat(data[key])
+        s.add(Memo(**data))
+
+
 def _revert(s: Session, event: Event, coder_id: int | None) -> None:
     """Put back what ``event`` changed. Refused (:class:`StaleEdit`) when someone else has changed the
     coding since: undo never overwrites another coder's later edit. The undo event keeps what it removed."""
     if event.entity == "memo":
-        s.execute(delete(Memo).where(Memo.id == event.entity_id))
+        _revert_memo(s, event)
         return
     row = s.get(CodeApplication, event.entity_id)
     if row is not None:

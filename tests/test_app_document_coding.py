@@ -184,6 +184,27 @@ def test_memo_is_saved(monkeypatch, demo):
     assert any("这里是包联的关键证据 <b>注意</b>" in t.value for t in at.text)  # shown as plain text
 
 
+def test_own_memo_is_edited_then_deleted_and_others_memos_are_not_offered(monkeypatch, demo):
+    location, p = demo
+    at = page(monkeypatch, location, coder="测试戊", dc_doc=4)
+    seg_id = at.selectbox(key="dc_seg").value
+    other = add_memo(p, "别人的备忘", coder="测试己", document_id=4, segment_id=seg_id)
+    at.text_area(key="dc_memo").input("初稿")
+    next(b for b in at.button if "保存备忘" in b.label).click().run()
+    [mine] = [m for m in memos(p, document_id=4) if m["coder"] == "测试戊"]
+    assert f"dc_memo_edit_{mine['id']}" in [t.key for t in at.text_area]
+    # without accounts everyone acts as an admin, who may change any memo (with accounts: test_decisions)
+    assert f"dc_memo_edit_{other}" in [t.key for t in at.text_area]
+    at.text_area(key=f"dc_memo_edit_{mine['id']}").input("改过 <i>的</i>")
+    at.button(key=f"dc_memo_save_{mine['id']}").click().run()
+    assert not at.exception and not at.error
+    assert [m["text"] for m in memos(p, document_id=4) if m["id"] == mine["id"]] == ["改过 <i>的</i>"]
+    assert any("改过 <i>的</i>" in t.value for t in at.text)
+    at.button(key=f"dc_memo_delete_{mine['id']}").click().run()
+    assert not at.exception and not at.error
+    assert [m["id"] for m in memos(p, document_id=4)] == [other]
+
+
 def test_without_a_coder_the_page_reads_but_does_not_decide(monkeypatch, demo):
     location, p = demo
     at = page(monkeypatch, location, dc_doc=1)

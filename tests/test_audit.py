@@ -79,6 +79,16 @@ def test_every_kind_of_change_is_in_the_log(project, worked):
             "coder.add"} <= actions
     deleted = history(project, document=2)[0]
     assert deleted.action == "document.delete" and deleted.user == "boss" and "删除文档" in deleted.summary
+    from coding.decisions import delete_memo, edit_memo, memos
+
+    [memo] = memos(project)
+    edit_memo(project, memo["id"], "改过的备忘", coder="bob")
+    delete_memo(project, memo["id"], coder="bob")
+    edited, removed = history(project, limit=2)[::-1]
+    assert (edited.action, removed.action) == ("memo.edit", "memo.delete")
+    assert "改备忘" in edited.summary and "改过的备忘" in edited.summary and edited.user == "bob"
+    assert "删备忘" in removed.summary and "改过的备忘" in removed.summary
+    assert [e.action for e in history(project, segment=worked["seg"].id, limit=2)] == ["memo.delete", "memo.edit"]
 
 
 def test_unknown_filters_are_clear_errors(project):

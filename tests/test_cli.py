@@ -240,3 +240,15 @@ def test_memo_add_and_list(cli_project, capsys):
         assert code == 2 and fragment in err and "internal error" not in err, (argv, err)
     code, out, _ = run(capsys, "memo", "list", "--project", p, "--json")
     assert len(json.loads(out)) == 3  # the refused ones stored nothing
+    code, out, err = run(capsys, "--user", "甲", "memo", "edit", "2", "M1 的典型（改）", "--project", p)
+    assert code == 0 and "memo #2 edited" in out, err
+    code, out, err = run(capsys, "--user", "甲", "memo", "delete", "1", "--project", p)
+    assert code == 0 and "memo #1 deleted" in out, err
+    code, out, _ = run(capsys, "memo", "list", "--project", p, "--json")
+    assert [(m["id"], m["text"]) for m in json.loads(out)] == [(2, "M1 的典型（改）"), (3, "项目备忘")]
+    code, out, err = run(capsys, "--user", "甲", "undo", "--project", p)
+    assert code == 0 and "删备忘" in out, err
+    code, out, _ = run(capsys, "memo", "list", "--project", p, "--json")
+    assert [m["id"] for m in json.loads(out)] == [1, 2, 3]
+    code, _, err = run(capsys, "--user", "甲", "memo", "delete", "77", "--project", p)
+    assert code == 2 and "no memo #77" in err

@@ -168,3 +168,44 @@ def test_suggestions_on_a_deleted_document_are_not_pending_and_cannot_be_decided
         accept(coded, mine[:1], coder="甲")
     restore_document(coded, doc, by="admin")
     assert accept(coded, mine[:1], coder="甲")
+
+
+def test_memo_edit_and_delete_by_author_or_admin_and_undo(coded):
+    from coding.accounts import add_user
+    from coding.decisions import delete_memo, edit_memo
+    from coding.roles import Forbidden
+
+    doc = coded.documents()[0]
+    seg = coded.segments(doc.id, unit="sentence")[2]
+    pw = "correct horse 9"
+    add_user(coded, "admin", pw, "admin", by=None)
+    add_user(coded, "甲", pw, "coder", by="admin")
+    add_user(coded, "乙", pw, "coder", by="admin")
+    memo_id = add_memo(coded, "初稿", coder="甲", document_id=doc.id, segment_id=seg.id, code="M2")
+
+    def the_memo():
+        return next((m for m in memos(coded) if m["id"] == memo_id), None)
+
+    edit_memo(coded, memo_id, "改过的", coder="甲")
+    assert the_memo()["text"] == "改过的" and the_memo()["updated_at"] > the_memo()["created_at"]
+    with pytest.raises(Forbidden, match="甲's"):
+        edit_memo(coded, memo_id, "乙改的", coder="乙")
+    with pytest.raises(Forbidden, match="甲's"):
+        delete_memo(coded, memo_id, coder="乙")
+    with pytest.raises(BaolianError, match="empty"):
+        edit_memo(coded, memo_id, " ", coder="甲")
+    edit_memo(coded, memo_id, "管理员改的", coder="admin")  # an admin may
+    with pytest.raises(BaolianError, match="changed again since"):  # 甲's last edit was changed by the admin since:
+        undo_last(coded, coder="甲")  # refused, not overwritten
+    assert the_memo()["text"] == "管理员改的"
+    assert undo_last(coded, coder="admin") == "memo.edit"
+    assert the_memo()["text"] == "改过的"
+
+    before = the_memo()
+    delete_memo(coded, memo_id, coder="甲")
+    assert the_memo() is None
+    assert [e["action"] for e in history(coded, coder="甲")][:2] == ["memo.delete", "memo.edit"]
+    assert undo_last(coded, coder="甲") == "memo.delete"
+    assert the_memo() == before  # back as it was: text, segment, code, author, times
+    with pytest.raises(BaolianError, match="no memo #999999"):
+        delete_memo(coded, 999999, coder="甲")

@@ -372,6 +372,14 @@ with right:
                 done="备忘已保存 memo saved")
     for m in [m for m in doc_memos if m["segment_id"] == seg.id]:
         st.text(f"📝 {m['coder'] or '?'} · {m['created_at']:%Y-%m-%d %H:%M}\n{m['text']}")
+        if not ro and (m["coder"] == me or can(Permission.MANAGE)):
+            with st.expander(f"编辑或删除 Edit or delete #{m['id']}"):
+                with st.form(f"dc_memo_edit_form_{m['id']}", border=False):
+                    edited = st.text_area("备忘 Memo", value=m["text"], key=f"dc_memo_edit_{m['id']}", height=90)
+                    if st.form_submit_button("💾 保存修改 Save", key=f"dc_memo_save_{m['id']}"):
+                        act(decisions.edit_memo, p, m["id"], edited, coder=me, done="备忘已修改 memo edited")
+                if st.button("🗑 删除备忘 Delete memo", key=f"dc_memo_delete_{m['id']}"):
+                    act(decisions.delete_memo, p, m["id"], coder=me, done="备忘已删除（可撤销）memo deleted (undo brings it back)")
     others = [m for m in doc_memos if m["segment_id"] != seg.id]
     if others:
         with st.expander(f"本文档其他备忘 Other memos of this document ({len(others)})"):
