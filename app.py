@@ -18,6 +18,7 @@ PAGES = [
     st.Page("views/import_documents.py", title="导入 Import", icon="📥", url_path="import_documents"),
     st.Page("views/document_coding.py", title="文档编码 Document coding", icon="🖍️", url_path="document_coding"),
     st.Page("views/review_queue.py", title="审核队列 Review queue", icon="✅", url_path="review_queue"),
+    st.Page("views/memos.py", title="备忘 Memos", icon="📝", url_path="memos"),
     st.Page("views/codebook_editor.py", title="编码本 Codebook", icon="📚", url_path="codebook_editor"),
     st.Page("views/frequencies.py", title="统计分析 Analysis", icon="📊", url_path="frequencies"),
     st.Page("views/exports.py", title="导出 Export", icon="📤", url_path="exports"),

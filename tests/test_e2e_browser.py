@@ -43,6 +43,7 @@ PAGES = [
     ("导入 Import", "/import_documents", "导入 Import"),
     ("文档编码 Document coding", "/document_coding", "建议与编码 Suggestions and codings"),
     ("审核队列 Review queue", "/review_queue", "审核队列 Review queue"),
+    ("备忘 Memos", "/memos", "备忘 Memos"),
     ("编码本 Codebook", "/codebook_editor", "编码本 Codebook"),
     ("统计分析 Analysis", "/frequencies", "统计分析 Analysis"),
     ("导出 Export", "/exports", "导出 Export"),
