@@ -54,6 +54,18 @@ def memos(project, *, document_id: int | None = None, as_user: str | None = None
                 for m, name, code, unit, start, end in s.execute(query)]
 
 
+def memo_target(memo: dict) -> str:
+    """What a memo (a row of :func:`memos`) is on: coding, code, its segment's unit (sentence, paragraph, turn),
+    document or project."""
+    if memo["application_id"]:
+        return "coding"
+    if memo["code"]:
+        return "code"
+    if memo["segment_id"]:
+        return memo["unit"]
+    return "document" if memo["document_id"] is not None else "project"
+
+
 def _changeable(s, memo_id: int, coder: str) -> tuple[Memo, int | None]:
     """The memo ``coder`` may change (their own; any for an admin) and ``coder``'s id."""
     coder_id = authorize(s, coder, Permission.CODE)

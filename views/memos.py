@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from coding import decisions
+from coding.memos import memo_target
 from coding.roles import Permission
 from views._shared import can, coder, project, run_action
 
@@ -56,8 +57,7 @@ def _segment_text(m: dict) -> str:
 
 
 def _on(m: dict) -> str:
-    kind = ("coding" if m["application_id"] else "code" if m["code"] else m["unit"] if m["segment_id"] else
-            "document" if m["document_id"] is not None else "project")
+    kind = memo_target(m)
     return ON.get(kind, kind)
 
 

@@ -14,7 +14,7 @@ def memo_table(project, filters) -> pd.DataFrame:
     ``filters.codes``, none of a document in the trash. ``on`` says what the memo is on: coding, code, the
     segment's unit (sentence, paragraph, turn), document or project; ``start``/``end`` are code points."""
     from coding.exports.tables import expand_codes
-    from coding.memos import memos
+    from coding.memos import memo_target, memos
 
     documents = {d.id: d.title for d in project.documents()}
     keep = expand_codes(project.codebook(), filters.codes)
@@ -32,10 +32,9 @@ def memo_table(project, filters) -> pd.DataFrame:
             if m["document_id"] not in texts:
                 texts[m["document_id"]] = project.document_text(m["document_id"])
             segment_text = texts[m["document_id"]][m["start"]:m["end"]]
-        on = ("coding" if m["application_id"] else "code" if m["code"] else m["unit"] if m["segment_id"] else
-              "document" if m["document_id"] is not None else "project")
-        rows.append([m["id"], m["document_id"], documents.get(m["document_id"]), on, m["unit"], m["start"], m["end"],
-                     segment_text, m["code"], m["coder"], m["created_at"], m["updated_at"], m["text"]])
+        rows.append([m["id"], m["document_id"], documents.get(m["document_id"]), memo_target(m), m["unit"],
+                     m["start"], m["end"], segment_text, m["code"], m["coder"], m["created_at"], m["updated_at"],
+                     m["text"]])
     frame = pd.DataFrame(rows, columns=MEMO_COLUMNS)
     for column in ("document_id", "start", "end"):
         frame[column] = frame[column].astype("Int64")
