@@ -7,27 +7,18 @@ from typing import Annotated, Optional
 
 import typer
 
+from coding.cli_login import acting_user
+from coding.cli_shared import JsonOpt, ProjectOpt, _open, _print_json, check_unit, out
 from coding.errors import BaolianError
 
 memo_app = typer.Typer(no_args_is_help=True, help="Write and list memos (备忘).")
 
-ProjectOpt = Annotated[Optional[str], typer.Option("--project", "-p", help="Project (.sqlite path or URL).",
-                                                   show_default=False)]
 DocumentOpt = Annotated[Optional[str], typer.Option("--document", "-d", help="Document id, title or file name.",
                                                     show_default=False)]
 
 
-def _cli():
-    from coding import cli
-
-    return cli
-
-
 def _segment_id(p, document: str, unit: str, index: int) -> int:
-    from coding.segment import UNITS
-
-    if unit not in UNITS:
-        raise BaolianError(f"unknown unit {unit!r}", field="--unit", hint=f"use one of {', '.join(UNITS)}")
+    check_unit(unit)
     for segment in p.segments(document, unit):
         if segment.index == index:
             return segment.id
@@ -48,14 +39,13 @@ def add(
     """Write a memo on the project, a document (--document), a segment of it (--index) or a code (--code)."""
     from coding.decisions import add_memo
 
-    cli = _cli()
-    p = cli._open(project)
+    p = _open(project)
     if index is not None and document is None:
         raise BaolianError("--index needs --document", field="--index", hint="name the document the segment is in")
     doc_id = p.find_document(document).id if document is not None else None
     segment_id = _segment_id(p, document, unit, index) if index is not None else None
-    memo_id = add_memo(p, text, coder=cli.acting_user(p), document_id=doc_id, segment_id=segment_id, code=code)
-    cli.out.print(f"📝 备忘 memo #{memo_id} saved", markup=False)
+    memo_id = add_memo(p, text, coder=acting_user(p), document_id=doc_id, segment_id=segment_id, code=code)
+    out.print(f"📝 备忘 memo #{memo_id} saved", markup=False)
 
 
 MemoArg = Annotated[int, typer.Argument(help="Memo id (# in `baolian memo list`).", show_default=False)]
@@ -67,10 +57,9 @@ def edit(memo: MemoArg, text: Annotated[str, typer.Argument(help="The new text."
     """Replace the text of your memo (an admin: any memo). `baolian undo` takes it back."""
     from coding.decisions import edit_memo
 
-    cli = _cli()
-    p = cli._open(project)
-    edit_memo(p, memo, text, coder=cli.acting_user(p))
-    cli.out.print(f"📝 备忘 memo #{memo} edited", markup=False)
+    p = _open(project)
+    edit_memo(p, memo, text, coder=acting_user(p))
+    out.print(f"📝 备忘 memo #{memo} edited", markup=False)
 
 
 @memo_app.command("delete")
@@ -78,36 +67,32 @@ def delete(memo: MemoArg, project: ProjectOpt = None) -> None:
     """Delete your memo (an admin: any memo). `baolian undo` puts it back."""
     from coding.decisions import delete_memo
 
-    cli = _cli()
-    p = cli._open(project)
-    delete_memo(p, memo, coder=cli.acting_user(p))
-    cli.out.print(f"🗑 备忘 memo #{memo} deleted (undo: baolian undo)", markup=False)
+    p = _open(project)
+    delete_memo(p, memo, coder=acting_user(p))
+    out.print(f"🗑 备忘 memo #{memo} deleted (undo: baolian undo)", markup=False)
 
 
 @memo_app.command("list")
-def list_(project: ProjectOpt = None, document: DocumentOpt = None,
-          as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False) -> None:
+def list_(project: ProjectOpt = None, document: DocumentOpt = None, as_json: JsonOpt = False) -> None:
     """Memos, oldest first (in blind mode a coder sees only their own), with what each is on."""
     from rich.markup import escape
     from rich.table import Table
 
-    from coding.decisions import memos
+    from coding.decisions import memo_target, memos
 
-    cli = _cli()
-    p = cli._open(project)
+    p = _open(project)
     doc_id = p.find_document(document).id if document is not None else None
-    found = memos(p, document_id=doc_id, as_user=cli.acting_user(p))
+    found = memos(p, document_id=doc_id, as_user=acting_user(p))
     if as_json:
-        cli._print_json([{**m, "created_at": m["created_at"].isoformat(), "updated_at": m["updated_at"].isoformat()}
+        _print_json([{**m, "created_at": m["created_at"].isoformat(), "updated_at": m["updated_at"].isoformat()}
                          for m in found])
         return
     table = Table("#", "document", "on", "start", "end", "code", "coder", "text")
     for m in found:
-        on = m["unit"] or ("document" if m["document_id"] is not None else "project")
         table.add_row(*(escape(str(v)) if v is not None else "" for v in (
-            m["id"], m["document_id"], on, m["start"], m["end"], m["code"], m["coder"], m["text"])))
-    cli.out.print(table)
-    cli.out.print(f"{len(found)} memos", markup=False)
+            m["id"], m["document_id"], memo_target(m), m["start"], m["end"], m["code"], m["coder"], m["text"])))
+    out.print(table)
+    out.print(f"{len(found)} memos", markup=False)
 
 
 def register(app) -> None:

@@ -14,7 +14,8 @@ import typer
 from rich.table import Table
 
 from coding.cli_login import acting_user
-from coding.cli_shared import JsonOpt, ProjectOpt, _open, _print_json, check_project_location, err, out, progress_bar
+from coding.cli_shared import (JsonOpt, ProjectOpt, _open, _print_json, check_project_location, check_unit, err, out,
+                               progress_bar)
 from coding.corpus_files import is_dir
 from coding.errors import BaolianError
 
@@ -145,10 +146,8 @@ def segments(
     as_json: JsonOpt = False,
 ) -> None:
     """Show a document's paragraphs, sentences and speaker turns with their offsets."""
-    from coding.segment import UNITS
-
-    if unit is not None and unit not in UNITS:
-        raise BaolianError(f"unknown unit {unit!r}", field="--unit", hint=f"use one of {', '.join(UNITS)}")
+    if unit is not None:
+        check_unit(unit)
     ref = doc.strip()
     if ref.isdigit() and not (ref.isdecimal() and int(ref) <= _MAX_ID):  # "²" or an id beyond SQL's integers
         raise BaolianError(f"no document {ref!r} in this project", field="DOC",

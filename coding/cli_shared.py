@@ -60,6 +60,15 @@ def _open(project: str | None):
     return Project.open(project)
 
 
+def check_unit(unit: str) -> None:
+    """Refuse a --unit that is not a segment unit (paragraph, sentence, turn)."""
+    from coding.errors import BaolianError
+    from coding.segment import UNITS
+
+    if unit not in UNITS:
+        raise BaolianError(f"unknown unit {unit!r}", field="--unit", hint=f"use one of {', '.join(UNITS)}")
+
+
 def _print_json(data) -> None:
     out.print_json(json.dumps(data, ensure_ascii=False, default=str))
 

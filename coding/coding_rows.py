@@ -56,11 +56,11 @@ def _check_span(session: Session, document_id: int, start: int, end: int) -> Doc
 
 
 def _segment_for(session: Session, document_id: int, start: int, end: int) -> int | None:
-    """The smallest sentence (else paragraph) containing the span."""
+    """The sentence (else paragraph) containing the span; for an empty span on the boundary of two, the later."""
     for unit in ("sentence", "paragraph"):
         seg = session.scalar(select(Segment.id).where(
             Segment.document_id == document_id, Segment.unit == unit,
-            Segment.start <= start, Segment.end >= end).limit(1))
+            Segment.start <= start, Segment.end >= end).order_by(Segment.start.desc()).limit(1))
         if seg is not None:
             return seg
     return None

@@ -27,7 +27,7 @@ from coding.assignments import shown_coder as _shown_coder
 from coding.coding_rows import (CODING, StaleEdit, _check_span, _code_id, _guarded, _own_row, _row_dict,
                                 _segment_for)
 from coding.errors import BaolianError
-from coding.memos import add_memo, delete_memo, edit_memo, memos
+from coding.memos import add_memo, delete_memo, edit_memo, memo_target, memos
 from coding.roles import Permission, authorize
 from coding.store import Code, CodeApplication, Coder, Document, Memo, record_event
 from coding.store.models import utcnow
@@ -230,5 +230,5 @@ def resize(project, application_id: int, start: int, end: int, *, coder: str, ve
 
 
 __all__ = ["CODING", "UNDOABLE", "Application", "CodedSpan", "StaleEdit", "accept", "add_code", "add_memo",
-           "delete_memo", "document_applications", "edit_memo", "history", "memos", "pending_suggestions", "reject",
-           "remove_code", "resize", "undo_last"]
+           "delete_memo", "document_applications", "edit_memo", "history", "memo_target", "memos",
+           "pending_suggestions", "reject", "remove_code", "resize", "undo_last"]

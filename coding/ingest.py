@@ -11,10 +11,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from coding.coding_rows import _segment_for
 from coding.corpus import DEFAULT_MAX_BYTES, DocumentComment, DocumentMeta, ImportedDocument, Refusal, collect
+from coding.memos import insert_memo
 from coding.roles import Permission, acting, require
 from coding.segment import segment_text
-from coding.store import Document, Memo, Segment, record_event
+from coding.store import Document, record_event
 from coding.words import WordSegmenter
 
 Progress = Callable[[int, int, str], None]
@@ -129,22 +131,9 @@ def comment_memo_text(text: str, comment: DocumentComment) -> str:
 
 def store_comment(session, document_id: int, text: str, comment: DocumentComment, coder_id: int | None) -> int:
     """Store a Word comment as a memo on the sentence where its text starts (the paragraph, if no sentence)."""
-    segment_id = None
-    for unit in ("sentence", "paragraph"):
-        segment_id = session.scalar(
-            select(Segment.id).where(Segment.document_id == document_id, Segment.unit == unit,
-                                     Segment.start <= comment.start, Segment.end >= comment.start)
-            .order_by(Segment.start.desc()).limit(1))
-        if segment_id is not None:
-            break
-    memo = Memo(text=comment_memo_text(text, comment), document_id=document_id, segment_id=segment_id,
-                coder_id=coder_id)
-    session.add(memo)
-    session.flush()
-    record_event(session, "memo.add", "memo", memo.id,
-                 after={"text": memo.text, "document_id": document_id, "segment_id": segment_id, "code": None,
-                        "application_id": None, "source": "word comment"}, coder_id=coder_id)
-    return memo.id
+    segment_id = _segment_for(session, document_id, comment.start, comment.start)
+    return insert_memo(session, comment_memo_text(text, comment), coder_id=coder_id, document_id=document_id,
+                       segment_id=segment_id, source="word comment")
 
 
 PARALLEL_MIN_CHARS = 2_000_000  # below this, starting worker processes costs more than it saves

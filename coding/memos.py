@@ -25,14 +25,24 @@ def add_memo(project, text: str, *, coder: str, document_id: int | None = None, 
         raise BaolianError("the memo is empty", field="memo", hint="write something first")
     with project.transaction() as s:
         coder_id = authorize(s, coder, Permission.CODE)
-        memo = Memo(text=text, coder_id=coder_id, document_id=document_id, segment_id=segment_id,
-                    code_id=_code_id(s, code) if code else None, application_id=application_id)
-        s.add(memo)
-        s.flush()
-        record_event(s, "memo.add", "memo", memo.id, after={"text": text, "document_id": document_id,
-                                                           "segment_id": segment_id, "code": code,
-                                                           "application_id": application_id}, coder_id=coder_id)
-        return memo.id
+        return insert_memo(s, text, coder_id=coder_id, document_id=document_id, segment_id=segment_id, code=code,
+                           application_id=application_id)
+
+
+def insert_memo(session, text: str, *, coder_id: int | None, document_id: int | None = None,
+                segment_id: int | None = None, code: str | None = None, application_id: int | None = None,
+                source: str | None = None) -> int:
+    """Add a memo and its ``memo.add`` event inside the caller's transaction (authorised by the caller);
+    ``source`` says where it came from when not typed by a coder (e.g. a Word comment)."""
+    memo = Memo(text=text, coder_id=coder_id, document_id=document_id, segment_id=segment_id,
+                code_id=_code_id(session, code) if code else None, application_id=application_id)
+    session.add(memo)
+    session.flush()
+    after = {"text": text, "document_id": document_id, "segment_id": segment_id, "code": code,
+             "application_id": application_id}
+    record_event(session, "memo.add", "memo", memo.id, after={**after, "source": source} if source else after,
+                 coder_id=coder_id)
+    return memo.id
 
 
 def memos(project, *, document_id: int | None = None, as_user: str | None = None) -> list[dict]:

@@ -11,7 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from coding import decisions
-from coding.memos import memo_target
+from coding.exports.memo_table import memo_table
+from coding.exports.tables import make_filters
 from coding.roles import Permission
 from views._shared import can, coder, project, run_action
 
@@ -42,33 +43,17 @@ with st.expander("✍️ 写备忘 New memo (项目或编码 on the project or a
         st.caption("请先在侧栏填写编码员姓名 — choose your coder name on the sidebar first.")
 
 # -- all memos ---------------------------------------------------------------------------------------------
-found = run_action(decisions.memos, p, as_user=me) or []
-titles = {d.id: d.title for d in p.documents()}
-texts: dict[int, str] = {}
-
-
-def _segment_text(m: dict) -> str:
-    if m["start"] is None or m["document_id"] not in titles:
-        return ""
-    if m["document_id"] not in texts:
-        texts[m["document_id"]] = p.document_text(m["document_id"])
-    quote = texts[m["document_id"]][m["start"]:m["end"]]
-    return quote if len(quote) <= QUOTE else quote[:QUOTE] + "…"
-
-
-def _on(m: dict) -> str:
-    kind = memo_target(m)
-    return ON.get(kind, kind)
-
-
-rows = [{"#": m["id"], "关于 On": _on(m), "文档 Document": titles.get(m["document_id"], ""),
-         "片段 Segment": _segment_text(m), "编码 Code": m["code"] or "", "编码员 Coder": m["coder"] or "",
-         "时间 When (UTC)": f"{m['created_at']:%Y-%m-%d %H:%M}", "备忘 Memo": m["text"]}
-        for m in found if m["document_id"] is None or m["document_id"] in titles]
-if not rows:
+table = run_action(memo_table, p, make_filters(), as_user=me)
+if table is None or table.empty:
     st.info("还没有备忘 — no memos yet.")
     st.stop()
-frame = pd.DataFrame(rows)
+short = table["segment_text"].fillna("").map(lambda t: t if len(t) <= QUOTE else t[:QUOTE] + "…")
+frame = pd.DataFrame({
+    "#": table["memo"], "关于 On": table["on"].map(lambda kind: ON.get(kind, kind)),
+    "文档 Document": table["document"].fillna(""), "片段 Segment": short, "编码 Code": table["code"].fillna(""),
+    "编码员 Coder": table["coder"].fillna(""), "时间 When (UTC)": table["created_at"].dt.strftime("%Y-%m-%d %H:%M"),
+    "备忘 Memo": table["text"]})
+n_all = len(frame)
 cols = st.columns([1, 1, 2])
 who = cols[0].multiselect("编码员 Coder", sorted(set(frame["编码员 Coder"]) - {""}), key="memo_coders")
 about = cols[1].selectbox("编码 Code", ["", *sorted(set(frame["编码 Code"]) - {""})], key="memo_code",
@@ -82,5 +67,5 @@ if words.strip():
     hit = frame["备忘 Memo"].str.contains(words.strip(), regex=False) | \
         frame["片段 Segment"].str.contains(words.strip(), regex=False)
     frame = frame[hit]
-st.caption(f"{len(frame)} / {len(rows)} 条备忘 memos")
+st.caption(f"{len(frame)} / {n_all} 条备忘 memos")
 st.dataframe(frame, hide_index=True, width="stretch")

@@ -9,9 +9,9 @@ MEMO_COLUMNS = ["memo", "document_id", "document", "on", "unit", "start", "end",
                 "created_at", "updated_at", "text"]
 
 
-def memo_table(project, filters) -> pd.DataFrame:
-    """Memos, oldest first: only ``filters.coder``'s when set (as in blind mode), none on a code left out by
-    ``filters.codes``, none of a document in the trash. ``on`` says what the memo is on: coding, code, the
+def memo_table(project, filters, *, as_user: str | None = None) -> pd.DataFrame:
+    """Memos, oldest first: only ``filters.coder``'s when set (as in blind mode), only ``as_user``'s own while
+    blinded, none on a code left out by ``filters.codes``, none of a document in the trash. ``on`` says what the memo is on: coding, code, the
     segment's unit (sentence, paragraph, turn), document or project; ``start``/``end`` are code points."""
     from coding.exports.tables import expand_codes
     from coding.memos import memo_target, memos
@@ -20,7 +20,7 @@ def memo_table(project, filters) -> pd.DataFrame:
     keep = expand_codes(project.codebook(), filters.codes)
     texts: dict[int, str] = {}
     rows = []
-    for m in memos(project):
+    for m in memos(project, as_user=as_user):
         if filters.coder is not None and m["coder"] != filters.coder:
             continue
         if m["document_id"] is not None and m["document_id"] not in documents:
