@@ -107,8 +107,7 @@ def import_(
             max_bytes=int(max_mb * 1024 * 1024), progress=tick,
         )
     for doc_id, filename in report.imported:
-        comments = report.comments.get(doc_id)
-        memo_note = f" ({comments} 条 Word 批注存为备忘 comments stored as memos)" if comments else ""
+        memo_note = f" ({note})" if (note := report.comments_note(doc_id)) else ""
         out.print(f"✓ 导入 imported #{doc_id} {filename}{memo_note}", markup=False)
     for filename, doc_id, existing in report.duplicates:
         out.print(f"= 已存在 already in project: {filename} (#{doc_id} {existing})")

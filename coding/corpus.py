@@ -23,7 +23,8 @@ from coding.errors import ImportProblem
 from coding.normalise import normalise_anchored, normalise_text
 from coding.readers import DEFAULT_MAX_BYTES, file_status, read_text_file
 from coding.readers_docx import DocxContent, read_docx
-from coding.readers_pdf import read_pdf
+from coding.readers_pdf import PdfContent, page_anchor, read_pdf
+from coding.readers_pdf_notes import place_notes
 
 __all__ = [
     "DEFAULT_MAX_BYTES", "KINDS", "MANIFEST_NAME", "SUPPORTED_EXTENSIONS", "DocumentComment", "DocumentMeta",
@@ -55,14 +56,16 @@ class DocumentMeta:
 
 @dataclass(frozen=True)
 class DocumentComment:
-    """A comment the file carried (a Word 批注): the text it covers (``start``..``end`` in code points of the
-    document text; equal for a comment on a point), who wrote it, when (YYYY-MM-DD or None) and what."""
+    """A comment the file carried (a Word 批注, a PDF annotation's note): the text it covers (``start``..``end`` in
+    code points of the document text; equal for a comment on a point), who wrote it, when (YYYY-MM-DD or None),
+    what, and the kind of file it came from ("Word" or "PDF")."""
 
     start: int
     end: int
     author: str
     date: str | None
     text: str
+    source: str = "Word"
 
 
 @dataclass(frozen=True)
@@ -264,7 +267,8 @@ def read_document(path: str | Path, meta: DocumentMeta | None = None, *,
         content, encoding, fmt = read_docx(path, max_bytes), "docx", "docx"
         text, comments = _with_comments(content)
     elif ext == ".pdf":
-        text, encoding, fmt = normalise_text(read_pdf(path, max_bytes)), "pdf", "pdf"
+        text, comments = _with_notes(read_pdf(path, max_bytes))
+        encoding, fmt = "pdf", "pdf"
     else:
         raw, encoding = read_text_file(path, max_bytes=max_bytes)
         text, fmt = normalise_text(raw), "md" if ext == ".md" else "txt"
@@ -283,6 +287,14 @@ def _with_comments(content: DocxContent) -> tuple[str, tuple[DocumentComment, ..
     for c in content.comments:
         start = at[c.start_anchor]
         comments.append(DocumentComment(start, max(start, at.get(c.end_anchor, start)), c.author, c.date, c.text))
+    return text, tuple(sorted(comments, key=lambda c: (c.start, c.end)))
+
+
+def _with_notes(content: PdfContent) -> tuple[str, tuple[DocumentComment, ...]]:
+    text, at = normalise_anchored(content.text)
+    starts = [at.get(page_anchor(n), len(text)) for n in range(content.pages)]
+    comments = [DocumentComment(start, end, note.author, note.date, note.text, "PDF")
+                for start, end, note in place_notes(text, starts, list(content.notes))]
     return text, tuple(sorted(comments, key=lambda c: (c.start, c.end)))
 
 

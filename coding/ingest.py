@@ -27,11 +27,19 @@ class ImportReport:
     imported: list[tuple[int, str]] = field(default_factory=list)  # (document id, file name)
     duplicates: list[tuple[str, int, str]] = field(default_factory=list)  # (file, existing id, title)
     refused: list[Refusal] = field(default_factory=list)
-    comments: dict[int, int] = field(default_factory=dict)  # document id -> Word comments stored as memos
+    comments: dict[int, int] = field(default_factory=dict)  # document id -> comments stored as memos
+    comment_sources: dict[int, str] = field(default_factory=dict)  # document id -> "Word" / "PDF"
 
     @property
     def ok(self) -> bool:
         return not self.refused
+
+    def comments_note(self, document_id: int) -> str:
+        """What became of a document's comments ("" when it had none), for the import's result lines."""
+        count = self.comments.get(document_id)
+        if not count:
+            return ""
+        return f"{count} 条 {self.comment_sources.get(document_id, 'Word')} 批注存为备忘 comments stored as memos"
 
 
 WORD_SEP = "\x1f"  # ASCII unit separator: normalised document text never contains control characters
@@ -120,9 +128,9 @@ QUOTE_CHARS = 60  # of the commented text, at most this many characters are quot
 
 
 def comment_memo_text(text: str, comment: DocumentComment) -> str:
-    """The memo a Word comment becomes: who wrote it and when, the text it covers, then the comment."""
+    """The memo a comment becomes: who wrote it and when, the text it covers, then the comment."""
     who = "，".join(x for x in (comment.author, comment.date) if x)
-    head = f"Word 批注 comment（{who}）" if who else "Word 批注 comment"
+    head = f"{comment.source} 批注 comment（{who}）" if who else f"{comment.source} 批注 comment"
     quote = text[comment.start:comment.end]
     if len(quote) > QUOTE_CHARS:
         quote = quote[:QUOTE_CHARS] + "…"
@@ -130,10 +138,10 @@ def comment_memo_text(text: str, comment: DocumentComment) -> str:
 
 
 def store_comment(session, document_id: int, text: str, comment: DocumentComment, coder_id: int | None) -> int:
-    """Store a Word comment as a memo on the sentence where its text starts (the paragraph, if no sentence)."""
+    """Store a comment as a memo on the sentence where its text starts (the paragraph, if no sentence)."""
     segment_id = _segment_for(session, document_id, comment.start, comment.start)
     return insert_memo(session, comment_memo_text(text, comment), coder_id=coder_id, document_id=document_id,
-                       segment_id=segment_id, source="word comment")
+                       segment_id=segment_id, source=f"{comment.source.lower()} comment")
 
 
 PARALLEL_MIN_CHARS = 2_000_000  # below this, starting worker processes costs more than it saves
@@ -197,6 +205,7 @@ def import_paths(
             report.imported.append((doc_id, doc.filename))
             if doc.comments:
                 report.comments[doc_id] = len(doc.comments)
+                report.comment_sources[doc_id] = doc.comments[0].source
         else:
             title = project.find_document(doc_id).title
             report.duplicates.append((doc.filename, doc_id, title))

@@ -1,5 +1,5 @@
 """The stored form of a document's text (:func:`normalise_text`), and the same for text that carries anchors:
-places a reader marked (where a Word comment starts and ends) whose positions must follow the text through
+places a reader marked (where a Word comment starts and ends, where a PDF page starts) whose positions must follow the text through
 normalisation (:func:`normalise_anchored`). Pure: text in, text out."""
 
 from __future__ import annotations
@@ -27,6 +27,11 @@ XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 def anchor(name: str) -> str:
     """The mark a reader puts into its text where anchor ``name`` is."""
     return f"\ufdd0{name}\ufdd1"
+
+
+def without_anchors(text: str) -> str:
+    """``text`` with the anchors a reader put into it taken out."""
+    return _ANCHOR.sub("", text)
 
 
 def normalise_text(text: str) -> str:

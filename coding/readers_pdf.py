@@ -1,15 +1,19 @@
 """Reading .pdf files for import: the text layer (pypdf), paragraphs rebuilt from the lines, scans and
-garbled text layers refused. Pure: file in, text out."""
+garbled text layers refused, annotations with a note kept (see coding.readers_pdf_notes). Pure: file in, text
+out."""
 
 from __future__ import annotations
 
 import io
 import re
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 
 from coding.errors import ImportProblem
+from coding.normalise import NONCHARACTERS, anchor, without_anchors
 from coding.readers import _MIN_PLAUSIBILITY, _SAMPLE_CHARS, plausibility, read_bytes
+from coding.readers_pdf_notes import PdfNote, collect_pieces, page_annotations, page_notes
 
 _PAGE_NUMBER = re.compile(r"^[\s\-—–·・]*(第\s*\d+\s*页(\s*[,，/／]?\s*共\s*\d+\s*页)?|\d+(\s*/\s*\d+)?|page\s*\d+)[\s\-—–·・]*$",
                           re.IGNORECASE)
@@ -27,22 +31,33 @@ def _wide(c: str) -> bool:
 def _join(left: str, right: str) -> str:
     if not left:
         return right
-    if _wide(left[-1]) or _wide(right[0]):
+    seen_left, seen_right = without_anchors(left), without_anchors(right)
+    if not seen_left or not seen_right or _wide(seen_left[-1]) or _wide(seen_right[0]):
         return left + right
     return left + " " + right
 
 
-def join_pdf_lines(pages: list[str]) -> str:
+def page_anchor(number: int) -> str:
+    """The name of the anchor :func:`join_pdf_lines` puts where page ``number`` (0-based) starts."""
+    return f"p{number}"
+
+
+def join_pdf_lines(pages: list[str], *, mark_pages: bool = False) -> str:
     """Rebuild paragraphs from the text lines of each page.
 
     A page-number-only first/last line is dropped. A new paragraph starts at a blank line, at an
     indented line (U+3000 or 2+ spaces), and after a line clearly shorter than the page's full lines
     (< 85 % of the widest). Other lines are joined: without a space when either side is CJK/full-width,
     with one space otherwise. A paragraph continues across a page break if the page ends with a full line.
+    With ``mark_pages``, an anchor (:func:`page_anchor`) marks where each page's text starts (an empty page's,
+    where the next text starts).
     """
     paragraphs: list[str] = []
     cur = ""
-    for page in pages:
+    pending = ""  # page anchors not yet placed
+    for number, page in enumerate(pages):
+        if mark_pages:
+            pending += anchor(page_anchor(number))
         lines = [ln.rstrip() for ln in page.split("\n")]
         while lines and not lines[-1].strip():
             lines.pop()
@@ -62,18 +77,26 @@ def join_pdf_lines(pages: list[str]) -> str:
             if cur and (ended or _INDENT.match(line)):
                 paragraphs.append(cur)
                 cur = ""
-            cur = _join(cur, text)
+            cur = _join(cur, pending + text)
+            pending = ""
             ended = _width(text) < full
         if cur and ended:
             paragraphs.append(cur)
             cur = ""
-    if cur:
-        paragraphs.append(cur)
+    if cur or pending:
+        paragraphs.append(cur + pending)
     return "\n\n".join(paragraphs)
 
 
-def read_pdf(path: Path, max_bytes: int | None) -> str:
-    """Text layer of a PDF (pypdf), with paragraphs rebuilt by :func:`join_pdf_lines`."""
+@dataclass(frozen=True)
+class PdfContent:
+    text: str  # with an anchor where each page starts (see coding.normalise.normalise_anchored)
+    pages: int
+    notes: tuple[PdfNote, ...]  # annotations with a note, page by page
+
+
+def read_pdf(path: Path, max_bytes: int | None) -> PdfContent:
+    """Text layer of a PDF (pypdf), with paragraphs rebuilt by :func:`join_pdf_lines`, and its notes."""
     from pypdf import PdfReader
     from pypdf.errors import DependencyError
 
@@ -90,13 +113,24 @@ def read_pdf(path: Path, max_bytes: int | None) -> str:
             if not opened:
                 raise ImportProblem("PDF is encrypted (password protected)", file=path,
                                     hint="save an unprotected copy, e.g. qpdf --decrypt --password=PW in.pdf out.pdf")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages, notes = [], []
+        for number, page in enumerate(reader.pages):
+            annots = page_annotations(page)
+            if annots:
+                pieces = []
+                pages.append(page.extract_text(visitor_text=lambda t, cm, tm, _font, size, pieces=pieces:
+                                               collect_pieces(cm, tm, t, size, pieces)) or "")
+                notes.extend(page_notes(number, annots, pieces))
+            else:
+                pages.append(page.extract_text() or "")
     except ImportProblem:
         raise
     except Exception as exc:  # pypdf raises many kinds for damaged files
         raise ImportProblem(f"cannot read the PDF ({type(exc).__name__}: {exc})".replace("\n", " "), file=path,
                             hint="open it and save/export it again as PDF") from None
-    text = join_pdf_lines(pages)
+    pages = [page.translate(NONCHARACTERS) for page in pages]
+    marked = join_pdf_lines(pages, mark_pages=True)
+    text = without_anchors(marked)
     if not text.strip():
         raise ImportProblem(f"PDF has no text layer ({len(pages)} page(s) of images only, e.g. a scan)", file=path,
                             hint="run OCR first, e.g. ocrmypdf -l chi_sim in.pdf out.pdf, and import the result")
@@ -105,7 +139,7 @@ def read_pdf(path: Path, max_bytes: int | None) -> str:
                             "unrelated symbols)", file=path,
                             hint="replace the text layer by OCR, e.g. ocrmypdf --force-ocr -l chi_sim in.pdf out.pdf, "
                                  "and import the result")
-    return text
+    return PdfContent(marked, len(pages), tuple(notes))
 
 
 def _garbled(text: str) -> bool:

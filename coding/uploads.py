@@ -39,7 +39,7 @@ class FileResult:
     name: str  # the uploaded file's name
     status: str  # IMPORTED | DUPLICATE | REFUSED
     document_id: int | None
-    detail: str  # the reason for a refusal, the existing title for a duplicate, Word comments stored, else ""
+    detail: str  # the reason for a refusal, the existing title for a duplicate, comments stored, else ""
 
 
 @dataclass
@@ -201,9 +201,7 @@ def _results(root: Path, files: Sequence[Upload], paths: Sequence[Path], report)
             out.results.append(FileResult(upload.name, REFUSED, None, refused.pop(key)))
         elif (hit := next((x for x in imported if x[1] == filename), None)) is not None:
             imported.remove(hit)
-            comments = report.comments.get(hit[0])
-            detail = f"{comments} 条 Word 批注存为备忘 comments stored as memos" if comments else ""
-            out.results.append(FileResult(upload.name, IMPORTED, hit[0], detail))
+            out.results.append(FileResult(upload.name, IMPORTED, hit[0], report.comments_note(hit[0])))
         elif (dup := next((x for x in duplicates if x[0] == filename), None)) is not None:
             duplicates.remove(dup)
             out.results.append(FileResult(upload.name, DUPLICATE, dup[1], dup[2]))
