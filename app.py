@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from coding.audit import action_label
 from coding.decisions import undo_last
 from coding.roles import Permission
 from views._shared import accounts_on, can, coder, login, logout, md, password_form, project, role, run_action
@@ -18,6 +19,7 @@ PAGES = [
     st.Page("views/import_documents.py", title="导入 Import", icon="📥", url_path="import_documents"),
     st.Page("views/document_coding.py", title="文档编码 Document coding", icon="🖍️", url_path="document_coding"),
     st.Page("views/review_queue.py", title="审核队列 Review queue", icon="✅", url_path="review_queue"),
+    st.Page("views/search_code.py", title="检索编码 Search & code", icon="🔎", url_path="search_code"),
     st.Page("views/memos.py", title="备忘 Memos", icon="📝", url_path="memos"),
     st.Page("views/codebook_editor.py", title="编码本 Codebook", icon="📚", url_path="codebook_editor"),
     st.Page("views/frequencies.py", title="统计分析 Analysis", icon="📊", url_path="frequencies"),
@@ -58,7 +60,7 @@ with st.sidebar:
                 st.rerun()
     if coder() and can(Permission.CODE) and st.button("↶ 撤销 Undo my last action", width="stretch"):
         undone = run_action(undo_last, p, coder=coder())
-        st.toast(f"已撤销 undone: {undone}" if undone else "没有可撤销的操作 nothing to undo")
+        st.toast(f"已撤销 undone: {action_label(undone)}" if undone else "没有可撤销的操作 nothing to undo")
 
 if accounts and not coder():
     # Replace the last run's navigation: the browser would otherwise keep showing the page links after logout.
@@ -67,4 +69,4 @@ if accounts and not coder():
     st.info("此项目有账户，请在侧栏登录 — this project has accounts: log in on the sidebar.")
     st.stop()
 pages = PAGES if not accounts or can(Permission.MANAGE) else [pg for pg in PAGES if pg.url_path not in ADMIN_PAGES]
-st.navigation(pages).run()
+st.navigation(pages, expanded=True).run()  # all 13 pages, no "View more"

@@ -95,7 +95,7 @@ def kwic(project, word: str | None = None, *, code: str | None = None, width: in
         raise BaolianError("the context width must be 0 or more", field="width")
     docs = data.documents_frame(project).set_index("document_id")
     if word is not None:
-        hits = _word_hits(project, word)
+        hits = word_hits(project, word)
         columns = KWIC_COLUMNS
     else:
         hits = _code_hits(project, code, status=status, coder=coder, layer=layer, as_user=as_user)
@@ -113,7 +113,7 @@ def kwic(project, word: str | None = None, *, code: str | None = None, width: in
     return hits[columns].astype({"start": int, "end": int})
 
 
-def _word_hits(project, query: str) -> pd.DataFrame:
+def word_hits(project, query: str) -> pd.DataFrame:
     target = [w for w in project.tokens(query.strip())] if query.strip() else []
     if not target:
         raise BaolianError("the search word is empty", field="word", hint="type a word, e.g. 包联")

@@ -54,6 +54,12 @@ ACTIONS = {
 }
 
 
+def action_label(action: str) -> str:
+    """The label of an action, also of what undo_last returns for a batch ("coding.add ×12")."""
+    name, times, count = action.partition(" ×")
+    return f"{ACTIONS.get(name, name)}{times}{count}"
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     id: int

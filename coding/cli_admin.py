@@ -127,13 +127,13 @@ def undo(
                                                 show_default=False)] = None,
 ) -> None:
     """Undo your own most recent change (coding, decision, resize, removal, memo); again to go further back."""
-    from coding.audit import ACTIONS
+    from coding.audit import action_label
     from coding.decisions import undo_last
 
     cli = _cli()
     p = cli._open(project)
     done = undo_last(p, coder=_acting(p, user))
-    cli.out.print(f"↶ 已撤销 undone: {ACTIONS.get(done, done)}" if done else
+    cli.out.print(f"↶ 已撤销 undone: {action_label(done)}" if done else
                   "没有可撤销的更改 — nothing of yours to undo", markup=False)
 
 

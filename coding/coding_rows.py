@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from coding.assignments import blinded
 from coding.errors import BaolianError
 from coding.roles import Forbidden, role_of
-from coding.store import Code, CodeApplication, Coder, Document, Event, Segment
+from coding.store import Code, CodeApplication, Coder, Document, Event, Segment, record_event
 
 
 class StaleEdit(BaolianError):
@@ -64,6 +64,23 @@ def _segment_for(session: Session, document_id: int, start: int, end: int) -> in
         if seg is not None:
             return seg
     return None
+
+
+def insert_coding(session: Session, coder_id: int | None, document_id: int, start: int, end: int, code_id: int, *,
+                  note: dict | None = None) -> CodeApplication:
+    """A coder's coding of a span by hand (the span checked), with its coding.add event; ``note`` is added to the
+    event (e.g. the batch it belongs to, see :mod:`coding.undo`)."""
+    document_id, start, end = int(document_id), int(start), int(end)  # numpy integers reach neither JSON nor SQLite
+    _check_span(session, document_id, start, end)
+    row = CodeApplication(
+        document_id=document_id, segment_id=_segment_for(session, document_id, start, end), start=start, end=end,
+        code_id=code_id, coder_id=coder_id, origin="human", status="accepted", score=None, evidence=[],
+    )
+    session.add(row)
+    session.flush()
+    record_event(session, "coding.add", "code_application", row.id, after={**_row_dict(row), **(note or {})},
+                 coder_id=coder_id)
+    return row
 
 
 def _own_row(session: Session, application_id: int, version: int | None, coder: str | None = None,

@@ -16,6 +16,7 @@ Memos (:mod:`coding.memos`) and the recent changes with undo (:mod:`coding.undo`
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +26,7 @@ from sqlalchemy.orm import aliased
 
 from coding.assignments import shown_coder as _shown_coder
 from coding.coding_rows import (CODING, StaleEdit, _check_span, _code_id, _guarded, _own_row, _row_dict,
-                                _segment_for)
+                                _segment_for, insert_coding)
 from coding.errors import BaolianError
 from coding.memos import add_memo, delete_memo, edit_memo, memo_target, memos
 from coding.roles import Permission, authorize
@@ -140,6 +141,7 @@ def document_applications(project, document_id: int, *, coder: str | None = None
 
 def _decide(project, suggestion_ids: Sequence[int], status: str, coder: str) -> list[int]:
     made = []
+    note = {"batch": uuid.uuid4().hex} if len(suggestion_ids) > 1 else {}  # one undo takes back all of them
     with project.transaction() as s:
         coder_id = authorize(s, coder, Permission.CODE)
         for sid in suggestion_ids:
@@ -158,7 +160,7 @@ def _decide(project, suggestion_ids: Sequence[int], status: str, coder: str) -> 
                     previous.status, previous.updated_at, previous.version = status, utcnow(), previous.version + 1
                     s.flush()
                     record_event(s, action, "code_application", previous.id, before=before,
-                                 after=_row_dict(previous), coder_id=coder_id)
+                                 after={**_row_dict(previous), **note}, coder_id=coder_id)
                     made.append(previous.id)
                 continue
             row = CodeApplication(
@@ -168,7 +170,7 @@ def _decide(project, suggestion_ids: Sequence[int], status: str, coder: str) -> 
             )
             s.add(row)
             s.flush()
-            record_event(s, action, "code_application", row.id, after=_row_dict(row), coder_id=coder_id)
+            record_event(s, action, "code_application", row.id, after={**_row_dict(row), **note}, coder_id=coder_id)
             made.append(row.id)
     return made
 
@@ -189,16 +191,34 @@ def add_code(project, document_id: int, start: int, end: int, code: str, *, code
     """Code a span by hand. Returns the new coding's id."""
     with project.transaction() as s:
         coder_id = authorize(s, coder, Permission.CODE)
-        _check_span(s, document_id, start, end)
-        row = CodeApplication(
-            document_id=document_id, segment_id=_segment_for(s, document_id, start, end), start=start,
-            end=end, code_id=_code_id(s, code), coder_id=coder_id, origin="human", status="accepted",
-            score=None, evidence=[],
-        )
-        s.add(row)
-        s.flush()
-        record_event(s, "coding.add", "code_application", row.id, after=_row_dict(row), coder_id=coder_id)
-        return row.id
+        return insert_coding(s, coder_id, document_id, start, end, _code_id(s, code)).id
+
+
+@dataclass(frozen=True)
+class CodingRun:
+    added: list[int]  # ids of the new codings
+    already: int  # spans the coder had already coded with the code (a coding of it covering the span)
+
+
+def code_spans(project, spans: Iterable[tuple[int, int, int]], code: str, *, coder: str,
+               query: str | None = None) -> CodingRun:
+    """Code many spans ((document id, start, end)) with ``code`` by hand in one transaction, e.g. the passages
+    a search found (``query``, kept in the event log). A span the coder has already coded with the code is left
+    as it is. The codings are one batch: one undo takes them all back."""
+    with project.transaction() as s:
+        coder_id = authorize(s, coder, Permission.CODE)
+        code_id = _code_id(s, code)
+        note = {"batch": uuid.uuid4().hex, **({"query": query} if query else {})}
+        added, already = [], 0
+        for document_id, start, end in dict.fromkeys((int(d), int(a), int(b)) for d, a, b in spans):
+            if s.scalar(select(CodeApplication.id).where(
+                    CodeApplication.document_id == document_id, CodeApplication.code_id == code_id,
+                    CodeApplication.coder_id == coder_id, CodeApplication.status == "accepted", CODING,
+                    CodeApplication.start <= start, CodeApplication.end >= end).limit(1)) is not None:
+                already += 1
+                continue
+            added.append(insert_coding(s, coder_id, document_id, start, end, code_id, note=note).id)
+        return CodingRun(added, already)
 
 
 def remove_code(project, application_id: int, *, coder: str, version: int | None = None) -> None:
@@ -215,6 +235,7 @@ def remove_code(project, application_id: int, *, coder: str, version: int | None
 
 def resize(project, application_id: int, start: int, end: int, *, coder: str, version: int | None = None) -> None:
     """Narrow or widen a coded span."""
+    start, end = int(start), int(end)
     with project.transaction() as s:
         coder_id = authorize(s, coder, Permission.CODE)
         row = _own_row(s, application_id, version, coder, coder_id)
@@ -231,4 +252,4 @@ def resize(project, application_id: int, start: int, end: int, *, coder: str, ve
 
 __all__ = ["CODING", "UNDOABLE", "Application", "CodedSpan", "StaleEdit", "accept", "add_code", "add_memo",
            "delete_memo", "document_applications", "edit_memo", "history", "memo_target", "memos",
-           "pending_suggestions", "reject", "remove_code", "resize", "undo_last"]
+           "pending_suggestions", "reject", "remove_code", "resize", "undo_last", "code_spans", "CodingRun"]

@@ -36,20 +36,30 @@ def history(project, *, coder: str | None = None, limit: int = 50, as_user: str 
 
 
 def undo_last(project, *, coder: str) -> str | None:
-    """Undo ``coder``'s most recent undoable change not undone yet; returns what was undone, or None."""
+    """Undo ``coder``'s most recent undoable change not undone yet; returns what was undone, or None. A change
+    made as a batch (many suggestions accepted at once, the passages of a search coded) is undone as a whole,
+    newest first, or not at all: "coding.add ×12"."""
     with project.transaction() as s:
         coder_id = authorize(s, coder, Permission.CODE)
         undone = {e.after.get("undoes") for e in s.scalars(
             select(Event).where(Event.coder_id == coder_id, Event.action == "undo")) if e.after}
-        event = s.scalar(select(Event).where(
-            Event.coder_id == coder_id, Event.action.in_(UNDOABLE), Event.id.not_in(undone or {-1})
-        ).order_by(Event.id.desc()).limit(1))
+        mine = select(Event).where(Event.coder_id == coder_id, Event.action.in_(UNDOABLE),
+                                   Event.id.not_in(undone or {-1})).order_by(Event.id.desc())
+        event = s.scalar(mine.limit(1))
         if event is None:
             return None
-        _revert(s, event, coder_id)
-        record_event(s, "undo", event.entity, event.entity_id, before=event.after, after={"undoes": event.id},
-                     coder_id=coder_id)
-        return event.action
+        events, batch = [event], event.after.get("batch") if isinstance(event.after, dict) else None
+        if batch is not None:  # one transaction wrote the batch: its events come one after the other
+            for earlier in s.scalars(mine.where(Event.id < event.id).execution_options(yield_per=500)):
+                if not (isinstance(earlier.after, dict) and earlier.after.get("batch") == batch):
+                    break
+                events.append(earlier)
+        for each in events:
+            _revert(s, each, coder_id)
+            s.flush()
+            record_event(s, "undo", each.entity, each.entity_id, before=each.after, after={"undoes": each.id},
+                         coder_id=coder_id)
+        return event.action if len(events) == 1 else f"{event.action} ×{len(events)}"
 
 
 def _revert_memo(s: Session, event: Event) -> None:

@@ -43,6 +43,7 @@ PAGES = [
     ("导入 Import", "/import_documents", "导入 Import"),
     ("文档编码 Document coding", "/document_coding", "建议与编码 Suggestions and codings"),
     ("审核队列 Review queue", "/review_queue", "审核队列 Review queue"),
+    ("检索编码 Search & code", "/search_code", "检索编码 Search & code"),
     ("备忘 Memos", "/memos", "备忘 Memos"),
     ("编码本 Codebook", "/codebook_editor", "编码本 Codebook"),
     ("统计分析 Analysis", "/frequencies", "统计分析 Analysis"),
@@ -337,6 +338,36 @@ def test_add_a_code_to_a_sentence(page, app):
     coded = app.project.document_text(doc_id)[row.start:row.end]
     assert selected.split("选中 Selected:", 1)[1].strip() == coded.strip()
     expect(page.get_by_role("button", name="🗑 移除 Remove", exact=True)).to_be_visible()
+
+
+def test_search_and_code_the_passages_found(page, app):
+    from coding.search_coding import find_passages
+
+    coder = "e2e-searcher"
+    set_coder(page, coder)
+    open_page(page, app, "检索编码 Search & code", "/search_code", "检索编码 Search & code")
+    box = page.get_by_label("检索词 Words", exact=True)
+    box.fill("上门 面对面")
+    box.press("Enter")
+    wait_idle(page)
+    choose(page, "编码 Code", "M4", re.compile(r"^M4 "))
+    found = find_passages(app.project, "上门 面对面")
+    spans = {(int(d), int(a), int(b)) for d, a, b in zip(found["document_id"], found["start"], found["end"])}
+    go = page.get_by_role("button", name=re.compile(rf"为所选编码 Code picked \({len(spans)}\) → M4"))
+    expect(go).to_be_enabled(timeout=TIMEOUT)
+    go.click()
+    page.get_by_text(re.compile(f"已编码 coded {len(spans)} 处")).wait_for()
+    no_exception(page, "after coding search results")
+    shot(page, "search-coded")
+
+    def mine():
+        return {(a.document_id, a.start, a.end) for d in {x[0] for x in spans}
+                for a in decisions_of(app.project, d, coder) if a.code == "M4"}
+
+    assert wait_until(mine, what=f"codings by {coder}") == spans
+    page.get_by_test_id("stSidebar").get_by_role("button", name=re.compile("撤销 Undo")).click()
+    page.get_by_test_id("stToast").filter(has_text=f"×{len(spans)}").wait_for()
+    assert wait_until(lambda: not mine() or None, what="the run undone") is True
 
 
 def test_hostile_document_is_shown_as_literal_text(page, app, tmp_path):

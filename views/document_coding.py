@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from coding import decisions
+from coding.audit import action_label
 from coding.assignments import visible_documents
 from coding.highlight import (
     ORIGIN_LABELS,
@@ -289,7 +290,7 @@ with right:
                           help="撤销你自己最近的一次更改（编码、决定、调整、移除、备忘） — undoes your own most recent change"):
         result = run_action(lambda: [decisions.undo_last(p, coder=me)])  # None: refused, the reason is shown
         if result is not None:
-            st.session_state["dc_flash"] = f"已撤销 undone: {result[0]}" if result[0] else "没有可撤销的更改 nothing to undo"
+            st.session_state["dc_flash"] = f"已撤销 undone: {action_label(result[0])}" if result[0] else "没有可撤销的更改 nothing to undo"
             st.rerun()
 
     here_apps = sorted(_overlapping(apps, seg.start, seg.end),

@@ -12,7 +12,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from coding.audit import ACTIONS, history
+from coding.audit import ACTIONS, action_label, history
 from coding.decisions import undo_last
 from coding.roles import Permission
 from coding.trash import delete_document, deleted_documents, restore_document
@@ -42,7 +42,7 @@ if coder() and can(Permission.CODE):
                             "recent coding, decision, resize, removal or memo; click again to go further back"):
         result = run_action(lambda: [undo_last(p, coder=coder())])  # None: refused, with the reason shown
         if result is not None:
-            note_col.text(f"已撤销 undone: {ACTIONS.get(result[0], result[0])}" if result[0]
+            note_col.text(f"已撤销 undone: {action_label(result[0])}" if result[0]
                           else "没有可撤销的更改 — nothing of yours to undo")
 
 # -- filters ---------------------------------------------------------------------------------------------

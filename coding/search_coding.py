@@ -1,0 +1,79 @@
+"""Search and code (检索编码): the passages where any of a few words occurs, found on whole jieba words, to
+read and to code in one step, as MAXQDA codes the results of a lexical search and NVivo those of a text search
+query (spread to the sentence or paragraph). The coding itself is :func:`coding.decisions.code_spans`.
+
+包联 finds the word 包联, not 包联领导 (search for that word too if it is meant). Offsets are code points into the
+stored document text; documents in the trash are not searched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import pandas as pd
+from sqlalchemy import select
+
+from coding import analysis_data as data
+from coding.analysis_words import word_hits
+from coding.errors import BaolianError
+from coding.store import Code, CodeApplication, Coder
+
+UNITS = {"sentence": "所在句 its sentence", "paragraph": "所在段 its paragraph", "hit": "检索词本身 the words found"}
+COLUMNS = ["document_id", "document", "start", "end", "hits", "terms", "text", "coded"]
+_TERM_SEP = re.compile(r"[\s,，、;；|｜/]+")
+
+
+def search_terms(query: str) -> list[str]:
+    """The terms of a query: words or phrases separated by spaces, commas, 、, semicolons or |, each once."""
+    return list(dict.fromkeys(t for t in _TERM_SEP.split(query or "") if t))
+
+
+def find_passages(project, query: str, *, unit: str = "sentence", code: str | None = None,
+                  coder: str | None = None, documents: Iterable[int] | None = None) -> pd.DataFrame:
+    """Passages (the sentence, the paragraph, or the words themselves, as ``unit`` says) with any of the query's
+    terms, in document order: document_id, document, start, end, hits (how many times a term occurs in it), terms
+    (which), text, coded (``coder`` has already coded it with ``code``: a coding of the code covers it).
+    ``documents``: only these (e.g. a blinded coder's assigned documents)."""
+    terms = search_terms(query)
+    if not terms:
+        raise BaolianError("the search is empty", field="query", hint="type one or more words, e.g. 上门 走访")
+    if unit not in UNITS:
+        raise BaolianError(f"unknown unit {unit!r}", field="unit", hint=f"use one of: {', '.join(UNITS)}")
+    hits = pd.concat([word_hits(project, term).assign(term=term) for term in terms], ignore_index=True)
+    if documents is not None:
+        hits = hits[hits["document_id"].isin(set(documents))]
+    if hits.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    hits = hits.astype({"document_id": "int64", "start": "int64", "end": "int64"})
+    if unit != "hit":
+        segments = data.segments_frame(project, unit)[["document_id", "start", "end"]].astype("int64")
+        hits = pd.merge_asof(hits.sort_values("start"), segments.rename(columns={"end": "unit_end"})
+                             .assign(unit_start=segments["start"]).sort_values("start"),
+                             on="start", by="document_id", direction="backward")
+        hits = hits[hits["unit_end"] >= hits["end"]]  # words lie inside their sentence and paragraph
+        hits = hits.assign(start=hits["unit_start"].astype("int64"), end=hits["unit_end"].astype("int64"))
+    passages = (hits.groupby(["document_id", "start", "end"], sort=True)
+                .agg(hits=("term", "size"), terms=("term", lambda t: "、".join(dict.fromkeys(t))))
+                .reset_index())
+    texts = data.document_texts(project, passages["document_id"])
+    titles = data.documents_frame(project).set_index("document_id")["document"]
+    passages["document"] = passages["document_id"].map(titles)
+    passages["text"] = [texts[d][a:b] for d, a, b in zip(passages["document_id"], passages["start"], passages["end"])]
+    covered = _coded_spans(project, code, coder) if code and coder else {}
+    passages["coded"] = [any(a <= s and e <= b for a, b in covered.get(d, ()))
+                         for d, s, e in zip(passages["document_id"], passages["start"], passages["end"])]
+    return passages[COLUMNS]
+
+
+def _coded_spans(project, code: str, coder: str) -> dict[int, list[tuple[int, int]]]:
+    """The spans ``coder`` has coded with ``code`` (accepted), by document."""
+    with project.read() as s:
+        rows = s.execute(select(CodeApplication.document_id, CodeApplication.start, CodeApplication.end)
+                         .join(Code, Code.id == CodeApplication.code_id).join(Coder, Coder.id == CodeApplication.coder_id)
+                         .where(Code.key == code, Coder.name == coder, CodeApplication.status == "accepted",
+                                CodeApplication.layer == "coding")).all()
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for document_id, start, end in rows:
+        spans.setdefault(document_id, []).append((start, end))
+    return spans

@@ -1,0 +1,94 @@
+"""检索编码 Search & code: find the passages where any of a few words occurs (whole jieba words), read them, and
+code the ones picked with one click, as MAXQDA codes lexical search results. One undo takes a run back.
+
+Passages are shown only through st.data_editor, which renders no markdown or HTML.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from coding import decisions
+from coding.analysis_data import data_version
+from coding.assignments import visible_documents
+from coding.roles import Permission
+from coding.search_coding import UNITS, find_passages
+from views._shared import can, coder, md, project, run_action
+
+PICK = "编码 Code?"
+
+p = project()
+me = coder()
+state = st.session_state
+st.title("检索编码 Search & code")
+st.caption("按结巴整词检索（包联 不会匹配 包联领导 之内），多个词以空格或顿号分隔，任一出现即命中；勾选段落后一键编码，"
+           "“撤销”一次撤回整批。 — Whole jieba words (包联 does not match inside 包联领导); several words separated by "
+           "spaces or 、 find passages with any of them; tick passages and code them in one step, one undo takes the "
+           "run back.")
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def search(url: str, version: tuple, query: str, unit: str, code: str, who: str | None, docs: tuple | None, _p):
+    return find_passages(_p, query, unit=unit, code=code or None, coder=who, documents=docs)
+
+
+def _new_table() -> None:
+    """Another search: the ticks of the last table do not carry over."""
+    state["sc_gen"] = state.get("sc_gen", 0) + 1
+
+
+codebook = p.codebook()
+codes = {c.id: c.name for c in codebook.codes if c.codable and not c.retired} if codebook is not None else {}
+c1, c2, c3 = st.columns([3, 1.4, 2])
+query = c1.text_input("检索词 Words", key="sc_query", placeholder="如 上门 面对面 到家里", on_change=_new_table)
+unit = c2.radio("编码范围 Code", list(UNITS), format_func=UNITS.get, key="sc_unit", on_change=_new_table)
+code = c3.selectbox("编码 Code", list(codes), format_func=lambda k: f"{k} {codes[k]}", key="sc_code",
+                    index=None, placeholder="选择编码 pick a code", on_change=_new_table)
+if state.get("sc_flash"):
+    st.success(state.pop("sc_flash"))
+if not query.strip():
+    st.info("输入要检索的词 — type the words to search for.")
+    st.stop()
+
+docs = tuple(d.id for d in visible_documents(p, me)) if me else None  # blind mode: the coder's assigned documents
+found = run_action(search, p.url, data_version(p), query, unit, code or "", me, docs, p)
+if found is None:
+    st.stop()
+if found.empty:
+    st.info("没有找到。No passages found.")
+    st.stop()
+n_coded = int(found["coded"].sum())
+st.caption(f"{len(found)} 处段落 passages，{int(found['hits'].sum())} 次命中 hits"
+           + (f"；其中 {n_coded} 处你已编码为 {code} — {n_coded} already coded {code} by you" if code and me else ""))
+
+table = pd.DataFrame({
+    PICK: ~found["coded"].astype(bool),
+    "文档 Document": found["document"],
+    "位置 Chars": [f"{a}–{b}" for a, b in zip(found["start"], found["end"])],
+    "检索词 Terms": found["terms"],
+    "段落 Passage": found["text"],
+    "已编码 Coded": found["coded"].astype(bool),
+}).astype({PICK: bool})
+edited = st.data_editor(table, key=f"sc_editor_{state.get('sc_gen', 0)}", hide_index=True,
+                        num_rows="fixed", width="stretch", height=min(38 + 35 * len(table), 600),
+                        disabled=[c for c in table.columns if c != PICK], column_config={
+                            PICK: st.column_config.CheckboxColumn(PICK, width="small"),
+                            "段落 Passage": st.column_config.TextColumn("段落 Passage", width="large")})
+picked = [i for i, keep in enumerate(edited[PICK].astype(bool)) if keep]
+
+allowed = bool(me) and can(Permission.CODE)
+if st.button(f"🏷️ 为所选编码 Code picked ({len(picked)})" + (f" → {code}" if code else ""), type="primary",
+             key="sc_apply", disabled=not (allowed and code and picked)):
+    spans = [(int(found.at[i, "document_id"]), int(found.at[i, "start"]), int(found.at[i, "end"])) for i in picked]
+    run = run_action(decisions.code_spans, p, spans, code, coder=me, query=query.strip())
+    if run is not None:
+        _new_table()
+        state["sc_flash"] = (f"已编码 coded {len(run.added)} 处 passages → {code}"
+                             + (f"；{run.already} 处原已编码 already coded" if run.already else "")
+                             + "。侧栏“撤销”可一次撤回 — Undo takes the whole run back.")
+        st.rerun()
+if not me:
+    st.caption("请先在侧栏填写编码员姓名才能编码 — choose your coder name on the sidebar to code.")
+elif not allowed:
+    st.caption(f"只读 Read only: {md('你的角色不能编码 — your role cannot code.')}")
