@@ -12,7 +12,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from coding.audit import ACTIONS, action_label, history
+from coding.audit import action_label, history
 from coding.decisions import undo_last
 from coding.roles import Permission
 from coding.trash import delete_document, deleted_documents, restore_document
