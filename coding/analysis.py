@@ -34,6 +34,7 @@ from coding.analysis_data import (
     union_length,
     visible_coder,
 )
+from coding.document_variables import VAR_PREFIX, value_text, variable_names
 from coding.errors import BaolianError
 from coding.store import Coder, Document, Segment
 
@@ -140,7 +141,8 @@ def code_frequencies(project, *, by: str = "kind", status: Iterable[str] = ("acc
     """Segments, documents and characters per code and ``by`` value, long format, zero rows left out.
 
     ``by``: kind, document, speaker_role, speaker, case (a document with several cases counts for
-    each), coder (one row per coder; machine suggestions under 机器 machine) or none.
+    each), coder (one row per coder; machine suggestions under 机器 machine), none, or ``var:NAME`` for a
+    document variable (documents without a value under —).
     ``status``: "accepted" (codings a coder accepted or added) and/or "pending" (suggestions not decided
     yet) or "suggested" (all machine suggestions); ``coder`` keeps only that coder's decisions; ``layer``
     "final" counts the adjudicated coding instead. A segment carries a code once however many coders
@@ -150,8 +152,7 @@ def code_frequencies(project, *, by: str = "kind", status: Iterable[str] = ("acc
     ``by`` value. ``rollup`` counts sub-codes under their level-1 code (M1.2 under M1). ``as_user``: who
     is asking; while blinded (blind double coding before adjudication) only their own codings count.
     """
-    if by not in BY_OPTIONS:
-        raise BaolianError(f"cannot group by {by!r}", field="by", hint=f"use one of {', '.join(BY_OPTIONS)}")
+    check_by(project, by)
     check_selection(status, layer)
     columns = [*FREQ_COLUMNS, by, *MEASURES]
     rows = selected_codings(project, status=status, coder=coder, layer=layer, as_user=as_user)
@@ -182,6 +183,17 @@ def code_frequencies(project, *, by: str = "kind", status: Iterable[str] = ("acc
     return out.sort_values(["position", by]).reset_index(drop=True)[columns]
 
 
+def check_by(project, by: str) -> None:
+    """Refuse a ``by`` that is neither one of BY_OPTIONS nor ``var:NAME`` of a variable documents carry."""
+    if by in BY_OPTIONS:
+        return
+    names = variable_names(project)
+    if by.startswith(VAR_PREFIX) and by[len(VAR_PREFIX):] in names:
+        return
+    choices = [*BY_OPTIONS, *(VAR_PREFIX + n for n in names)]
+    raise BaolianError(f"cannot group by {by!r}", field="by", hint=f"use one of {', '.join(choices)}")
+
+
 def _by_values(project, rows: pd.DataFrame, docs: pd.DataFrame, by: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``rows`` with a ``by`` column, and the base per ``by`` value: _docs (documents) and _chars (characters)."""
     whole = pd.DataFrame({"_docs": [len(docs)], "_chars": [int(docs["characters"].sum())]})
@@ -195,6 +207,11 @@ def _by_values(project, rows: pd.DataFrame, docs: pd.DataFrame, by: str) -> tupl
         sents = segments_frame(project)
         sents["_len"] = sents["end"] - sents["start"]
         base = sents.groupby(by).agg(_docs=("document_id", "nunique"), _chars=("_len", "sum")).reset_index()
+    elif by.startswith(VAR_PREFIX):
+        name = by[len(VAR_PREFIX):]
+        docs = docs.assign(**{by: docs["extra"].map(lambda extra: value_text(extra.get(name)) or NO_VALUE)})
+        rows = rows.assign(**{by: rows["document_id"].map(dict(zip(docs["document_id"], docs[by])))})
+        base = docs.groupby(by).agg(_docs=("document_id", "size"), _chars=("characters", "sum")).reset_index()
     else:
         if by == "coder":
             rows = rows.assign(coder=rows["coder"].fillna(MACHINE))

@@ -99,11 +99,14 @@ def split_applications(apps: pd.DataFrame, coder: str | None):
 
 def documents_frame(project) -> pd.DataFrame:
     """Live documents: document_id, document (title, made unique), kind, characters, participants, cases,
-    text (only when asked for through :func:`document_texts`)."""
+    extra (the document variables, :mod:`coding.document_variables`); the text through :func:`document_texts`."""
     with project.read() as s:
         rows = s.execute(select(Document.id, Document.title, Document.kind, Document.n_chars, Document.participants,
-                                Document.cases).where(Document.deleted_at.is_(None)).order_by(Document.id)).all()
-    docs = pd.DataFrame(rows, columns=["document_id", "document", "kind", "characters", "participants", "cases"])
+                                Document.cases, Document.extra)
+                         .where(Document.deleted_at.is_(None)).order_by(Document.id)).all()
+    docs = pd.DataFrame(rows, columns=["document_id", "document", "kind", "characters", "participants", "cases",
+                                       "extra"])
+    docs["extra"] = docs["extra"].map(lambda v: v if isinstance(v, dict) else {})
     dup = docs["document"].duplicated(keep=False)
     docs.loc[dup, "document"] = docs.loc[dup, "document"] + " #" + docs.loc[dup, "document_id"].astype(str)
     docs["participants"] = docs["participants"].map(lambda v: v if isinstance(v, list) else [])

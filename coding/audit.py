@@ -33,6 +33,7 @@ ACTIONS = {
     "document.import": "导入文档 imported a document",
     "document.delete": "删除文档 deleted a document",
     "document.restore": "恢复文档 restored a document",
+    "document.variables": "文档变量 changed document variables",
     "autocode.document": "自动编码 auto-coded a document",
     "codebook.load": "载入编码本 loaded the codebook",
     "codebook.merge": "合并编码 merged codes",

@@ -42,10 +42,10 @@ app.callback()(global_options)
 
 def _register_commands() -> None:
     from coding import (cli_adjudicate, cli_admin, cli_agreement, cli_analysis, cli_autocode, cli_coding, cli_export,
-                        cli_memos, cli_project, cli_search, cli_team)
+                        cli_memos, cli_project, cli_search, cli_team, cli_variables)
 
     for module in (cli_project, cli_autocode, cli_coding, cli_analysis, cli_export, cli_team, cli_agreement,
-                   cli_adjudicate, cli_admin, cli_memos, cli_search):
+                   cli_adjudicate, cli_admin, cli_memos, cli_search, cli_variables):
         module.register(app)
 
 

@@ -75,7 +75,8 @@ def _show(frame: pd.DataFrame, title: str, as_json: bool, *, index: bool = False
 
 
 def freq(
-    by: Annotated[str, typer.Option("--by", help="kind | document | speaker_role | speaker | case | coder | none")]
+    by: Annotated[str, typer.Option("--by", help="kind | document | speaker_role | speaker | case | coder | none | "
+                                    "var:NAME (a document variable)")]
     = "kind",
     rollup: Annotated[bool, typer.Option("--rollup", help="Count sub-codes under their level-1 code.")] = False,
     coder: CoderOpt = None, pending: PendingOpt = False, suggested: SuggestedOpt = False, final: FinalOpt = False,

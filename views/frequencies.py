@@ -21,6 +21,7 @@ from coding.analysis import (
 from coding.analysis_data import data_version, visible_coder
 from coding.analysis_words import WORD_BY, kwic, word_frequencies
 from coding.charts import chart_bytes, code_document_heatmap, cooccurrence_heatmap, frequency_chart
+from coding.document_variables import VAR_PREFIX, variable_names
 from coding.errors import BaolianError
 from views._shared import coder as acting_user, md
 from views._shared import project
@@ -104,7 +105,8 @@ try:
         groups = {ALL: "全部类别 all groups", **dict(zip(roots["code"], roots["code"] + " " + roots["name"]))}
         f1, f2, f3, f4 = st.columns([2, 3, 2, 2])
         group = f1.selectbox("类别 group", list(groups), format_func=groups.get, key="freq_group")
-        by = f2.selectbox("按 by", list(BY_OPTIONS), format_func=BY_OPTIONS.get, key="freq_by")
+        by_options = {**BY_OPTIONS, **{VAR_PREFIX + n: f"变量 variable: {n}" for n in variable_names(p)}}
+        by = f2.selectbox("按 by", list(by_options), format_func=by_options.get, key="freq_by")
         measure = f3.selectbox("计量 measure", list(MEASURES), format_func=MEASURES.get, key="freq_measure")
         rollup = f4.toggle("子编码并入上级 roll up sub-codes", key="freq_rollup", help="M1.1–M1.3 计入 M1")
         freq = run("freq", by=by, rollup=rollup, **selection)

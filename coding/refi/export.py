@@ -262,7 +262,8 @@ def export_qdpx(project, out: Path, *, user: str | None = None, only_coder: str 
     for d, title in zip(docs, titles):
         if title != d.title:
             values[d.id]["title"] = d.title
-    used_vars = [v for v in VARIABLES if any(v in vals for vals in values.values())]
+    own = list(dict.fromkeys(k for d in docs for k in (d.extra or {}) if k not in VARIABLES))  # document variables
+    used_vars = [v for v in (*VARIABLES, *own) if any(v in vals for vals in values.values())]
     if used_vars:
         variables = _sub(root, "Variables")
         for name in used_vars:
@@ -370,7 +371,8 @@ def _note_name(text: str) -> str:
 
 
 def _variable_values(d: Document) -> dict[str, str]:
-    values = {"kind": d.kind, "date": d.date, "source": d.source, "filename": d.filename}
+    values = {**{k: v for k, v in (d.extra or {}).items() if k not in VARIABLES},  # coding.document_variables
+              "kind": d.kind, "date": d.date, "source": d.source, "filename": d.filename}
     if d.participants:
         values["participants"] = json.dumps(
             [{"name": p.get("name"), "role": p.get("role")} for p in d.participants], ensure_ascii=False)

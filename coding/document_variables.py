@@ -1,0 +1,192 @@
+"""Document variables (文档变量; NVivo's attributes, MAXQDA's document variables): a team's own facts about each
+document beyond the built-in ones (kind, date, source, participants, cases), such as 街道, 年份 or 受访者职级, kept
+in ``Document.extra``. Analyses group by them (``by="var:街道"``), the REFI-QDA export carries them as variables,
+and changing them is an admin's job, recorded in the event log.
+
+Values are text; an empty value removes the variable from the document.
+"""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import select
+
+from coding.errors import BaolianError
+from coding.roles import Permission, authorize
+from coding.store import Document, record_event
+
+BUILT_IN = ("title", "kind", "date", "source", "filename", "participants", "cases", "document", "document_id")
+VAR_PREFIX = "var:"  # an analysis's ``by`` for a variable: "var:街道"
+MAX_NAME, MAX_VALUE = 64, 2000
+
+
+def value_text(value) -> str | None:
+    """A stored value as text (a manifest may give numbers or dates), None for no value."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, float) and value != value:  # NaN: an empty spreadsheet cell
+        return None
+    return value.strip() if isinstance(value, str) else str(value)
+
+
+def check_name(name: str, *, field: str = "variable") -> str:
+    """The variable name, stripped; refused if empty, too long, built in or holding control characters."""
+    name = (name or "").strip()
+    if not name:
+        raise BaolianError("a variable needs a name", field=field, hint="e.g. 街道, 年份, 职级")
+    if len(name) > MAX_NAME:
+        raise BaolianError(f"variable name {name[:20]!r}… is longer than {MAX_NAME} characters", field=field,
+                           hint="use a shorter name")
+    if name.lower() in BUILT_IN or name.startswith(VAR_PREFIX):
+        raise BaolianError(f"{name!r} is a built-in field, not a variable", field=field,
+                           hint="set kind, date, source, participants and cases on import (corpus.yaml); "
+                                "give the variable another name")
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
+        raise BaolianError(f"variable name {name!r} holds control characters", field=field, hint="retype the name")
+    return name
+
+
+def _check_value(name: str, value) -> str | None:
+    text = value_text(value)
+    if text is not None and len(text) > MAX_VALUE:
+        raise BaolianError(f"the value of {name!r} is longer than {MAX_VALUE} characters", field=name,
+                           hint="shorten it, or write it as a memo on the document")
+    return text
+
+
+def variable_names(project) -> list[str]:
+    """Names of the variables live documents carry, in the order they first appear (documents by id)."""
+    with project.read() as s:
+        extras = s.scalars(select(Document.extra).where(Document.deleted_at.is_(None)).order_by(Document.id))
+        names: dict[str, None] = {}
+        for extra in extras:
+            for name, value in (extra or {}).items():
+                if value_text(value) is not None:
+                    names.setdefault(name)
+    return list(names)
+
+
+def variables_frame(project) -> pd.DataFrame:
+    """One row per live document: document_id, document (title), kind, date, then a column of text per variable
+    (None where the document has no value)."""
+    with project.read() as s:
+        rows = s.execute(select(Document.id, Document.title, Document.kind, Document.date, Document.extra)
+                         .where(Document.deleted_at.is_(None)).order_by(Document.id)).all()
+    names = variable_names(project)
+    frame = pd.DataFrame([(i, t, k, d) for i, t, k, d, _ in rows], columns=["document_id", "document", "kind", "date"])
+    for name in names:
+        frame[name] = pd.Series([value_text((extra or {}).get(name)) for *_, extra in rows], dtype=object)
+    return frame
+
+
+def set_variables(project, changes: Mapping[int, Mapping[str, object]], *, by: str | None) -> int:
+    """Set variable values ({document id: {name: value}}; None or "" removes it) in one transaction, as ``by``
+    (an admin). Returns how many documents changed; each change is a document.variables event."""
+    changed = 0
+    with project.transaction() as s:
+        coder_id = authorize(s, by, Permission.MANAGE)
+        for document_id, values in changes.items():
+            doc = s.get(Document, int(document_id))
+            if doc is None or doc.deleted_at is not None:
+                raise BaolianError(f"no document #{document_id}", field="document", hint="reload the list")
+            before = dict(doc.extra or {})
+            after = dict(before)
+            for name, value in values.items():
+                key = name if name in before else check_name(name)
+                text = _check_value(key, value)
+                if text is None:
+                    after.pop(key, None)
+                else:
+                    after[key] = text
+            if after != before:
+                doc.extra = after
+                record_event(s, "document.variables", "document", doc.id, before={"extra": before},
+                             after={"extra": after}, coder_id=coder_id)
+                changed += 1
+    return changed
+
+
+def rename_variable(project, old: str, new: str, *, by: str | None) -> int:
+    """Rename a variable on every document that has it (refused if a document already has ``new``)."""
+    new = check_name(new, field="new name")
+    with project.read() as s:
+        docs = [(d.id, dict(d.extra or {})) for d in s.scalars(
+            select(Document).where(Document.deleted_at.is_(None)).order_by(Document.id))]
+    having = [(i, extra) for i, extra in docs if value_text(extra.get(old)) is not None]
+    if not having:
+        raise BaolianError(f"no document has the variable {old!r}", field="variable",
+                           hint="see the names with `baolian variables`")
+    clash = [i for i, extra in having if new != old and value_text(extra.get(new)) is not None]
+    if clash:
+        raise BaolianError(f"document #{clash[0]} already has a variable {new!r}", field="new name",
+                           hint="pick another name, or clear that variable first")
+    return set_variables(project, {i: {old: None, new: extra[old]} for i, extra in having}, by=by)
+
+
+_ID_COLUMNS = ("document_id", "id", "文档编号")
+_TITLE_COLUMNS = ("document", "title", "文档", "标题")
+_FILE_COLUMNS = ("filename", "file", "文件", "文件名")
+
+
+def read_variable_table(project, path) -> dict[int, dict[str, str | None]]:
+    """Variable values from a spreadsheet (.csv in UTF-8, with or without BOM, or GB18030; .xlsx): one row per
+    document, named in a column document_id / document (title) / filename, every other column a variable; an
+    empty cell leaves the value as it is. Errors name the file, the row (as the spreadsheet numbers it) and
+    the column."""
+    path = Path(path)
+    frame = _read_table(path)
+    columns = [str(c).strip() for c in frame.columns]
+    frame.columns = columns
+    key = next((c for c in columns if c.lower() in _ID_COLUMNS + _TITLE_COLUMNS + _FILE_COLUMNS), None)
+    if key is None:
+        raise BaolianError("no column names the documents", file=path, field="header",
+                            hint="add a column document_id, document (the title) or filename")
+    names = [c for c in columns if c != key and c.lower() not in BUILT_IN and not c.startswith("Unnamed:")]
+    for name in names:
+        check_name(name, field=f"{path.name}: column {name!r}")
+    docs = project.documents()
+    by_key = ({str(d.id): d.id for d in docs} if key.lower() in _ID_COLUMNS else
+              {d.title: d.id for d in docs} if key.lower() in _TITLE_COLUMNS else {d.filename: d.id for d in docs})
+    changes: dict[int, dict[str, str | None]] = {}
+    for row, record in enumerate(frame.to_dict(orient="records"), start=2):  # row 1 is the header
+        ref = value_text(record[key])
+        if ref is None:
+            continue
+        ref = ref[:-2] if key.lower() in _ID_COLUMNS and ref.endswith(".0") else ref
+        if ref not in by_key:
+            raise BaolianError(f"no document {ref!r} in the project", file=path, line=row, field=key,
+                                hint="check the name against `baolian documents`")
+        values = {n: value_text(record[n]) for n in names}
+        changes.setdefault(by_key[ref], {}).update({n: v for n, v in values.items() if v is not None})
+    return changes
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            return pd.read_excel(path, dtype=object)
+        if suffix == ".csv":
+            data = path.read_bytes()
+            for codec in ("utf-8-sig", "gb18030"):
+                try:
+                    text = data.decode(codec)
+                    break
+                except UnicodeDecodeError:
+                    continue
+            else:
+                raise BaolianError("is neither UTF-8 nor GB18030 text", file=path, hint="save it as CSV UTF-8")
+            return pd.read_csv(io.StringIO(text), dtype=object, keep_default_na=False)
+    except BaolianError:
+        raise
+    except FileNotFoundError:
+        raise BaolianError("file not found", file=path, hint="check the path") from None
+    except Exception as exc:  # pandas and openpyxl raise many kinds for a damaged file
+        raise BaolianError(f"cannot read the table ({type(exc).__name__}: {exc})".replace("\n", " "), file=path,
+                            hint="open it and save it again as .xlsx or CSV UTF-8") from None
+    raise BaolianError(f"unsupported table type {suffix!r}", file=path, hint="use .csv or .xlsx")

@@ -1,0 +1,73 @@
+"""AppTest: document variables are added and edited on the Overview page (admins), shown read only to others,
+and the Analysis page groups frequencies by them."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from coding.document_variables import set_variables, variables_frame
+from coding.project import Project
+
+from .apptest import open_app
+
+OVERVIEW, ANALYSIS = "views/overview.py", "views/frequencies.py"
+
+
+@pytest.fixture
+def demo(coded_demo, tmp_path):
+    path = tmp_path / "variables.sqlite"  # a path of its own: views/_shared caches the project by path
+    shutil.copyfile(coded_demo, path)
+    return path
+
+
+def stored(path) -> dict[int, dict]:
+    p = Project.open(path)
+    try:
+        frame = variables_frame(p)
+        names = [c for c in frame.columns if c not in ("document_id", "document", "kind", "date")]
+        return {int(r["document_id"]): {n: r[n] for n in names if r[n] is not None} for _, r in frame.iterrows()}
+    finally:
+        p.close()
+
+
+def editor(at):
+    (frame,) = [d.value for d in at.dataframe if "文档 document" in d.value.columns or "document" in d.value.columns]
+    return frame
+
+
+def test_an_admin_adds_a_variable_and_fills_it_in(monkeypatch, demo):
+    at = open_app(monkeypatch, demo, OVERVIEW, coder="ann", timeout=120, no_errors=True)
+    at.text_input(key="ov_new_name").input("kind").run()
+    next(b for b in at.button if "添加变量列" in b.label).click().run()
+    assert any("built-in" in e.value for e in at.error)  # refused with the reason, nothing added
+    at.text_input(key="ov_new_name").input("街道").run()
+    next(b for b in at.button if "添加变量列" in b.label).click().run()
+    assert not at.exception
+    assert "街道" in at.dataframe[-1].value.columns
+    at.session_state[f"ov_vars_{at.session_state['ov_vars_gen']}"] = {
+        "edited_rows": {0: {"街道": "X街道"}, 2: {"街道": "<b>Y</b>"}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    next(b for b in at.button if "保存变量" in b.label).click().run()
+    assert not at.exception and not at.error
+    first, third = sorted(stored(demo))[0], sorted(stored(demo))[2]
+    assert stored(demo)[first] == {"街道": "X街道"} and stored(demo)[third] == {"街道": "<b>Y</b>"}
+    assert any("已保存 saved: 2" in s.value for s in at.success)
+
+    at = open_app(monkeypatch, demo, ANALYSIS, timeout=120, no_errors=True)
+    at.toggle(key="freq_pending").set_value(True).run()  # the demo fixture has suggestions, no decisions
+    at.selectbox(key="freq_by").set_value("var:街道").run()
+    assert not at.exception and not at.error
+    assert any({"X街道", "<b>Y</b>", "—"} <= set(d.value.columns) for d in at.dataframe)
+
+
+def test_without_a_coder_the_variables_are_read_only(monkeypatch, demo):
+    p = Project.open(demo)
+    try:
+        set_variables(p, {p.documents()[0].id: {"年份": "2020"}}, by="admin")
+    finally:
+        p.close()
+    at = open_app(monkeypatch, demo, OVERVIEW, timeout=120, no_errors=True)
+    assert not [b for b in at.button if "保存变量" in b.label]
+    assert any("年份" in d.value.columns and "2020" in set(d.value["年份"].dropna()) for d in at.dataframe)

@@ -1,0 +1,40 @@
+"""CLI `baolian variables`: list, set, rename, import a spreadsheet, and `analysis freq --by var:NAME`."""
+
+from __future__ import annotations
+
+import json
+
+from .conftest import CORPUS
+from .test_cli import cli_project, run  # noqa: F401  (fixture)
+
+
+def test_variables_set_rename_import_and_group_by(cli_project, capsys, tmp_path):  # noqa: F811
+    p = str(cli_project)
+    assert run(capsys, "import", str(CORPUS / "interviews"), "--project", p)[0] == 0
+    code, out, err = run(capsys, "--user", "ann", "variables", "set", "1", "街道", "X街道", "--project", p)
+    assert code == 0 and "街道 = 'X街道'" in out, err
+    table = tmp_path / "vars.csv"
+    table.write_text("filename,街道,年份\ni02_zym_bureau_party_member.txt,Y街道,2020\n", encoding="utf-8")
+    code, out, err = run(capsys, "--user", "ann", "variables", "import", str(table), "--project", p)
+    assert code == 0 and "1 documents changed" in out, err
+    code, out, err = run(capsys, "--user", "ann", "variables", "rename", "街道", "街道办", "--project", p)
+    assert code == 0 and "(2 documents)" in out, err
+    code, out, _ = run(capsys, "variables", "--json", "--project", p)
+    rows = {r["document_id"]: r for r in json.loads(out)}
+    assert (rows[1]["街道办"], rows[1]["年份"], rows[2]["街道办"], rows[2]["年份"]) == ("X街道", None, "Y街道", "2020")
+    code, out, err = run(capsys, "analysis", "freq", "--by", "var:街道办", "--suggested", "--json", "--project", p)
+    assert code == 0, err
+    assert {r["var:街道办"] for r in json.loads(out)["rows"]} <= {"X街道", "Y街道", "—"}
+
+
+def test_variables_bad_input(cli_project, capsys, tmp_path):  # noqa: F811
+    p = str(cli_project)
+    assert run(capsys, "import", str(CORPUS / "interviews"), "--project", p)[0] == 0
+    code, _, err = run(capsys, "--user", "ann", "variables", "set", "1", "date", "2020", "--project", p)
+    assert code == 2 and "built-in field" in err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("filename,街道\nnope.txt,X\n", encoding="utf-8")
+    code, _, err = run(capsys, "--user", "ann", "variables", "import", str(bad), "--project", p)
+    assert code == 2 and "bad.csv:2: filename: no document 'nope.txt'" in err
+    code, _, err = run(capsys, "analysis", "freq", "--by", "var:街道", "--project", p)
+    assert code == 2 and "cannot group by 'var:街道'" in err

@@ -1,0 +1,144 @@
+"""Document variables: set, remove, rename and import them from a spreadsheet (checked, all or nothing, in the
+event log), group analyses by them, and carry them through a REFI-QDA export and import (real database: SQLite, or
+PostgreSQL with --db=postgresql)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from coding.analysis import code_frequencies
+from coding.decisions import add_code
+from coding.document_variables import (
+    read_variable_table,
+    rename_variable,
+    set_variables,
+    variable_names,
+    variables_frame,
+)
+from coding.errors import BaolianError
+from coding.roles import Forbidden
+from coding.store import Event
+
+from .test_analysis_tables import MANIFEST, TEXT_A, TEXT_B, TEXT_C
+
+
+@pytest.fixture
+def docs(project, tmp_path):
+    for name, text in (("a.txt", TEXT_A), ("b.txt", TEXT_B), ("c.txt", TEXT_C)):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / "corpus.yaml").write_text(MANIFEST, encoding="utf-8")
+    project.import_paths([tmp_path / n for n in ("a.txt", "b.txt", "c.txt")], manifest=tmp_path / "corpus.yaml")
+    return {d.title: d.id for d in project.documents()}
+
+
+def values(project) -> dict[str, dict]:
+    frame = variables_frame(project)
+    names = [c for c in frame.columns if c not in ("document_id", "document", "kind", "date")]
+    return {r["document"]: {n: r[n] for n in names if r[n] is not None} for _, r in frame.iterrows()}
+
+
+def test_set_remove_and_list(project, docs):
+    a, b = docs["访谈A"], docs["政策B"]
+    assert set_variables(project, {a: {"街道": " X街道 ", "年份": 2020}, b: {"街道": "Y街道"}}, by="admin") == 2
+    assert variable_names(project) == ["街道", "年份"]
+    assert values(project) == {"访谈A": {"街道": "X街道", "年份": "2020"}, "政策B": {"街道": "Y街道"}, "删除C": {}}
+    assert set_variables(project, {a: {"街道": "X街道"}}, by="admin") == 0  # no change, no event
+    assert set_variables(project, {a: {"年份": ""}, b: {"街道": None}}, by="admin") == 2
+    assert values(project)["访谈A"] == {"街道": "X街道"} and values(project)["政策B"] == {}
+    with project.read() as s:
+        events = [e for e in s.query(Event).order_by(Event.id) if e.action == "document.variables"]
+    assert len(events) == 4 and events[-1].before == {"extra": {"街道": "Y街道"}} and events[-1].after == {"extra": {}}
+
+
+@pytest.mark.parametrize(("name", "message"), [("", "needs a name"), ("kind", "built-in"), ("Title", "built-in"),
+                                               ("x" * 65, "longer than 64"), ("街\u200b道", "control characters"),
+                                               ("var:街道", "built-in")])
+def test_bad_names_are_refused_and_nothing_is_saved(project, docs, name, message):
+    with pytest.raises(BaolianError, match=message):
+        set_variables(project, {docs["访谈A"]: {"街道": "X"}, docs["政策B"]: {name: "Y"}}, by="admin")
+    assert variable_names(project) == []  # the first document's change went with the refused one
+
+
+def test_bad_values_and_documents_are_refused(project, docs):
+    with pytest.raises(BaolianError, match="longer than 2000"):
+        set_variables(project, {docs["访谈A"]: {"备注": "长" * 2001}}, by="admin")
+    with pytest.raises(BaolianError, match="no document #999"):
+        set_variables(project, {999: {"街道": "X"}}, by="admin")
+
+
+def test_only_an_admin_sets_variables(project, docs):
+    from coding.accounts import add_user
+
+    add_user(project, "boss", "pw-123456-long", "admin", by=None)
+    add_user(project, "coder1", "pw-123456-long", "coder", by="boss")
+    with pytest.raises(Forbidden):
+        set_variables(project, {docs["访谈A"]: {"街道": "X"}}, by="coder1")
+    assert set_variables(project, {docs["访谈A"]: {"街道": "X"}}, by="boss") == 1
+
+
+def test_rename(project, docs):
+    a, b = docs["访谈A"], docs["政策B"]
+    set_variables(project, {a: {"街道": "X", "区": "东"}, b: {"街道": "Y"}}, by="admin")
+    with pytest.raises(BaolianError, match="already has a variable '区'"):
+        rename_variable(project, "街道", "区", by="admin")
+    with pytest.raises(BaolianError, match="no document has the variable"):
+        rename_variable(project, "镇", "乡", by="admin")
+    assert rename_variable(project, "街道", "街道办", by="admin") == 2
+    assert values(project)["访谈A"] == {"区": "东", "街道办": "X"} and values(project)["政策B"] == {"街道办": "Y"}
+
+
+def test_spreadsheets_set_variables(project, docs, tmp_path):
+    csv = tmp_path / "vars.csv"
+    csv.write_text("文件名,街道,年份\na.txt,X街道,2020\nb.txt,,2021\n", encoding="gb18030")
+    changes = read_variable_table(project, csv)
+    assert changes == {docs["访谈A"]: {"街道": "X街道", "年份": "2020"}, docs["政策B"]: {"年份": "2021"}}
+    xlsx = tmp_path / "vars.xlsx"
+    pd.DataFrame({"document_id": [docs["政策B"], docs["访谈A"]], "职级": ["副处", None], "年份": [2019, 2020],
+                  "kind": ["ignored", "ignored"]}).to_excel(xlsx, index=False)
+    assert read_variable_table(project, xlsx) == {docs["政策B"]: {"职级": "副处", "年份": "2019"},
+                                                  docs["访谈A"]: {"年份": "2020"}}
+    titled = tmp_path / "titles.csv"
+    titled.write_text("\ufeffdocument,街道\n访谈A,X\n没有这份,Y\n", encoding="utf-8")
+    with pytest.raises(BaolianError) as refused:
+        read_variable_table(project, titled)
+    assert (refused.value.line, refused.value.field) == (3, "document") and "没有这份" in str(refused.value)
+    headless = tmp_path / "headless.csv"
+    headless.write_text("名字,街道\nA,X\n", encoding="utf-8")
+    with pytest.raises(BaolianError, match="no column names the documents"):
+        read_variable_table(project, headless)
+    with pytest.raises(BaolianError, match="unsupported table type"):
+        read_variable_table(project, tmp_path / "vars.ods")
+
+
+def test_frequencies_by_a_variable(project, docs):
+    a, b, c = docs["访谈A"], docs["政策B"], docs["删除C"]
+    sa, sb = project.segments(a, "sentence"), project.segments(b, "sentence")
+    for doc, seg in ((a, sa[0]), (a, sa[1]), (b, sb[0])):
+        add_code(project, doc, seg.start, seg.end, "M1", coder="ann")
+    set_variables(project, {a: {"街道": "X"}, c: {"街道": "X"}}, by="admin")
+    freq = code_frequencies(project, by="var:街道")
+    got = {r["var:街道"]: (r["segments"], r["documents"], r["document_share"]) for _, r in freq.iterrows()}
+    assert got == {"X": (2, 1, 0.5), "—": (1, 1, 1.0)}  # X: A and C, only A coded; —: B
+    with pytest.raises(BaolianError, match="var:街道"):
+        code_frequencies(project, by="var:年份")
+
+
+def test_variables_go_out_to_refi_qda_and_come_back(project, docs, new_location, tmp_path):
+    from coding.project import Project
+    from coding.refi import export_qdpx, import_refi
+
+    from .test_refi import NS, qde_of, xsd
+
+    set_variables(project, {docs["访谈A"]: {"街道": "X<街>道", "年份": "2020"}, docs["政策B"]: {"街道": "Y"}}, by="admin")
+    out = export_qdpx(project, tmp_path / "vars.qdpx")
+    root = qde_of(out)
+    xsd("Project-mrt2019.xsd").assertValid(root)
+    declared = [v.get("name") for v in root.iterfind("q:Variables/q:Variable", NS)]
+    assert {"街道", "年份"} <= set(declared) and len(declared) == len(set(declared))
+    fresh = Project.init(new_location("vars-fresh"))
+    try:
+        import_refi(fresh, out, user="carol")
+        assert values(fresh) == values(project)
+    finally:
+        fresh.close()
