@@ -142,3 +142,29 @@ def test_variables_go_out_to_refi_qda_and_come_back(project, docs, new_location,
         assert values(fresh) == values(project)
     finally:
         fresh.close()
+
+
+def test_the_documents_table_of_the_exports_carries_the_variables(project, docs, tmp_path):
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    from coding.exports import export
+    from coding.trash import delete_document
+
+    set_variables(project, {docs["访谈A"]: {"街道": "X街道", "年份": "2020"}}, by="admin")
+    delete_document(project, docs["删除C"], by="admin")
+    book = load_workbook(export(project, "xlsx", tmp_path / "t.xlsx"), read_only=True)
+    rows = list(book["documents"].iter_rows(values_only=True))
+    header, body = rows[0], rows[1:]
+    assert header[:10] == ("document_id", "document", "kind", "date", "source", "filename", "characters", "sentences",
+                           "cases", "participants") and header[10:] == ("街道", "年份")
+    assert [r[1] for r in body] == ["访谈A", "政策B"]  # not the document in the trash
+    first = dict(zip(header, body[0]))
+    assert (first["街道"], first["年份"], first["cases"], first["participants"]) == ("X街道", "2020", "C1、C2",
+                                                                                  "访谈者（研究者）、甲（包联人）")
+    assert dict(zip(header, body[1]))["街道"] is None
+    with zipfile.ZipFile(export(project, "csv", tmp_path / "t.zip")) as zf:
+        name = next(n for n in zf.namelist() if n.endswith("documents.csv"))
+        csv = pd.read_csv(zf.open(name), encoding="utf-8-sig", dtype=str)
+    assert list(csv["街道"].fillna("")) == ["X街道", ""]

@@ -293,9 +293,11 @@ def build(project, filters: Filters, *, data: bool = False) -> Tables:
                     levels=coding_levels(segs, codebook, dict(zip(freq["code"], freq["segments"]))),
                     codebook=codebook_appendix(codebook, filters.codes))
     if data:
+        from coding.exports.document_table import document_table
         from coding.exports.memo_table import memo_table
 
-        tables.data = {**data_tables(project, filters), "memos": memo_table(project, filters)}
+        tables.data = {"documents": document_table(project), **data_tables(project, filters),
+                       "memos": memo_table(project, filters)}
     return tables
 
 

@@ -1,0 +1,26 @@
+"""The ``documents`` table of the CSV and XLSX exports: one row per document with what is known about it (kind,
+date, source, file, size, cases, participants) and its document variables, keyed by the document_id the other
+tables use, so that analysts can join them in Excel, R or Stata."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+DOCUMENT_COLUMNS = ["document_id", "document", "kind", "date", "source", "filename", "characters", "sentences",
+                    "cases", "participants"]
+
+
+def document_table(project) -> pd.DataFrame:
+    """Live documents in id order; cases joined with "、", participants as "name（role）"; then one column per
+    document variable (empty where a document has none)."""
+    from coding.document_variables import variables_frame
+
+    rows = [{"document_id": d.id, "document": d.title, "kind": d.kind, "date": d.date, "source": d.source,
+             "filename": d.filename, "characters": d.n_chars, "sentences": d.n_sentences,
+             "cases": "、".join(map(str, d.cases or [])),
+             "participants": "、".join(f"{p.get('name', '')}（{p['role']}）" if p.get("role") else str(p.get("name", ""))
+                                      for p in d.participants or [])}
+            for d in project.documents()]
+    table = pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
+    variables = variables_frame(project).drop(columns=["document", "kind", "date"])
+    return table.merge(variables, on="document_id", how="left", suffixes=("", " (variable)"))
