@@ -83,3 +83,25 @@ def test_without_a_coder_the_page_only_searches(monkeypatch, demo):
     assert len(at.dataframe[0].value) == len(expected(demo, "包联领导"))
     assert next(b for b in at.button if "为所选编码" in b.label).disabled
     assert any("请先在侧栏填写编码员姓名" in c.value for c in at.caption)
+
+
+def test_a_passage_opens_on_the_document_coding_page(monkeypatch, demo):
+    at = open_app(monkeypatch, demo, PAGE, coder="ann", timeout=120, no_errors=True)
+    at.text_input(key="sc_query").input("上门").run()
+    frame = at.dataframe[0].value
+    starts = frame["位置 Chars"].map(lambda span: int(span.split("–")[0]))
+    link = frame["原文 Open"][starts.idxmax()]  # a passage far into its document
+    doc, start = (int(x.split("=")[1]) for x in link.split("?")[1].split("&"))
+    p = Project.open(demo)
+    try:
+        sentence = next(s for s in p.segments(doc, unit="sentence") if s.start <= start < s.end)
+        paragraphs = p.segments(doc, unit="paragraph")
+    finally:
+        p.close()
+    coding = open_app(monkeypatch, demo, "views/document_coding.py", coder="ann", timeout=120, no_errors=True,
+                      query={"doc": str(doc), "at": str(start)})
+    assert coding.selectbox(key="dc_doc").value == doc
+    assert coding.selectbox(key="dc_seg").value == sentence.id  # the sentence found, on its page
+    page_size = int(coding.selectbox(key="dc_per_page").value)
+    paragraph = next(i for i, g in enumerate(paragraphs) if g.start <= start < g.end)
+    assert coding.session_state["dc_page"] == paragraph // page_size + 1 > 1

@@ -369,6 +369,14 @@ def test_search_and_code_the_passages_found(page, app):
     page.get_by_test_id("stToast").filter(has_text=f"×{len(spans)}").wait_for()
     assert wait_until(lambda: not mine() or None, what="the run undone") is True
 
+    # a passage's link (the table's 原文 Open column) opens its sentence on the Document coding page
+    last = found.sort_values("start").iloc[-1]
+    page.goto(f"{app.url}/document_coding?doc={last['document_id']}&at={last['start']}")
+    page.get_by_text("建议与编码 Suggestions and codings", exact=True).first.wait_for()
+    wait_idle(page)
+    selected = page.get_by_test_id("stText").filter(has_text="选中 Selected:").inner_text()
+    assert last["text"].strip() in selected.replace("\n", "")
+
 
 def test_hostile_document_is_shown_as_literal_text(page, app, tmp_path):
     coder = "e2e-injector"

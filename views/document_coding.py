@@ -193,6 +193,12 @@ if only_coded:
 n_pages = max(1, math.ceil(len(visible) / per_page))
 if not 1 <= st.session_state.get("dc_page", 1) <= n_pages:
     st.session_state["dc_page"] = 1
+at = st.query_params.get("at")  # a link to a place (e.g. from 检索编码 Search & code): its sentence, once
+if at and at.isdigit() and st.session_state.get("dc_at_done") != (doc.id, at) and S.sentences:
+    st.session_state["dc_at_done"] = (doc.id, at)
+    i = max(0, bisect_right(S.sent_starts, int(at)) - 1)
+    if S.sent_para[i] in visible:
+        _jump(S.sentences[i].id, visible.index(S.sent_para[i]) // per_page + 1)
 
 st.html(STYLE + legend_html(shown))
 left, right = st.columns([3, 2], gap="large")

@@ -69,11 +69,15 @@ table = pd.DataFrame({
     "检索词 Terms": found["terms"],
     "段落 Passage": found["text"],
     "已编码 Coded": found["coded"].astype(bool),
+    "原文 Open": [f"document_coding?doc={d}&at={a}" for d, a in zip(found["document_id"], found["start"])],
 }).astype({PICK: bool})
 edited = st.data_editor(table, key=f"sc_editor_{state.get('sc_gen', 0)}", hide_index=True,
                         num_rows="fixed", width="stretch", height=min(38 + 35 * len(table), 600),
                         disabled=[c for c in table.columns if c != PICK], column_config={
                             PICK: st.column_config.CheckboxColumn(PICK, width="small"),
+                            "原文 Open": st.column_config.LinkColumn(
+                                "原文 Open", display_text="打开 open ↗", width="small",
+                                help="在文档编码页打开这一句（新标签页）— the sentence on the Document coding page"),
                             "段落 Passage": st.column_config.TextColumn("段落 Passage", width="large")})
 picked = [i for i, keep in enumerate(edited[PICK].astype(bool)) if keep]
 
