@@ -69,7 +69,8 @@ def import_(table: Annotated[Path, typer.Argument(help=".xlsx or .csv: a column 
                                                   "filename, one column per variable.", show_default=False)],
             project: ProjectOpt = None) -> None:
     """Set variables from a spreadsheet, all or nothing (an admin); empty cells change nothing."""
-    from coding.document_variables import read_variable_table, set_variables
+    from coding.document_variables import set_variables
+    from coding.variable_tables import read_variable_table
 
     p = _open(project)
     changes = read_variable_table(p, table)

@@ -8,10 +8,8 @@ Values are text; an empty value removes the variable from the document.
 
 from __future__ import annotations
 
-import io
 import unicodedata
 from collections.abc import Mapping
-from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import select
@@ -127,66 +125,3 @@ def rename_variable(project, old: str, new: str, *, by: str | None) -> int:
                            hint="pick another name, or clear that variable first")
     return set_variables(project, {i: {old: None, new: extra[old]} for i, extra in having}, by=by)
 
-
-_ID_COLUMNS = ("document_id", "id", "文档编号")
-_TITLE_COLUMNS = ("document", "title", "文档", "标题")
-_FILE_COLUMNS = ("filename", "file", "文件", "文件名")
-
-
-def read_variable_table(project, path) -> dict[int, dict[str, str | None]]:
-    """Variable values from a spreadsheet (.csv in UTF-8, with or without BOM, or GB18030; .xlsx): one row per
-    document, named in a column document_id / document (title) / filename, every other column a variable; an
-    empty cell leaves the value as it is. Errors name the file, the row (as the spreadsheet numbers it) and
-    the column."""
-    path = Path(path)
-    frame = _read_table(path)
-    columns = [str(c).strip() for c in frame.columns]
-    frame.columns = columns
-    key = next((c for c in columns if c.lower() in _ID_COLUMNS + _TITLE_COLUMNS + _FILE_COLUMNS), None)
-    if key is None:
-        raise BaolianError("no column names the documents", file=path, field="header",
-                            hint="add a column document_id, document (the title) or filename")
-    names = [c for c in columns if c != key and c.lower() not in BUILT_IN and not c.startswith("Unnamed:")]
-    for name in names:
-        check_name(name, field=f"{path.name}: column {name!r}")
-    docs = project.documents()
-    by_key = ({str(d.id): d.id for d in docs} if key.lower() in _ID_COLUMNS else
-              {d.title: d.id for d in docs} if key.lower() in _TITLE_COLUMNS else {d.filename: d.id for d in docs})
-    changes: dict[int, dict[str, str | None]] = {}
-    for row, record in enumerate(frame.to_dict(orient="records"), start=2):  # row 1 is the header
-        ref = value_text(record[key])
-        if ref is None:
-            continue
-        ref = ref[:-2] if key.lower() in _ID_COLUMNS and ref.endswith(".0") else ref
-        if ref not in by_key:
-            raise BaolianError(f"no document {ref!r} in the project", file=path, line=row, field=key,
-                                hint="check the name against `baolian documents`")
-        values = {n: value_text(record[n]) for n in names}
-        changes.setdefault(by_key[ref], {}).update({n: v for n, v in values.items() if v is not None})
-    return changes
-
-
-def _read_table(path: Path) -> pd.DataFrame:
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".xlsx", ".xlsm"):
-            return pd.read_excel(path, dtype=object)
-        if suffix == ".csv":
-            data = path.read_bytes()
-            for codec in ("utf-8-sig", "gb18030"):
-                try:
-                    text = data.decode(codec)
-                    break
-                except UnicodeDecodeError:
-                    continue
-            else:
-                raise BaolianError("is neither UTF-8 nor GB18030 text", file=path, hint="save it as CSV UTF-8")
-            return pd.read_csv(io.StringIO(text), dtype=object, keep_default_na=False)
-    except BaolianError:
-        raise
-    except FileNotFoundError:
-        raise BaolianError("file not found", file=path, hint="check the path") from None
-    except Exception as exc:  # pandas and openpyxl raise many kinds for a damaged file
-        raise BaolianError(f"cannot read the table ({type(exc).__name__}: {exc})".replace("\n", " "), file=path,
-                            hint="open it and save it again as .xlsx or CSV UTF-8") from None
-    raise BaolianError(f"unsupported table type {suffix!r}", file=path, hint="use .csv or .xlsx")

@@ -71,3 +71,23 @@ def test_without_a_coder_the_variables_are_read_only(monkeypatch, demo):
     at = open_app(monkeypatch, demo, OVERVIEW, timeout=120, no_errors=True)
     assert not [b for b in at.button if "保存变量" in b.label]
     assert any("年份" in d.value.columns and "2020" in set(d.value["年份"].dropna()) for d in at.dataframe)
+
+
+def test_an_admin_imports_a_spreadsheet(monkeypatch, demo, tmp_path):
+    p = Project.open(demo)
+    try:
+        first, second = [d for d in p.documents()][:2]
+    finally:
+        p.close()
+    at = open_app(monkeypatch, demo, OVERVIEW, coder="ann", timeout=120, no_errors=True)
+    bad = f"filename,街道\n{first.filename},X\nnope.txt,Y\n".encode("utf-8")
+    at.file_uploader(key="ov_vars_file").set_value(("vars.csv", bad, "text/csv")).run()
+    next(b for b in at.button if "导入变量" in b.label).click().run()
+    assert any("vars.csv:3: filename: no document 'nope.txt'" in e.value for e in at.error)
+    assert stored(demo)[first.id] == {}  # nothing of a refused table is saved
+    good = f"filename,街道,年份\n{first.filename},X,2020\n{second.filename},,2021\n".encode("utf-8")
+    at.file_uploader(key="ov_vars_file").set_value(("vars.csv", good, "text/csv")).run()
+    next(b for b in at.button if "导入变量" in b.label).click().run()
+    assert not at.exception and not at.error
+    assert stored(demo)[first.id] == {"街道": "X", "年份": "2020"} and stored(demo)[second.id] == {"年份": "2021"}
+    assert any("2 份文档有变化" in s.value for s in at.success)

@@ -10,7 +10,6 @@ import pytest
 from coding.analysis import code_frequencies
 from coding.decisions import add_code
 from coding.document_variables import (
-    read_variable_table,
     rename_variable,
     set_variables,
     variable_names,
@@ -19,6 +18,7 @@ from coding.document_variables import (
 from coding.errors import BaolianError
 from coding.roles import Forbidden
 from coding.store import Event
+from coding.variable_tables import read_variable_table
 
 from .test_analysis_tables import MANIFEST, TEXT_A, TEXT_B, TEXT_C
 

@@ -7,6 +7,7 @@ import streamlit as st
 from coding.analysis import coder_progress, documents_by_kind, status_counts
 from coding.document_variables import check_name, set_variables, value_text, variables_frame
 from coding.roles import Permission
+from coding.variable_tables import parse_variable_table
 from views._shared import can, coder, md, project, run_action
 
 p = project()
@@ -148,6 +149,19 @@ else:
             state["ov_new_vars"] = [*state.get("ov_new_vars", []), name]
             state["ov_vars_gen"] = state.get("ov_vars_gen", 0) + 1
             st.rerun()
+    with st.expander("📄 从表格导入 Import from a spreadsheet (.xlsx / .csv)"):
+        st.caption("每行一份文档：一列 document_id、document（标题）或 filename，其余每列一个变量；空格不改动。"
+                   " — One row per document: a column document_id, document (title) or filename, every other "
+                   "column a variable; empty cells change nothing.")
+        sheet = st.file_uploader("变量表 Variables table", type=["xlsx", "csv"], key="ov_vars_file")
+        if st.button("导入变量 Import variables", key="ov_vars_import", disabled=sheet is None):
+            changes = run_action(parse_variable_table, sheet.getvalue(), sheet.name, p.documents())
+            done = run_action(set_variables, p, changes, by=me) if changes is not None else None
+            if done is not None:
+                state["ov_vars_gen"] = state.get("ov_vars_gen", 0) + 1
+                state["ov_vars_flash"] = (f"已导入 imported {sheet.name}: {done} 份文档有变化 documents changed "
+                                          f"（{len(changes)} 行 rows）")
+                st.rerun()
     with st.form("ov_vars_form", border=False):
         edited = st.data_editor(
             variables, key=f"ov_vars_{state.get('ov_vars_gen', 0)}", hide_index=True, num_rows="fixed",

@@ -80,6 +80,8 @@ edited = st.data_editor(table, key=f"sc_editor_{state.get('sc_gen', 0)}", hide_i
                                 help="在文档编码页打开这一句（新标签页）— the sentence on the Document coding page"),
                             "段落 Passage": st.column_config.TextColumn("段落 Passage", width="large")})
 picked = [i for i, keep in enumerate(edited[PICK].astype(bool)) if keep]
+st.download_button("下载表格 Download CSV", found.to_csv(index=False).encode("utf-8-sig"), key="sc_csv",
+                   file_name="baolian_search.csv", mime="text/csv", on_click="ignore")
 
 allowed = bool(me) and can(Permission.CODE)
 if st.button(f"🏷️ 为所选编码 Code picked ({len(picked)})" + (f" → {code}" if code else ""), type="primary",
