@@ -130,7 +130,19 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> list[Segment
 
 # --- turns --------------------------------------------------------------------
 
-_COLON = r"[^\S\n]*[：:]"
+# A time stamp of a transcript (00:15, 1:02:03, 00:01:02.5), as speech-to-text tools (讯飞听见, 飞书妙记,
+# 腾讯会议, 通义听悟) write them beside a speaker.
+_TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
+# The colon after a label, with the time stamp a transcript may put before it: 张三(00:00:05)：
+_COLON = r"[^\S\n]*(?:[(（](?P<time>" + _TIME + r")[)）][^\S\n]*)?[：:]"
+# A time stamp opening a paragraph, before its label: [00:01:23] 访谈者：
+_TIME_PREFIX = re.compile(r"[\[【(（]?" + _TIME + r"[\]】)）]?[^\S\n]+")
+# A paragraph that is only a speaker and a time stamp, the speech following in the next paragraphs:
+# 说话人1 00:00 / 发言人 2  00:01:15 / 张三 00:03
+_TIME_HEADER = re.compile(r"(?P<speaker>(?:说话人|发言人|讲话人|[Ss]peaker)[^\S\n]*\d{1,3}|[\u4e00-\u9fff]{1,6}[A-Za-z0-9]{0,3}"
+                          r"|[A-Za-z][A-Za-z0-9._-]{0,19})[^\S\n]+[\[【(（]?" + _TIME + r"[\]】)）]?[^\S\n]*\Z")
+# Words that stand before a time without naming a speaker (上午 09:30).
+TIME_WORDS: frozenset[str] = frozenset("上午 下午 中午 晚上 早上 凌晨 傍晚 时间 日期 开始 结束 录音 音频 视频 会议".split())
 DEFAULT_TURN_PATTERNS: tuple[str, ...] = (
     # Interview and Q&A labels; every pattern names its label `speaker`.
     r"(?P<speaker>问|答|Q|A|访谈者|访谈人|采访者|主持人|受访者|记者)" + _COLON,
@@ -212,8 +224,11 @@ def _turn_ranges(
     ambiguous: list[int] = []
     cjk_generic: Counter[str] = Counter()
     generic_at: dict[int, str] = {}
-    for i, (s, e) in enumerate(paras):
+    time_headers: dict[int, str] = {}
+    for i, (s0, e) in enumerate(paras):
         kind = None
+        stamp = _TIME_PREFIX.match(text, s0, e)
+        s = stamp.end() if stamp else s0
         for rx in explicit:
             m = rx.match(text, s, e)
             if m:
@@ -227,12 +242,19 @@ def _turn_ranges(
                 kind = ""
             elif generic and (g := _GENERIC.match(text, s, e)) and not _NUMERAL_LABEL.fullmatch(g["speaker"]):
                 name = g["speaker"]
-                if name.isascii():
+                if name.isascii() or g["time"]:  # a time stamp before the colon marks a transcript's label
                     kind = name
                 else:
                     generic_at[i] = name
                     cjk_generic[name] += 1
+            elif patterns is None and (h := _TIME_HEADER.match(text, s0, e)):
+                name = " ".join(h["speaker"].split())
+                if name not in TIME_WORDS and name.casefold() not in stop and not _NUMERAL_LABEL.fullmatch(name):
+                    time_headers[i] = name
         kinds.append(kind)
+    if len(time_headers) >= 2:  # a transcript: one "speaker time" line opens each turn
+        for i, name in time_headers.items():
+            kinds[i] = name
     for i, name in generic_at.items():  # a CJK name must label two paragraphs
         if cjk_generic[name] >= 2:
             kinds[i] = name

@@ -309,3 +309,39 @@ def test_speed_two_megabytes():
     segs = segment_text(text)
     elapsed = time.perf_counter() - t
     assert segs and elapsed < 8, f"segment_text took {elapsed:.2f} s on 2 MB"
+
+
+# --- transcripts from speech-to-text tools (讯飞听见, 飞书妙记, 腾讯会议, 通义听悟) ----------------------------
+
+def test_speaker_and_time_lines_open_the_turns_of_a_transcript():
+    iflytek = "说话人1 00:00\n大家好，今天想请您谈谈包联。\n\n说话人 2  00:15\n好的。\n那一年压力很大。\n说话人1 01:02:03\n后来呢？"
+    assert who(iflytek) == [
+        ("说话人1", "说话人1 00:00\n大家好，今天想请您谈谈包联。"),
+        ("说话人 2", "说话人 2  00:15\n好的。\n那一年压力很大。"),
+        ("说话人1", "说话人1 01:02:03\n后来呢？"),
+    ]
+    named = "张三 00:00:03\n我先说。\n李四 00:01:10\n我补充。\nSpeaker 3 00:02:00.5\nOK."
+    assert [t.speaker for t in turns(named)] == ["张三", "李四", "Speaker 3"]
+    assert [t.speaker for t in turns(named, speakers=["张三"])] == ["张三", "李四", "Speaker 3"]  # lines, not names
+    assert [t.speaker for t in turns(named, patterns=[r"(?P<speaker>张三)："])] == []  # own patterns: only those
+
+
+def test_a_lone_time_line_or_a_time_of_day_is_no_speaker():
+    assert turns("张三 00:00:03\n我先说。") == []  # one such line is not a transcript
+    assert turns("上午 09:30\n开会。\n\n下午 14:00\n散会。") == []
+    assert turns("时间 09:30\n开会。\n\n地点 10:30\n散会。") == []
+
+
+def test_time_stamps_beside_labels():
+    tencent = "张三(00:00:05)：大家好。\n李四（00:01）：你好。\n\n第二段。"
+    assert who(tencent) == [("张三", "张三(00:00:05)：大家好。"), ("李四", "李四（00:01）：你好。\n\n第二段。")]
+    prefixed = "[00:01:23] 访谈者：您好。\n\n【00:01:30】 LHY：好的。\n\n00:02:00 问：还有吗？"
+    assert [t.speaker for t in turns(prefixed)] == ["访谈者", "LHY", "问"]
+    assert turns("10:30 会议开始。\n\n11:00 会议结束。") == []  # a time alone opens no turn
+
+
+def test_sentences_of_a_transcript_carry_their_speaker():
+    text = "发言人1 00:00\n您好。请讲。\n发言人2 00:05\n好的。"
+    sentences = [(s.speaker, text[s.start:s.end]) for s in segment_text(text) if s.unit == "sentence"]
+    assert sentences == [("发言人1", "发言人1 00:00"), ("发言人1", "您好。"), ("发言人1", "请讲。"),
+                         ("发言人2", "发言人2 00:05"), ("发言人2", "好的。")]
