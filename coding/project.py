@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coding.codebook import Codebook, dump_codebook, load_codebook, parse_codebook
+from coding.document_variables import value_text
 from coding.errors import BaolianError
 from coding.roles import Permission, acting
 from coding.store import (
@@ -52,6 +53,7 @@ class DocumentSummary:
     n_paragraphs: int = 0
     n_sentences: int = 0
     n_turns: int = 0
+    variables: dict[str, str] = field(default_factory=dict)  # document variables (coding.document_variables)
 
 
 @dataclass(frozen=True)
@@ -250,6 +252,7 @@ class Project:
             n_paragraphs=counts.get((d.id, "paragraph"), 0),
             n_sentences=counts.get((d.id, "sentence"), 0),
             n_turns=counts.get((d.id, "turn"), 0),
+            variables={k: t for k, v in (d.extra or {}).items() if (t := value_text(v)) is not None},
         )
 
     def find_document(self, ref: str | int) -> Document:

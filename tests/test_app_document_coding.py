@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from coding.autocode import code_project
 from coding.decisions import add_memo, document_applications, memos
+from coding.document_variables import set_variables
 from coding.project import Project
 
 from .apptest import open_app
@@ -47,6 +48,7 @@ def injected(tmp_path_factory):
     code_project(p)
     doc_id = report.imported[0][0]
     add_memo(p, "备忘 " + INJECTIONS[0] + INJECTIONS[3], coder="<i>x</i>", document_id=doc_id)
+    set_variables(p, {doc_id: {"<b>街道</b>": INJECTIONS[1]}}, by="admin")  # shown in the document's header line
     yield location, p, doc_id
     p.close()
 
@@ -282,6 +284,8 @@ def test_injection_document_renders_as_text(monkeypatch, injected):
     assert "<mark" in html  # the rule suggestions are highlighted around the hostile text
     assert not any("alert(1)" in m.value for m in [*at.markdown, *at.caption])  # never fed to markdown
     assert any(INJECTIONS[0] in t.value for t in at.text)  # the memo, as plain text
+    header = next(h.value for h in at.html if "段 paragraphs" in h.value)
+    assert "&lt;b&gt;街道&lt;/b&gt;: &lt;img src=x onerror" in header  # the document variable, escaped
 
 
 def test_undo_button_takes_back_my_last_decision(monkeypatch, demo):

@@ -160,7 +160,8 @@ apps = decisions.document_applications(p, doc.id, coder=me, as_user=me)
 people = " · ".join(f"{x.get('name', '')}（{x.get('role', '')}）" for x in doc.participants)
 st.html(f'<div style="color:#666;font-size:.85rem">{esc(doc.filename)} · {esc(doc.date or "无日期 no date")} · '
         f"{len(S.paragraphs)} 段 paragraphs · {len(S.sentences)} 句 sentences · {len(apps)} 条编码 codings"
-        + (f" · {esc(people)}" if people else "") + "</div>")
+        + (f" · {esc(people)}" if people else "")
+        + "".join(f" · {esc(name)}: {esc(value)}" for name, value in doc.variables.items()) + "</div>")
 
 # filters
 speakers = list(dict.fromkeys(s for s in S.para_speaker if s))
