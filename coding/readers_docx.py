@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from coding.errors import ImportProblem
@@ -15,6 +15,9 @@ from coding.normalise import NONCHARACTERS, anchor
 from coding.readers import read_bytes
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_W14 = "{http://schemas.microsoft.com/office/word/2010/wordml}"
+_W15 = "{http://schemas.microsoft.com/office/word/2012/wordml}"
+_COMMENTS_EXTENDED = "http://schemas.microsoft.com/office/2011/relationships/commentsExtended"
 _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 # Inside a paragraph: subtrees whose text is not part of the visible paragraph text. Deleted and moved-away
 # text (tracked changes), ruby annotations (pinyin above the base text), the fallback copy of a drawing, and
@@ -150,6 +153,7 @@ def _marks(doc) -> _Marks:
             notes[kind] = {n.get(f"{_W}id"): n for n in root.iter(f"{_W}{kind}")
                            if n.get(f"{_W}type") in (None, "normal")}
     comments: dict[str, WordComment] = {}
+    last_paragraph: dict[str, str] = {}  # comment id -> w14:paraId of its last paragraph (commentsExtended uses it)
     root = _part_root(doc, RT.COMMENTS)
     for element in (() if root is None else root.iter(f"{_W}comment")):
         comment_id = element.get(f"{_W}id") or ""
@@ -158,7 +162,48 @@ def _marks(doc) -> _Marks:
             date = (element.get(f"{_W}date") or "")[:10]
             comments[comment_id] = WordComment(comment_id, (element.get(f"{_W}author") or "").strip(),
                                                date if len(date) == 10 else None, text)
-    return _Marks(notes, comments)
+            paragraphs = list(element.iter(f"{_W}p"))
+            if paragraphs and paragraphs[-1].get(f"{_W14}paraId"):
+                last_paragraph[comment_id] = paragraphs[-1].get(f"{_W14}paraId")
+    return _Marks(notes, _threads(comments, last_paragraph, _part_root(doc, _COMMENTS_EXTENDED)))
+
+
+def _threads(comments: dict[str, WordComment], last_paragraph: dict[str, str], extended) -> dict[str, WordComment]:
+    """Replies (Word 2013+: commentsExtended links a reply's last paragraph to its parent's) folded into the
+    comment they answer, one line each ("↳ author（date）：text"), and "（已解决 resolved）" after a thread marked done;
+    the replies themselves are then no comments of their own. Without commentsExtended every comment stands alone."""
+    if extended is None:
+        return comments
+    parent_of, done = {}, set()
+    for entry in extended.iter(f"{_W15}commentEx"):
+        para = entry.get(f"{_W15}paraId")
+        if entry.get(f"{_W15}paraIdParent"):
+            parent_of[para] = entry.get(f"{_W15}paraIdParent")
+        if entry.get(f"{_W15}done") == "1":
+            done.add(para)
+    by_paragraph = {para: cid for cid, para in last_paragraph.items()}
+
+    def root(cid: str) -> str:
+        seen = {cid}
+        while (up := by_paragraph.get(parent_of.get(last_paragraph.get(cid, ""), ""))) and up not in seen:
+            seen.add(up)
+            cid = up
+        return cid
+
+    replies: dict[str, list[WordComment]] = {}
+    for cid, comment in comments.items():
+        if (top := root(cid)) != cid:
+            replies.setdefault(top, []).append(comment)
+    threads = {}
+    for cid, comment in comments.items():
+        if root(cid) != cid:
+            continue
+        lines = [comment.text, *(f"↳ {r.author or '?'}" + (f"（{r.date}）" if r.date else "") + f"：{r.text}"
+                                 for r in replies.get(cid, []))]
+        if last_paragraph.get(cid) in done:
+            lines.append("（已解决 resolved）")
+        threads[cid] = replace(comment, text="\n".join(lines))
+    return threads
 
 
 def _paragraph(p, marks: _Marks | None) -> tuple[str, list]:

@@ -879,3 +879,43 @@ def test_docx_comments_written_by_python_docx_are_read(tmp_path):
     assert doc.text == "访谈者：后来呢？\n\nLHY：我们一户一策，定期回访。"
     assert [(doc.text[c.start:c.end], c.author, c.text) for c in doc.comments] == [
         ("访谈者：后来呢？", "李", "问句不编码"), ("我们一户一策，定期回访。", "张老师", "M5")]
+
+
+def test_docx_comment_replies_are_folded_into_the_comment_they_answer(tmp_path):
+    w14 = "http://schemas.microsoft.com/office/word/2010/wordml"
+    w15 = "http://schemas.microsoft.com/office/word/2012/wordml"
+    ranges = "".join(f'<w:commentRangeStart w:id="{i}"/>' for i in (0, 1, 2))
+    ends = "".join(f'<w:commentRangeEnd w:id="{i}"/><w:r><w:commentReference w:id="{i}"/></w:r>' for i in (0, 1, 2))
+    path = word_file_with_comments(tmp_path / "thread.docx", [
+        f"<w:r><w:t>开场。</w:t></w:r>{ranges}<w:r><w:t>领导每月上门。</w:t></w:r>{ends}",
+        '<w:commentRangeStart w:id="3"/><w:r><w:t>另一句。</w:t></w:r><w:commentRangeEnd w:id="3"/>'
+        '<w:r><w:commentReference w:id="3"/></w:r>'], {})
+    body = []
+    for i, author, date, text in ((0, "张老师", "2021-03-02", "M5？"), (1, "李老师", "2021-03-03", "同意"),
+                                  (2, "张老师", "", "好"), (3, "王", "2021-03-04", "F1")):
+        when = f' w:date="{date}T08:00:00Z"' if date else ""
+        body.append(f'<w:comment w:id="{i}" w:author="{author}"{when}><w:p w14:paraId="0000000{i}">'
+                    f'<w:r><w:t>{text}</w:t></w:r></w:p></w:comment>')
+    with zipfile.ZipFile(path) as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    files["word/comments.xml"] = (f'<w:comments xmlns:w="{W_NS}" xmlns:w14="{w14}">' + "".join(body)
+                                  + "</w:comments>").encode("utf-8")
+    files["word/commentsExtended.xml"] = (
+        f'<w15:commentsEx xmlns:w15="{w15}"><w15:commentEx w15:paraId="00000000" w15:done="1"/>'
+        '<w15:commentEx w15:paraId="00000001" w15:paraIdParent="00000000" w15:done="0"/>'
+        '<w15:commentEx w15:paraId="00000002" w15:paraIdParent="00000001" w15:done="0"/>'
+        '<w15:commentEx w15:paraId="00000003" w15:done="0"/></w15:commentsEx>').encode("utf-8")
+    files["word/_rels/document.xml.rels"] = files["word/_rels/document.xml.rels"].replace(
+        b"</Relationships>", b'<Relationship Id="rIdX9" Type="http://schemas.microsoft.com/office/2011/relationships/'
+        b'commentsExtended" Target="commentsExtended.xml"/></Relationships>')
+    files["[Content_Types].xml"] = files["[Content_Types].xml"].replace(
+        b"</Types>", b'<Override PartName="/word/commentsExtended.xml" ContentType="application/vnd.openxmlformats-'
+        b'officedocument.wordprocessingml.commentsExtended+xml"/></Types>')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    doc = read_document(path)
+    assert [(doc.text[c.start:c.end], c.author, c.date, c.text) for c in doc.comments] == [
+        ("领导每月上门。", "张老师", "2021-03-02", "M5？\n↳ 李老师（2021-03-03）：同意\n↳ 张老师：好\n（已解决 resolved）"),
+        ("另一句。", "王", "2021-03-04", "F1"),
+    ]
