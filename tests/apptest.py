@@ -8,6 +8,7 @@ Running app.py (not the page file alone) keeps the sidebar, the login and the ro
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -46,3 +47,11 @@ def open_app(monkeypatch, location: str | Path | None, page: str | None = None, 
     if no_errors:
         assert not at.error, [e.value for e in at.error]
     return at
+
+
+def demo_copy(coded_demo: Path, folder: Path, name: str) -> Path:
+    """A copy of the coded demo project for one test, at a path of its own (views/_shared caches projects by
+    path, so two tests must not share one)."""
+    path = folder / f"{name}.sqlite"
+    shutil.copyfile(coded_demo, path)
+    return path

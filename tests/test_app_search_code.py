@@ -3,8 +3,6 @@ sidebar's undo takes the whole run back."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from sqlalchemy import select
 
@@ -12,7 +10,7 @@ from coding.project import Project
 from coding.search_coding import find_passages
 from coding.store import Code, CodeApplication, Coder
 
-from .apptest import open_app
+from .apptest import demo_copy, open_app
 
 PAGE = "views/search_code.py"
 PICK = "编码 Code?"
@@ -20,9 +18,7 @@ PICK = "编码 Code?"
 
 @pytest.fixture
 def demo(coded_demo, tmp_path):
-    path = tmp_path / "search.sqlite"  # a path of its own: views/_shared caches the project by path
-    shutil.copyfile(coded_demo, path)
-    return path
+    return demo_copy(coded_demo, tmp_path, "search")
 
 
 def coded_by(path, coder: str, code: str) -> set[tuple[int, int, int]]:

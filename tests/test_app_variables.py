@@ -3,23 +3,19 @@ and the Analysis page groups frequencies by them."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from coding.document_variables import set_variables, variables_frame
 from coding.project import Project
 
-from .apptest import open_app
+from .apptest import demo_copy, open_app
 
 OVERVIEW, ANALYSIS = "views/overview.py", "views/frequencies.py"
 
 
 @pytest.fixture
 def demo(coded_demo, tmp_path):
-    path = tmp_path / "variables.sqlite"  # a path of its own: views/_shared caches the project by path
-    shutil.copyfile(coded_demo, path)
-    return path
+    return demo_copy(coded_demo, tmp_path, "variables")
 
 
 def stored(path) -> dict[int, dict]:
