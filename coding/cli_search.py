@@ -22,6 +22,8 @@ def search(
                                                 "you (--user); with --apply, code the others.",
                                                 show_default=False)] = None,
     apply: Annotated[bool, typer.Option("--apply", help="Code the passages found with --code, as --user.")] = False,
+    every: Annotated[bool, typer.Option("--all", help="Passages with every word (in the same sentence or "
+                                        "paragraph), not any.")] = False,
     project: ProjectOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -41,7 +43,7 @@ def search(
         raise BaolianError("coding needs a coder name", field="--user", hint="run as baolian --user NAME search …")
     query = " ".join(words)
     docs = [d.id for d in visible_documents(p, user)] if user else None
-    found = find_passages(p, query, unit=unit, code=code, coder=user, documents=docs)
+    found = find_passages(p, query, unit=unit, match="all" if every else "any", code=code, coder=user, documents=docs)
     if apply:
         todo = found[~found["coded"].astype(bool)]
         run = code_spans(p, zip(todo["document_id"], todo["start"], todo["end"]), code, coder=user, query=query)

@@ -20,6 +20,7 @@ from coding.errors import BaolianError
 from coding.store import Code, CodeApplication, Coder
 
 UNITS = {"sentence": "所在句 its sentence", "paragraph": "所在段 its paragraph", "hit": "检索词本身 the words found"}
+MATCHES = {"any": "任一词 any word", "all": "所有词（同句/同段）all words"}
 COLUMNS = ["document_id", "document", "start", "end", "hits", "terms", "text", "coded"]
 _TERM_SEP = re.compile(r"[\s,，、;；|｜/]+")
 
@@ -29,17 +30,23 @@ def search_terms(query: str) -> list[str]:
     return list(dict.fromkeys(t for t in _TERM_SEP.split(query or "") if t))
 
 
-def find_passages(project, query: str, *, unit: str = "sentence", code: str | None = None,
+def find_passages(project, query: str, *, unit: str = "sentence", match: str = "any", code: str | None = None,
                   coder: str | None = None, documents: Iterable[int] | None = None) -> pd.DataFrame:
     """Passages (the sentence, the paragraph, or the words themselves, as ``unit`` says) with any of the query's
-    terms, in document order: document_id, document, start, end, hits (how many times a term occurs in it), terms
-    (which), text, coded (``coder`` has already coded it with ``code``: a coding of the code covers it).
-    ``documents``: only these (e.g. a blinded coder's assigned documents)."""
+    terms (``match="all"``: with every one of them, in the same sentence or paragraph), in document order:
+    document_id, document, start, end, hits (how many times a term occurs in it), terms (which), text, coded
+    (``coder`` has already coded it with ``code``: a coding of the code covers it). ``documents``: only these
+    (e.g. a blinded coder's assigned documents)."""
     terms = search_terms(query)
     if not terms:
         raise BaolianError("the search is empty", field="query", hint="type one or more words, e.g. 上门 走访")
     if unit not in UNITS:
         raise BaolianError(f"unknown unit {unit!r}", field="unit", hint=f"use one of: {', '.join(UNITS)}")
+    if match not in MATCHES:
+        raise BaolianError(f"unknown match {match!r}", field="match", hint=f"use one of: {', '.join(MATCHES)}")
+    if match == "all" and unit == "hit":
+        raise BaolianError("every term at once needs a sentence or paragraph to look in", field="match",
+                           hint="choose unit sentence or paragraph, or match any")
     hits = pd.concat([word_hits(project, term).assign(term=term) for term in terms], ignore_index=True)
     if documents is not None:
         hits = hits[hits["document_id"].isin(set(documents))]
@@ -54,8 +61,13 @@ def find_passages(project, query: str, *, unit: str = "sentence", code: str | No
         hits = hits[hits["unit_end"] >= hits["end"]]  # words lie inside their sentence and paragraph
         hits = hits.assign(start=hits["unit_start"].astype("int64"), end=hits["unit_end"].astype("int64"))
     passages = (hits.groupby(["document_id", "start", "end"], sort=True)
-                .agg(hits=("term", "size"), terms=("term", lambda t: "、".join(dict.fromkeys(t))))
+                .agg(hits=("term", "size"), terms=("term", lambda t: "、".join(dict.fromkeys(t))),
+                     found=("term", "nunique"))
                 .reset_index())
+    if match == "all":
+        passages = passages[passages["found"] == len(terms)].reset_index(drop=True)
+        if passages.empty:
+            return pd.DataFrame(columns=COLUMNS)
     texts = data.document_texts(project, passages["document_id"])
     titles = data.documents_frame(project).set_index("document_id")["document"]
     passages["document"] = passages["document_id"].map(titles)

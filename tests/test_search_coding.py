@@ -67,11 +67,24 @@ def test_the_unit_decides_the_span(project, docs):
     assert texts(only_b) == ["第一条　建立包联领导责任制。"]
 
 
+def test_passages_with_every_term(project, docs):
+    both = find_passages(project, "包联 干部", match="all")
+    assert texts(both) == ["我们建立了包联制度，包联干部很辛苦。"] and both["hits"].tolist() == [3]
+    assert texts(find_passages(project, "包联 考核", match="all")) == []  # never in the same sentence
+    assert texts(find_passages(project, "包联领导 督办", match="all", unit="paragraph")) == [
+        "第一条　建立包联领导责任制。第二条　定期督办。"]
+    assert find_passages(project, "包联领导 督办", match="all").empty  # two sentences of that paragraph
+
+
 def test_bad_searches_are_refused(project, docs):
     with pytest.raises(BaolianError, match="empty"):
         find_passages(project, " 、 ")
     with pytest.raises(BaolianError, match="unknown unit"):
         find_passages(project, "包联", unit="chapter")
+    with pytest.raises(BaolianError, match="unknown match"):
+        find_passages(project, "包联", match="some")
+    with pytest.raises(BaolianError, match="needs a sentence or paragraph"):
+        find_passages(project, "包联 干部", unit="hit", match="all")
 
 
 def test_passages_are_coded_in_one_batch_that_one_undo_takes_back(project, docs):

@@ -13,7 +13,7 @@ from coding import decisions
 from coding.analysis_data import data_version
 from coding.assignments import visible_documents
 from coding.roles import Permission
-from coding.search_coding import UNITS, find_passages
+from coding.search_coding import MATCHES, UNITS, find_passages
 from views._shared import can, coder, md, project, run_action
 
 PICK = "编码 Code?"
@@ -22,15 +22,16 @@ p = project()
 me = coder()
 state = st.session_state
 st.title("检索编码 Search & code")
-st.caption("按结巴整词检索（包联 不会匹配 包联领导 之内），多个词以空格或顿号分隔，任一出现即命中；勾选段落后一键编码，"
-           "“撤销”一次撤回整批。 — Whole jieba words (包联 does not match inside 包联领导); several words separated by "
-           "spaces or 、 find passages with any of them; tick passages and code them in one step, one undo takes the "
-           "run back.")
+st.caption("按结巴整词检索（包联 不会匹配 包联领导 之内），多个词以空格或顿号分隔，任一（或全部）出现即命中；"
+           "勾选段落后一键编码，“撤销”一次撤回整批。 — Whole jieba words (包联 does not match inside 包联领导); "
+           "several words separated by spaces or 、 find passages with any (or all) of them; tick passages and code "
+           "them in one step, one undo takes the run back.")
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def search(url: str, version: tuple, query: str, unit: str, code: str, who: str | None, docs: tuple | None, _p):
-    return find_passages(_p, query, unit=unit, code=code or None, coder=who, documents=docs)
+def search(url: str, version: tuple, query: str, unit: str, match: str, code: str, who: str | None,
+           docs: tuple | None, _p):
+    return find_passages(_p, query, unit=unit, match=match, code=code or None, coder=who, documents=docs)
 
 
 def _new_table() -> None:
@@ -40,9 +41,11 @@ def _new_table() -> None:
 
 codebook = p.codebook()
 codes = {c.id: c.name for c in codebook.codes if c.codable and not c.retired} if codebook is not None else {}
-c1, c2, c3 = st.columns([3, 1.4, 2])
+c1, c2, c4, c3 = st.columns([3, 1.4, 1.6, 2])
 query = c1.text_input("检索词 Words", key="sc_query", placeholder="如 上门 面对面 到家里", on_change=_new_table)
 unit = c2.radio("编码范围 Code", list(UNITS), format_func=UNITS.get, key="sc_unit", on_change=_new_table)
+match = c4.radio("匹配 Match", list(MATCHES), format_func=MATCHES.get, key="sc_match", on_change=_new_table,
+                 disabled=unit == "hit", help="所有词须在同一句或同一段 — all words in the same sentence or paragraph")
 code = c3.selectbox("编码 Code", list(codes), format_func=lambda k: f"{k} {codes[k]}", key="sc_code",
                     index=None, placeholder="选择编码 pick a code", on_change=_new_table)
 if state.get("sc_flash"):
@@ -52,7 +55,8 @@ if not query.strip():
     st.stop()
 
 docs = tuple(d.id for d in visible_documents(p, me)) if me else None  # blind mode: the coder's assigned documents
-found = run_action(search, p.url, data_version(p), query, unit, code or "", me, docs, p)
+found = run_action(search, p.url, data_version(p), query, unit, "any" if unit == "hit" else match, code or "", me,
+                   docs, p)
 if found is None:
     st.stop()
 if found.empty:
