@@ -20,9 +20,9 @@ def test_search_list_code_and_undo(cli_project, capsys):  # noqa: F811
     assert {f["terms"] for f in found} <= {"上门", "面对面", "上门、面对面", "面对面、上门"}
     code, out, err = run(capsys, "search", "包联", "--unit", "hit", "--project", p)
     assert code == 0 and " passages, " in out, err
-    code, out, err = run(capsys, "search", "上门", "领导", "--all", "--project", p, "--json")
+    code, out, err = run(capsys, "search", "上门", "区长", "--all", "--project", p, "--json")
     both = json.loads(out)
-    assert code == 0 and both and all("上门" in f["text"] and "领导" in f["text"] for f in both), err
+    assert code == 0 and both and all("上门" in f["text"] and "区长" in f["text"] for f in both), err
 
     code, _, err = run(capsys, "search", "上门", "--code", "M4", "--apply", "--project", p)
     assert code == 2 and "coder name" in err
