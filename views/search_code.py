@@ -68,10 +68,10 @@ st.caption(f"{len(found)} 处段落 passages，{int(found['hits'].sum())} 次命
 
 table = pd.DataFrame({
     PICK: ~found["coded"].astype(bool),
+    "段落 Passage": found["text"],
+    "检索词 Terms": found["terms"],
     "文档 Document": found["document"],
     "位置 Chars": [f"{a}–{b}" for a, b in zip(found["start"], found["end"])],
-    "检索词 Terms": found["terms"],
-    "段落 Passage": found["text"],
     "已编码 Coded": found["coded"].astype(bool),
     "原文 Open": [f"document_coding?doc={d}&at={a}" for d, a in zip(found["document_id"], found["start"])],
 }).astype({PICK: bool})
@@ -82,7 +82,9 @@ edited = st.data_editor(table, key=f"sc_editor_{state.get('sc_gen', 0)}", hide_i
                             "原文 Open": st.column_config.LinkColumn(
                                 "原文 Open", display_text="打开 open ↗", width="small",
                                 help="在文档编码页打开这一句（新标签页）— the sentence on the Document coding page"),
-                            "段落 Passage": st.column_config.TextColumn("段落 Passage", width="large")})
+                            "段落 Passage": st.column_config.TextColumn("段落 Passage", width="large"),
+                            "文档 Document": st.column_config.TextColumn("文档 Document", width="medium"),
+                            "检索词 Terms": st.column_config.TextColumn("检索词 Terms", width="small")})
 picked = [i for i, keep in enumerate(edited[PICK].astype(bool)) if keep]
 st.download_button("下载表格 Download CSV", found.to_csv(index=False).encode("utf-8-sig"), key="sc_csv",
                    file_name="baolian_search.csv", mime="text/csv", on_click="ignore")
