@@ -17,7 +17,7 @@ frequencies) and :mod:`coding.charts` (Altair charts, PNG/SVG).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 import pandas as pd
 from sqlalchemy import select
@@ -137,7 +137,7 @@ MEASURES = ["count", "segments", "documents", "characters", "share", "document_s
 
 def code_frequencies(project, *, by: str = "kind", status: Iterable[str] = ("accepted",),
                      coder: str | None = None, rollup: bool = False, layer: str = "coding",
-                     as_user: str | None = None) -> pd.DataFrame:
+                     as_user: str | None = None, documents: Collection[int] | None = None) -> pd.DataFrame:
     """Segments, documents and characters per code and ``by`` value, long format, zero rows left out.
 
     ``by``: kind, document, speaker_role, speaker, case (a document with several cases counts for
@@ -151,15 +151,18 @@ def code_frequencies(project, *, by: str = "kind", status: Iterable[str] = ("acc
     with the code / documents of the ``by`` value; ``character_share`` = characters / characters of the
     ``by`` value. ``rollup`` counts sub-codes under their level-1 code (M1.2 under M1). ``as_user``: who
     is asking; while blinded (blind double coding before adjudication) only their own codings count.
+    ``documents``: count only in these documents (their codings, and the bases of the shares).
     """
     check_by(project, by)
     check_selection(status, layer)
     columns = [*FREQ_COLUMNS, by, *MEASURES]
-    rows = selected_codings(project, status=status, coder=coder, layer=layer, as_user=as_user)
+    rows = selected_codings(project, status=status, coder=coder, layer=layer, as_user=as_user, documents=documents)
     if rows.empty:
         return pd.DataFrame(columns=columns)
     codes = codes_frame(project)
     docs = documents_frame(project)
+    if documents is not None:
+        docs = docs[docs["document_id"].isin(set(documents))]
     rows = rows.merge(codes[["code_id", "code", "name", "group", "group_name", "position", "level1"]], on="code_id")
     if rollup:
         level1 = codes.set_index("code")
@@ -205,6 +208,7 @@ def _by_values(project, rows: pd.DataFrame, docs: pd.DataFrame, by: str) -> tupl
         base = cases.groupby("case").agg(_docs=("document_id", "size"), _chars=("characters", "sum")).reset_index()
     elif by in ("speaker", "speaker_role"):
         sents = segments_frame(project)
+        sents = sents[sents["document_id"].isin(set(docs["document_id"]))]
         sents["_len"] = sents["end"] - sents["start"]
         base = sents.groupby(by).agg(_docs=("document_id", "nunique"), _chars=("_len", "sum")).reset_index()
     elif by.startswith(VAR_PREFIX):

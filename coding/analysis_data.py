@@ -18,7 +18,7 @@ selected coder accepted it, so counts use distinct (unit, code) pairs, not one r
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 import numpy as np
 import pandas as pd
@@ -173,14 +173,17 @@ def visible_coder(project, coder: str | None, as_user: str | None) -> str | None
 
 def selected_codings(project, *, status: Iterable[str] = ("accepted",), coder: str | None = None,
                      layer: str = "coding", apps: pd.DataFrame | None = None,
-                     as_user: str | None = None) -> pd.DataFrame:
+                     as_user: str | None = None, documents: Collection[int] | None = None) -> pd.DataFrame:
     """The codings a count runs on (see the module docstring), one row per stored coding, with a ``unit``
     key, the code's key and the speaker / speaker role of the sentence the coding starts in.
     ``as_user``: who is asking; while blinded (blind mode before adjudication) only their own codings
-    count, whatever ``coder`` says."""
+    count, whatever ``coder`` says. ``documents``: only codings of these documents (e.g. those with a
+    document variable's value, :func:`coding.document_variables.documents_where`)."""
     wanted = check_selection(status, layer)
     coder = visible_coder(project, coder, as_user)
     apps = applications_frame(project) if apps is None else apps
+    if documents is not None:
+        apps = apps[apps["document_id"].isin(set(documents))]
     machine, decisions, pending = split_applications(apps, coder)
     frames = []
     if "accepted" in wanted:

@@ -6,7 +6,7 @@ default; a segment carries a code once however many coders accepted it).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 import numpy as np
 import pandas as pd
@@ -36,15 +36,18 @@ def _matrix_codes(codes: pd.DataFrame, used: set[int]) -> pd.DataFrame:
 
 
 def code_document_matrix(project, *, status: Iterable[str] = ("accepted",), coder: str | None = None,
-                         measure: str = "segments", layer: str = "coding", as_user: str | None = None) -> pd.DataFrame:
+                         measure: str = "segments", layer: str = "coding", as_user: str | None = None,
+                         documents: Collection[int] | None = None) -> pd.DataFrame:
     """Rows = codes (keys, codebook order), columns = live documents (titles, in import order); cells =
     coded segments (``measure="segments"``) or coded characters (``"characters"``, overlaps once).
     ``as_user`` while blinded counts only their own codings."""
     if measure not in MATRIX_MEASURES:
         raise BaolianError(f"unknown measure {measure!r}", field="measure", hint="use 'segments' or 'characters'")
-    rows = selected_codings(project, status=status, coder=coder, layer=layer, as_user=as_user)
+    rows = selected_codings(project, status=status, coder=coder, layer=layer, as_user=as_user, documents=documents)
     codes = codes_frame(project)
     docs = documents_frame(project)
+    if documents is not None:  # only these documents' columns
+        docs = docs[docs["document_id"].isin(set(documents))]
     order = _matrix_codes(codes, set(rows["code_id"]) if not rows.empty else set())
     if rows.empty:
         values = pd.DataFrame(0, index=order["code_id"], columns=docs["document_id"])
@@ -77,11 +80,11 @@ def _units(rows: pd.DataFrame, level: str, project) -> pd.DataFrame:
     return pd.DataFrame({"unit": units, "code_id": code_ids}).drop_duplicates()
 
 
-def _pairs(project, level: str, status, coder, layer, as_user=None) -> tuple[pd.DataFrame, pd.Series]:
+def _pairs(project, level: str, status, coder, layer, as_user=None, documents=None) -> tuple[pd.DataFrame, pd.Series]:
     """(co-occurring pairs in long form, units per code id)."""
     if level not in LEVELS:
         raise BaolianError(f"unknown level {level!r}", field="level", hint="use 'sentence' or 'paragraph'")
-    rows = selected_codings(project, status=status, coder=coder, layer=layer, as_user=as_user)
+    rows = selected_codings(project, status=status, coder=coder, layer=layer, as_user=as_user, documents=documents)
     if rows.empty:
         return pd.DataFrame(columns=COOC_COLUMNS), pd.Series(dtype=int)
     units = _units(rows, level, project)
@@ -104,27 +107,29 @@ def _pairs(project, level: str, status, coder, layer, as_user=None) -> tuple[pd.
 
 
 def cooccurrence(project, *, level: str = "sentence", status: Iterable[str] = ("accepted",),
-                 coder: str | None = None, layer: str = "coding", as_user: str | None = None) -> pd.DataFrame:
+                 coder: str | None = None, layer: str = "coding", as_user: str | None = None,
+                 documents: Collection[int] | None = None) -> pd.DataFrame:
     """Pairs of codes found in the same sentence (``level="sentence"``) or paragraph (``"paragraph"``):
     code_a, code_b (code_a first in codebook order), count = units carrying both, jaccard = count / units
     carrying either. A coding counts for every unit its span overlaps. Only pairs that co-occur."""
-    return _pairs(project, level, status, coder, layer, as_user)[0]
+    return _pairs(project, level, status, coder, layer, as_user, documents)[0]
 
 
 def code_sizes(project, *, level: str = "sentence", status: Iterable[str] = ("accepted",),
-               coder: str | None = None, layer: str = "coding", as_user: str | None = None) -> pd.Series:
+               coder: str | None = None, layer: str = "coding", as_user: str | None = None,
+               documents: Collection[int] | None = None) -> pd.Series:
     """Units (sentences or paragraphs) carrying each code, by code key in codebook order."""
-    return _pairs(project, level, status, coder, layer, as_user)[1].rename("units")
+    return _pairs(project, level, status, coder, layer, as_user, documents)[1].rename("units")
 
 
 def cooccurrence_matrix(project, *, level: str = "sentence", status: Iterable[str] = ("accepted",),
                         coder: str | None = None, value: str = "count", layer: str = "coding",
-                        as_user: str | None = None) -> pd.DataFrame:
+                        as_user: str | None = None, documents: Collection[int] | None = None) -> pd.DataFrame:
     """Square code × code table of :func:`cooccurrence` over the codes that were used (codebook order):
     counts (diagonal = units carrying the code) or Jaccard (``value="jaccard"``, diagonal 1)."""
     if value not in ("count", "jaccard"):
         raise BaolianError(f"unknown value {value!r}", field="value", hint="use 'count' or 'jaccard'")
-    long, sizes = _pairs(project, level, status, coder, layer, as_user)
+    long, sizes = _pairs(project, level, status, coder, layer, as_user, documents)
     keys = list(sizes.index)
     dtype = int if value == "count" else float
     square = pd.DataFrame(0, index=pd.Index(keys, name="code"), columns=keys, dtype=dtype)
@@ -137,12 +142,12 @@ def cooccurrence_matrix(project, *, level: str = "sentence", status: Iterable[st
 
 def coded_segments(project, *, status: Iterable[str] = ("accepted",), coder: str | None = None,
                    codes: Iterable[str] | None = None, layer: str = "coding",
-                   as_user: str | None = None) -> pd.DataFrame:
+                   as_user: str | None = None, documents: Collection[int] | None = None) -> pd.DataFrame:
     """One row per selected coding (one per coder: two coders accepting a sentence give two rows; one coder's
     code on one span is one row even when it was stored twice, e.g. on a sentence and its paragraph), with
     document, kind, speaker, speaker role, code, coder, status, origin, offsets (code points) and text.
     ``codes`` keeps those codes and their sub-codes; ``as_user`` while blinded sees only their own codings."""
-    rows = selected_codings(project, status=status, coder=coder, layer=layer, as_user=as_user)
+    rows = selected_codings(project, status=status, coder=coder, layer=layer, as_user=as_user, documents=documents)
     table = codes_frame(project)
     wanted = expand_codes(table, codes)
     if wanted is not None and not rows.empty:

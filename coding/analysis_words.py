@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from functools import lru_cache
 
 import pandas as pd
@@ -83,7 +83,8 @@ def _context(text: str, start: int, end: int, width: int) -> tuple[str, str, str
 
 def kwic(project, word: str | None = None, *, code: str | None = None, width: int = 20,
          status: Iterable[str] = ("accepted",), coder: str | None = None, layer: str = "coding",
-         limit: int | None = None, as_user: str | None = None) -> pd.DataFrame:
+         limit: int | None = None, as_user: str | None = None,
+         documents: Collection[int] | None = None) -> pd.DataFrame:
     """Keyword in context: every occurrence of ``word`` (a run of whole jieba words) or every coding of
     ``code`` and its sub-codes (the coded text is the keyword). ``width`` characters of context each side.
     Columns: document_id, document, kind, speaker, speaker_role, start, end, left, keyword, right
@@ -96,9 +97,12 @@ def kwic(project, word: str | None = None, *, code: str | None = None, width: in
     docs = data.documents_frame(project).set_index("document_id")
     if word is not None:
         hits = word_hits(project, word)
+        if documents is not None:
+            hits = hits[hits["document_id"].isin(set(documents))]
         columns = KWIC_COLUMNS
     else:
-        hits = _code_hits(project, code, status=status, coder=coder, layer=layer, as_user=as_user)
+        hits = _code_hits(project, code, status=status, coder=coder, layer=layer, as_user=as_user,
+                          documents=documents)
         columns = [*KWIC_COLUMNS, "code"]
     if hits.empty:
         return pd.DataFrame(columns=columns)
@@ -143,7 +147,8 @@ def _code_hits(project, code: str, **selection) -> pd.DataFrame:
 def word_frequencies(project, *, by: str = "none", top: int | None = 50, min_length: int = 2,
                      stopwords: Iterable[str] | None = None, extra_stopwords: Iterable[str] = (),
                      status: Iterable[str] = ("accepted",), coder: str | None = None,
-                     layer: str = "coding", as_user: str | None = None) -> pd.DataFrame:
+                     layer: str = "coding", as_user: str | None = None,
+                     documents: Collection[int] | None = None) -> pd.DataFrame:
     """Word counts per group (``by``: none, kind, document, speaker_role, speaker, or code = the words of
     the sentences carrying each code, selected by ``status``/``coder``/``layer``). Stop words
     (:func:`chinese_stopwords` unless ``stopwords`` is given, plus ``extra_stopwords``), punctuation,
@@ -154,12 +159,15 @@ def word_frequencies(project, *, by: str = "none", top: int | None = 50, min_len
     stop = set(chinese_stopwords() if stopwords is None else stopwords) | set(extra_stopwords)
     columns = [by, "word", "count", "share", "documents"]
     words = sentence_words(project)
+    if documents is not None:
+        words = words[words["document_id"].isin(set(documents))]
     if words.empty:
         return pd.DataFrame(columns=columns)
     keep = {w: is_content_word(w, stop, min_length) for w in words["word"].unique()}
     words = words[words["word"].map(keep)]
     if by == "code":
-        words = _words_by_code(project, words, status=status, coder=coder, layer=layer, as_user=as_user)
+        words = _words_by_code(project, words, status=status, coder=coder, layer=layer, as_user=as_user,
+                               documents=documents)
     elif by in ("kind", "document"):
         docs = data.documents_frame(project).set_index("document_id")
         words = words.assign(**{by: words["document_id"].map(docs[by])})

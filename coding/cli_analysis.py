@@ -10,7 +10,8 @@ Registered on the main app by :func:`register`:
     baolian analysis chart  mechanisms|cooc|matrix --out FILE.png|FILE.svg
 
 Common options: --coder NAME, --pending (include undecided suggestions), --suggested (all machine
-suggestions), --final (the adjudicated coding), --json, --project.
+suggestions), --final (the adjudicated coding), --where NAME=VALUE (only documents with that document variable,
+kind or case; repeatable), --json, --project.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ FinalOpt = Annotated[bool, typer.Option("--final", help="Count the adjudicated (
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 ProjOpt = Annotated[Optional[str], typer.Option("--project", "-p", help="Project (.sqlite path or URL).",
                                                 show_default=False)]
+WhereOpt = Annotated[Optional[list[str]], typer.Option(
+    "--where", help="Only documents with NAME=VALUE[,VALUE…] (a document variable, kind or case; — for none; "
+    "repeatable: all must hold).", show_default=False)]
 
 
 def _selection(coder, pending, suggested, final) -> dict:
@@ -38,13 +42,17 @@ def _selection(coder, pending, suggested, final) -> dict:
     return {"status": tuple(status), "coder": coder, "layer": "final" if final else "coding"}
 
 
-def _open_selection(project, coder, pending, suggested, final):
-    """(the project, the selection with ``as_user`` = the global --user): in blind mode before adjudication a
-    coder counts only their own codings."""
+def _open_selection(project, coder, pending, suggested, final, where=None):
+    """(the project, the selection with ``as_user`` = the global --user, and ``documents`` for --where): in blind
+    mode before adjudication a coder counts only their own codings."""
     from coding.cli import _open, acting_user
+    from coding.document_variables import documents_where, parse_conditions
 
     p = _open(project)
-    return p, {**_selection(coder, pending, suggested, final), "as_user": acting_user(p)}
+    sel = {**_selection(coder, pending, suggested, final), "as_user": acting_user(p)}
+    if where:
+        sel["documents"] = documents_where(p, parse_conditions(where))
+    return p, sel
 
 
 def _records(frame: pd.DataFrame, index: bool = False) -> list[dict]:
@@ -80,12 +88,12 @@ def freq(
     = "kind",
     rollup: Annotated[bool, typer.Option("--rollup", help="Count sub-codes under their level-1 code.")] = False,
     coder: CoderOpt = None, pending: PendingOpt = False, suggested: SuggestedOpt = False, final: FinalOpt = False,
-    as_json: JsonOpt = False, project: ProjOpt = None,
+    where: WhereOpt = None, as_json: JsonOpt = False, project: ProjOpt = None,
 ) -> None:
     """Segments, documents and characters per code (with shares), by document kind, speaker role, case, coder…"""
     from coding.analysis import code_frequencies
 
-    p, sel = _open_selection(project, coder, pending, suggested, final)
+    p, sel = _open_selection(project, coder, pending, suggested, final, where)
     table = code_frequencies(p, by=by, rollup=rollup, **sel)
     table = table.drop(columns=["group", "group_name", "label", "position", "count"], errors="ignore")
     _show(table, f"编码频次 Code frequencies by {by}", as_json, meta={"by": by, **_meta(sel)})
@@ -94,12 +102,12 @@ def freq(
 def matrix(
     measure: Annotated[str, typer.Option("--measure", help="segments | characters")] = "segments",
     coder: CoderOpt = None, pending: PendingOpt = False, suggested: SuggestedOpt = False, final: FinalOpt = False,
-    as_json: JsonOpt = False, project: ProjOpt = None,
+    where: WhereOpt = None, as_json: JsonOpt = False, project: ProjOpt = None,
 ) -> None:
     """Code × document matrix (rows: codes in codebook order; columns: documents)."""
     from coding.analysis import code_document_matrix
 
-    p, sel = _open_selection(project, coder, pending, suggested, final)
+    p, sel = _open_selection(project, coder, pending, suggested, final, where)
     table = code_document_matrix(p, measure=measure, **sel)
     if as_json:
         from coding.cli import _print_json
@@ -121,12 +129,12 @@ def cooc(
     square: Annotated[bool, typer.Option("--square", help="Print the square code × code table.")] = False,
     jaccard: Annotated[bool, typer.Option("--jaccard", help="With --square: Jaccard instead of counts.")] = False,
     coder: CoderOpt = None, pending: PendingOpt = False, suggested: SuggestedOpt = False, final: FinalOpt = False,
-    as_json: JsonOpt = False, project: ProjOpt = None,
+    where: WhereOpt = None, as_json: JsonOpt = False, project: ProjOpt = None,
 ) -> None:
     """Code co-occurrence in the same sentence or paragraph: counts and Jaccard."""
     from coding.analysis import cooccurrence, cooccurrence_matrix
 
-    p, sel = _open_selection(project, coder, pending, suggested, final)
+    p, sel = _open_selection(project, coder, pending, suggested, final, where)
     if square:
         table = cooccurrence_matrix(p, level=level, value="jaccard" if jaccard else "count", **sel)
         _show(table, f"编码共现 Co-occurrence ({level})", as_json, index=True, meta={"level": level, **_meta(sel)})
@@ -144,13 +152,14 @@ def kwic(
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Show at most N hits.",
                                                  show_default=False)] = None,
     coder: CoderOpt = None, pending: PendingOpt = False, suggested: SuggestedOpt = False, final: FinalOpt = False,
-    as_json: JsonOpt = False, project: ProjOpt = None,
+    where: WhereOpt = None, as_json: JsonOpt = False, project: ProjOpt = None,
 ) -> None:
     """Keyword in context for a word or a code: left context, keyword, right context, document, speaker."""
     from coding.analysis_words import kwic as find
 
-    p, sel = _open_selection(project, coder, pending, suggested, final)
-    options = {"word": word} if code is None else {"word": word, "code": code, **sel}  # both: refused by kwic
+    p, sel = _open_selection(project, coder, pending, suggested, final, where)
+    scope = {"documents": sel["documents"]} if "documents" in sel else {}
+    options = {"word": word, **scope} if code is None else {"word": word, "code": code, **sel}  # both: refused
     hits = find(p, width=width, limit=limit, **options)
     table = hits.drop(columns=["document_id", "kind"]) if not as_json else hits
     _show(table, f"关键词语境 KWIC: {word or code}", as_json, meta={"query": word or code})
@@ -163,14 +172,14 @@ def words(
     stop: Annotated[Optional[list[str]], typer.Option("--stop", help="Extra stop word (repeatable).",
                                                       show_default=False)] = None,
     coder: CoderOpt = None, pending: PendingOpt = False, suggested: SuggestedOpt = False, final: FinalOpt = False,
-    as_json: JsonOpt = False, project: ProjOpt = None,
+    where: WhereOpt = None, as_json: JsonOpt = False, project: ProjOpt = None,
 ) -> None:
     """Chinese word frequencies (stop words, punctuation and numbers left out), by group."""
     from coding.analysis_words import word_frequencies
 
-    p, sel = _open_selection(project, coder, pending, suggested, final)
+    p, sel = _open_selection(project, coder, pending, suggested, final, where)
     table = word_frequencies(p, by=by, top=top, min_length=min_length, extra_stopwords=stop or (),
-                             **(sel if by == "code" else {}))
+                             **(sel if by == "code" else {k: v for k, v in sel.items() if k == "documents"}))
     _show(table, f"词频 Word frequencies by {by}", as_json, meta={"by": by})
 
 
@@ -180,7 +189,7 @@ def chart(
     jaccard: Annotated[bool, typer.Option("--jaccard", help="cooc: Jaccard instead of counts.")] = False,
     level: Annotated[str, typer.Option("--level", help="cooc: sentence | paragraph")] = "sentence",
     coder: CoderOpt = None, pending: PendingOpt = False, suggested: SuggestedOpt = False, final: FinalOpt = False,
-    project: ProjOpt = None,
+    where: WhereOpt = None, project: ProjOpt = None,
 ) -> None:
     """Draw a chart to a PNG or SVG file (offline)."""
     from coding import charts
@@ -191,7 +200,7 @@ def chart(
     fmt = out_path.suffix.lower().lstrip(".")
     if fmt not in ("png", "svg"):
         raise BaolianError(f"cannot write a chart as {out_path.name}", field="--out", hint="name a .png or .svg file")
-    p, sel = _open_selection(project, coder, pending, suggested, final)
+    p, sel = _open_selection(project, coder, pending, suggested, final, where)
     if which == "mechanisms":
         drawn = charts.mechanism_chart(code_frequencies(p, by="kind", **sel))
     elif which == "cooc":
@@ -209,7 +218,8 @@ def chart(
 
 def _meta(selection: dict) -> dict:
     return {"status": list(selection["status"]), "coder": selection["coder"], "layer": selection["layer"],
-            **({"as_user": selection["as_user"]} if selection.get("as_user") else {})}
+            **({"as_user": selection["as_user"]} if selection.get("as_user") else {}),
+            **({"documents": list(selection["documents"])} if "documents" in selection else {})}
 
 
 def register(app) -> None:

@@ -9,11 +9,12 @@ Values are text; an empty value removes the variable from the document.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 from sqlalchemy import select
 
+from coding.analysis_data import NO_VALUE  # "no value", as the analyses show it
 from coding.errors import BaolianError
 from coding.roles import Permission, authorize
 from coding.store import Document, record_event
@@ -125,3 +126,55 @@ def rename_variable(project, old: str, new: str, *, by: str | None) -> int:
                            hint="pick another name, or clear that variable first")
     return set_variables(project, {i: {old: None, new: extra[old]} for i, extra in having}, by=by)
 
+
+
+FIELDS = ("kind", "case")  # built-in fields a condition may name besides the variables
+
+
+def parse_conditions(items: Iterable[str]) -> dict[str, list[str]]:
+    """``["街道=X街道,Y街道", "kind=interview"]`` → ``{"街道": ["X街道", "Y街道"], "kind": ["interview"]}``
+    (values separated by commas or 、; a name given twice adds its values)."""
+    conditions: dict[str, list[str]] = {}
+    for item in items:
+        name, sep, values = item.partition("=")
+        if not sep or not name.strip() or not values.strip():
+            raise BaolianError(f"bad condition {item!r}", field="--where", hint="write NAME=VALUE, e.g. 街道=X街道")
+        found = [v.strip() for v in values.replace("、", ",").split(",") if v.strip()]
+        conditions.setdefault(name.strip(), []).extend(found)
+    return conditions
+
+
+def documents_where(project, conditions: Mapping[str, Iterable[str]]) -> list[int]:
+    """Ids of the live documents that, for every variable named (or the built-in ``kind`` and ``case``), have
+    one of the values given (— for no value), in id order."""
+    names = set(variable_names(project))
+    wanted = {name: set(values) for name, values in conditions.items()}
+    for name in wanted:
+        if name not in names and name not in FIELDS:
+            raise BaolianError(f"no variable {name!r}", field="--where",
+                               hint=f"use one of: {', '.join([*FIELDS, *sorted(names)])}")
+    found = []
+    for doc in project.documents():
+        def values(name: str) -> set[str]:
+            if name == "kind":
+                return {doc.kind}
+            if name == "case":
+                return {str(c) for c in doc.cases} or {NO_VALUE}
+            return {doc.variables.get(name, NO_VALUE)}
+        if all(values(name) & allowed for name, allowed in wanted.items()):
+            found.append(doc.id)
+    return found
+
+
+def condition_values(project, name: str) -> list[str]:
+    """The values live documents have for a variable (or ``kind``, ``case``), — for none, sorted, for a filter's
+    choices."""
+    found: set[str] = set()
+    for doc in project.documents():
+        if name == "kind":
+            found.add(doc.kind)
+        elif name == "case":
+            found.update(str(c) for c in doc.cases or []) if doc.cases else found.add(NO_VALUE)
+        else:
+            found.add(doc.variables.get(name, NO_VALUE))
+    return sorted(found)

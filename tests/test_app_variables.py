@@ -87,3 +87,22 @@ def test_an_admin_imports_a_spreadsheet(monkeypatch, demo, tmp_path):
     assert not at.exception and not at.error
     assert stored(demo)[first.id] == {"街道": "X", "年份": "2020"} and stored(demo)[second.id] == {"年份": "2021"}
     assert any("2 份文档有变化" in s.value for s in at.success)
+
+
+def test_the_analysis_page_counts_only_the_documents_chosen(monkeypatch, demo):
+    p = Project.open(demo)
+    try:
+        first = p.documents()[0]
+        set_variables(p, {first.id: {"街道": "X街道"}}, by="admin")
+    finally:
+        p.close()
+    at = open_app(monkeypatch, demo, ANALYSIS, timeout=120, no_errors=True)
+    at.toggle(key="freq_pending").set_value(True).run()
+    at.selectbox(key="freq_by").set_value("document").run()
+    assert any(len(d.value.columns) > 4 for d in at.dataframe if "total" in d.value.columns)  # many documents
+    at.selectbox(key="analysis_where").set_value("街道").run()
+    at.multiselect(key="analysis_where_街道").set_value(["X街道"]).run()
+    assert not at.exception and not at.error
+    assert any("1 份文档 documents" in c.value for c in at.caption)
+    (wide,) = [d.value for d in at.dataframe if "total" in d.value.columns]
+    assert list(wide.columns) == ["code", "name", first.title, "total"]

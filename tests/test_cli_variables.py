@@ -11,6 +11,7 @@ from .test_cli import cli_project, run  # noqa: F401  (fixture)
 def test_variables_set_rename_import_and_group_by(cli_project, capsys, tmp_path):  # noqa: F811
     p = str(cli_project)
     assert run(capsys, "import", str(CORPUS / "interviews"), "--project", p)[0] == 0
+    assert run(capsys, "code", "--project", p)[0] == 0  # suggestions to count
     code, out, err = run(capsys, "--user", "ann", "variables", "set", "1", "街道", "X街道", "--project", p)
     assert code == 0 and "街道 = 'X街道'" in out, err
     table = tmp_path / "vars.csv"
@@ -24,7 +25,14 @@ def test_variables_set_rename_import_and_group_by(cli_project, capsys, tmp_path)
     assert (rows[1]["街道办"], rows[1]["年份"], rows[2]["街道办"], rows[2]["年份"]) == ("X街道", None, "Y街道", "2020")
     code, out, err = run(capsys, "analysis", "freq", "--by", "var:街道办", "--suggested", "--json", "--project", p)
     assert code == 0, err
-    assert {r["var:街道办"] for r in json.loads(out)["rows"]} <= {"X街道", "Y街道", "—"}
+    assert {r["var:街道办"] for r in json.loads(out)["rows"]} == {"X街道", "Y街道", "—"}
+    code, out, err = run(capsys, "analysis", "freq", "--by", "document", "--suggested", "--where", "街道办=Y街道",
+                         "--json", "--project", p)
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["documents"] == [2] and {r["document"] for r in result["rows"]} == {rows[2]["document"]}
+    code, out, err = run(capsys, "analysis", "kwic", "上门", "--where", "街道办=X街道,Y街道", "--json", "--project", p)
+    assert code == 0 and {r["document_id"] for r in json.loads(out)["rows"]} <= {1, 2}, err
 
 
 def test_variables_bad_input(cli_project, capsys, tmp_path):  # noqa: F811

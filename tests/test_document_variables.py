@@ -168,3 +168,40 @@ def test_the_documents_table_of_the_exports_carries_the_variables(project, docs,
         name = next(n for n in zf.namelist() if n.endswith("documents.csv"))
         csv = pd.read_csv(zf.open(name), encoding="utf-8-sig", dtype=str)
     assert list(csv["街道"].fillna("")) == ["X街道", ""]
+
+
+def test_conditions_pick_documents(project, docs):
+    from coding.document_variables import condition_values, documents_where, parse_conditions
+
+    a, b, c = docs["访谈A"], docs["政策B"], docs["删除C"]
+    set_variables(project, {a: {"街道": "X"}, b: {"街道": "Y"}}, by="admin")
+    assert parse_conditions(["街道=X,Y", "kind=interview", "街道=Z"]) == {"街道": ["X", "Y", "Z"], "kind": ["interview"]}
+    with pytest.raises(BaolianError, match="bad condition"):
+        parse_conditions(["街道"])
+    assert documents_where(project, {"街道": ["X", "—"]}) == [a, c]
+    assert documents_where(project, {"街道": ["X", "Y"], "kind": ["policy"]}) == [b]
+    assert documents_where(project, {"case": ["C1"]}) == [a, b] and documents_where(project, {"case": ["—"]}) == [c]
+    assert condition_values(project, "街道") == ["X", "Y", "—"] and condition_values(project, "case") == ["C1", "C2", "—"]
+    with pytest.raises(BaolianError, match="no variable '镇'"):
+        documents_where(project, {"镇": ["X"]})
+
+
+def test_analyses_count_only_the_documents_chosen(project, docs):
+    from coding.analysis import code_document_matrix, cooccurrence
+    from coding.analysis_words import kwic, word_frequencies
+
+    a, b = docs["访谈A"], docs["政策B"]
+    sa, sb = project.segments(a, "sentence"), project.segments(b, "sentence")
+    for doc, seg, code in ((a, sa[1], "M1"), (a, sa[1], "M2"), (b, sb[0], "M1"), (b, sb[0], "M2"), (b, sb[1], "M1")):
+        add_code(project, doc, seg.start, seg.end, code, coder="ann")
+    only_b = [b]
+    freq = code_frequencies(project, by="kind", documents=only_b)
+    assert dict(zip(freq["code"], freq["segments"])) == {"M1": 2, "M2": 1} and set(freq["kind"]) == {"policy"}
+    assert freq["document_share"].tolist() == [1.0, 1.0]  # of the one document chosen
+    assert list(code_document_matrix(project, documents=only_b).columns) == ["政策B"]
+    assert cooccurrence(project, documents=only_b)["count"].tolist() == [1]
+    assert cooccurrence(project)["count"].tolist() == [2]
+    assert set(kwic(project, "包联领导", documents=only_b)["document"]) == {"政策B"}
+    assert set(kwic(project, code="M1", documents=[a])["document"]) == {"访谈A"}
+    words = word_frequencies(project, documents=only_b, top=None, min_length=1)
+    assert "督办" in set(words["word"]) and "干部" not in set(words["word"])

@@ -21,7 +21,7 @@ from coding.analysis import (
 from coding.analysis_data import data_version, visible_coder
 from coding.analysis_words import WORD_BY, kwic, word_frequencies
 from coding.charts import chart_bytes, code_document_heatmap, cooccurrence_heatmap, frequency_chart
-from coding.document_variables import VAR_PREFIX, variable_names
+from coding.document_variables import VAR_PREFIX, condition_values, documents_where, variable_names
 from coding.errors import BaolianError
 from views._shared import coder as acting_user, md
 from views._shared import project
@@ -91,6 +91,19 @@ with c3:
                       help="统计裁决层（final）而非各编码员的编码 — count the adjudicated layer instead")
 selection = {"status": ("accepted", "pending") if pending else ("accepted",),
              "coder": None if who == ALL else who, "layer": "final" if final else "coding"}
+scope: dict = {}  # documents of a filter by a document variable, kind or case
+d1, d2 = st.columns([2, 4])
+fields = {"": "全部文档 all documents", "kind": "文档类型 kind", "case": "案例 case",
+          **{n: f"变量 variable: {n}" for n in variable_names(p)}}
+field = d1.selectbox("只看文档 Only documents with", list(fields), format_func=fields.get, key="analysis_where")
+if field:
+    chosen = d2.multiselect("取值 values", condition_values(p, field), key=f"analysis_where_{field}",
+                            format_func=lambda v: KIND_LABELS.get(v, v) if field == "kind" else v,
+                            placeholder="选择取值 pick values")
+    if chosen:
+        scope = {"documents": tuple(documents_where(p, {field: chosen}))}
+        st.caption(f"{len(scope['documents'])} 份文档 documents: {fields[field]} ∈ {'、'.join(chosen)}")
+selection.update(scope)
 if visible_coder(p, selection["coder"], acting_user()) != selection["coder"]:
     st.info("盲编模式：只统计您自己的编码，直到裁决开放。 Blind mode: only your own codings count until "
             "adjudication opens.")
@@ -177,7 +190,8 @@ try:
                                 format_func=dict(zip(codable["code"], codable["label"])).get)
         width = k3.number_input("语境字数 context", 5, 80, 20, key="kwic_width")
         if term:
-            hits = run("kwic", width=int(width), **({"word": term} if mode == "word" else {"code": term, **selection}))
+            hits = run("kwic", width=int(width),
+                       **({"word": term, **scope} if mode == "word" else {"code": term, **selection}))
             st.caption(f"共 {len(hits)} 处 hits")
             if hits.empty:
                 st.info("没有找到。No hits.")
@@ -196,8 +210,7 @@ try:
         extra = w4.text_input("附加停用词 extra stop words", key="words_extra", placeholder="空格分隔 space separated")
         options = {"by": wby, "top": int(top), "min_length": int(min_length),
                    "extra_stopwords": tuple(extra.split())}
-        if wby == "code":
-            options.update(selection)
+        options.update(selection if wby == "code" else scope)
         words = run("words", **options)
         if words.empty:
             st.info("没有可统计的词。No words to count.")
