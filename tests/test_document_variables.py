@@ -20,7 +20,9 @@ from coding.roles import Forbidden
 from coding.store import Event
 from coding.variable_tables import read_variable_table
 
+from .conftest import CORPUS
 from .test_analysis_tables import MANIFEST, TEXT_A, TEXT_B, TEXT_C
+from .test_cli import cli_project  # noqa: F401  (fixture)
 
 
 @pytest.fixture
@@ -205,3 +207,43 @@ def test_analyses_count_only_the_documents_chosen(project, docs):
     assert set(kwic(project, code="M1", documents=[a])["document"]) == {"访谈A"}
     words = word_frequencies(project, documents=only_b, top=None, min_length=1)
     assert "督办" in set(words["word"]) and "干部" not in set(words["word"])
+
+
+def test_exports_of_the_documents_chosen(project, docs, tmp_path):
+    from openpyxl import load_workbook
+
+    from coding.decisions import add_memo
+    from coding.exports import export
+
+    a, b = docs["访谈A"], docs["政策B"]
+    sa, sb = project.segments(a, "sentence"), project.segments(b, "sentence")
+    add_code(project, a, sa[1].start, sa[1].end, "M1", coder="ann")
+    add_code(project, b, sb[0].start, sb[0].end, "M1", coder="ann")
+    add_code(project, b, sb[1].start, sb[1].end, "M2", coder="ann")
+    add_memo(project, "A 的备忘", coder="ann", document_id=a)
+    add_memo(project, "项目备忘", coder="ann")
+    book = load_workbook(export(project, "xlsx", tmp_path / "b.xlsx", documents=[b]), read_only=True)
+    sheet = {name: list(book[name].iter_rows(values_only=True)) for name in ("metadata", "frequencies", "documents",
+                                                                              "segments", "memos")}
+    assert ("documents", "政策B") in sheet["metadata"]
+    header = sheet["frequencies"][0]
+    assert {(r[header.index("code")], r[header.index("segments")]) for r in sheet["frequencies"][1:]} == {
+        ("M1", 1), ("M2", 1)}
+    assert [r[1] for r in sheet["documents"][1:]] == ["政策B"]
+    assert {r[sheet["segments"][0].index("document")] for r in sheet["segments"][1:]} == {"政策B"}
+    assert [r[-1] for r in sheet["memos"][1:]] == ["项目备忘"]  # not the memo on the other document
+    whole = load_workbook(export(project, "xlsx", tmp_path / "all.xlsx"), read_only=True)
+    assert len(list(whole["segments"].iter_rows())) == 4
+
+
+def test_cli_export_where(cli_project, capsys, tmp_path):  # noqa: F811
+    from .test_cli import run
+
+    p = str(cli_project)
+    assert run(capsys, "import", str(CORPUS / "interviews"), "--project", p)[0] == 0
+    code, out, err = run(capsys, "export", "xlsx", "--out", str(tmp_path / "i.xlsx"), "--where", "kind=interview",
+                         "--project", p)
+    assert code == 0, err
+    code, _, err = run(capsys, "export", "qdpx", "--out", str(tmp_path / "p.qdpx"), "--where", "kind=interview",
+                       "--project", p)
+    assert code == 2 and "holds the whole project" in err

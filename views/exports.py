@@ -9,7 +9,7 @@ from coding.analysis_data import data_version, visible_coder
 from coding.errors import BaolianError
 from coding.exports import FORMATS, default_name, export_bytes
 from coding.exports import tables as tb
-from views._shared import coder as current_coder, md
+from views._shared import coder as current_coder, document_scope, md
 from views._shared import project
 
 ALL = "*"
@@ -46,8 +46,9 @@ me = current_coder()
 shown_coder = visible_coder(p, None if who == ALL else who, me)
 if shown_coder is not None and shown_coder != (None if who == ALL else who):
     st.info(f"盲编模式：只导出您自己的编码（{md(shown_coder)}）。 Blind mode: only your own codings are exported.")
+chosen_documents = document_scope(p, "exp_where")
 filters = tb.make_filters(("accepted", "suggested") if pending else ("accepted",), shown_coder,
-                          chosen or None, int(n_quotes))
+                          chosen or None, int(n_quotes), chosen_documents)
 
 
 def _available(fmt: str) -> bool:
@@ -68,7 +69,8 @@ def _maker(fmt: str, user: str | None):
 
     def make() -> bytes:
         data, _name = export_bytes(project_, fmt, coder=filters_.coder, status=filters_.status,
-                                   codes=filters_.codes, n_quotes=filters_.n_quotes, user=user, as_user=user)
+                                   codes=filters_.codes, n_quotes=filters_.n_quotes, user=user, as_user=user,
+                                   documents=None if fmt in ("qdc", "qdpx") else filters_.documents)
         return data
     return make
 

@@ -21,9 +21,9 @@ from coding.analysis import (
 from coding.analysis_data import data_version, visible_coder
 from coding.analysis_words import WORD_BY, kwic, word_frequencies
 from coding.charts import chart_bytes, code_document_heatmap, cooccurrence_heatmap, frequency_chart
-from coding.document_variables import VAR_PREFIX, condition_values, documents_where, variable_names
+from coding.document_variables import VAR_PREFIX, variable_names
 from coding.errors import BaolianError
-from views._shared import coder as acting_user, md
+from views._shared import coder as acting_user, document_scope, md
 from views._shared import project
 
 ALL = "*"
@@ -91,18 +91,8 @@ with c3:
                       help="统计裁决层（final）而非各编码员的编码 — count the adjudicated layer instead")
 selection = {"status": ("accepted", "pending") if pending else ("accepted",),
              "coder": None if who == ALL else who, "layer": "final" if final else "coding"}
-scope: dict = {}  # documents of a filter by a document variable, kind or case
-d1, d2 = st.columns([2, 4])
-fields = {"": "全部文档 all documents", "kind": "文档类型 kind", "case": "案例 case",
-          **{n: f"变量 variable: {n}" for n in variable_names(p)}}
-field = d1.selectbox("只看文档 Only documents with", list(fields), format_func=fields.get, key="analysis_where")
-if field:
-    chosen = d2.multiselect("取值 values", condition_values(p, field), key=f"analysis_where_{field}",
-                            format_func=lambda v: KIND_LABELS.get(v, v) if field == "kind" else v,
-                            placeholder="选择取值 pick values")
-    if chosen:
-        scope = {"documents": tuple(documents_where(p, {field: chosen}))}
-        st.caption(f"{len(scope['documents'])} 份文档 documents: {fields[field]} ∈ {'、'.join(chosen)}")
+chosen_documents = document_scope(p, "analysis_where")
+scope = {"documents": chosen_documents} if chosen_documents is not None else {}
 selection.update(scope)
 if visible_coder(p, selection["coder"], acting_user()) != selection["coder"]:
     st.info("盲编模式：只统计您自己的编码，直到裁决开放。 Blind mode: only your own codings count until "

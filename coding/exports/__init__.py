@@ -60,13 +60,14 @@ def resolve_out(fmt: str, out: str | Path) -> Path:
 
 def export(project, fmt: str, out: str | Path, *, coder: str | None = None,
            status: Iterable[str] | str = ("accepted",), n_quotes: int = 3, codes: Iterable[str] | None = None,
-           user: str | None = None, as_user: str | None = None) -> Path:
+           user: str | None = None, as_user: str | None = None, documents: Iterable[int] | None = None) -> Path:
     """Write ``project`` as ``fmt`` to ``out``; returns the path written (a folder for CSV into a folder).
 
     ``status``: "accepted" and/or "suggested" (undecided machine suggestions); ``coder``: only that
     coder's codings (everyone's when None); ``codes``: only these codes; ``n_quotes``: quotes per code in
     the quotes table; ``user``: the user REFI-QDA records as the exporter (qdpx); ``as_user``: who is
-    asking — in blind mode before adjudication a coder exports only their own codings (and memos).
+    asking — in blind mode before adjudication a coder exports only their own codings (and memos);
+    ``documents``: the tables count only these documents (REFI-QDA exports are always the whole project).
     """
     fmt = check_format(fmt)
     path = resolve_out(fmt, out)
@@ -85,7 +86,7 @@ def export(project, fmt: str, out: str | Path, *, coder: str | None = None,
         return export_qdpx(project, path, user=user, only_coder=own)
     from coding.exports import tables as tb
 
-    filters = tb.make_filters(status, coder, codes, n_quotes)
+    filters = tb.make_filters(status, coder, codes, n_quotes, documents)
     t = tb.build(project, filters, data=fmt in ("csv", "xlsx"))
     try:
         if fmt == "csv":

@@ -4,15 +4,17 @@ tables use, so that analysts can join them in Excel, R or Stata."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import pandas as pd
 
 DOCUMENT_COLUMNS = ["document_id", "document", "kind", "date", "source", "filename", "characters", "sentences",
                     "cases", "participants"]
 
 
-def document_table(project) -> pd.DataFrame:
-    """Live documents in id order; cases joined with "、", participants as "name（role）"; then one column per
-    document variable (empty where a document has none)."""
+def document_table(project, documents: Collection[int] | None = None) -> pd.DataFrame:
+    """Live documents (only ``documents`` when given) in id order; cases joined with "、", participants as
+    "name（role）"; then one column per document variable (empty where a document has none)."""
     from coding.document_variables import variables_frame
 
     rows = [{"document_id": d.id, "document": d.title, "kind": d.kind, "date": d.date, "source": d.source,
@@ -20,7 +22,7 @@ def document_table(project) -> pd.DataFrame:
              "cases": "、".join(map(str, d.cases or [])),
              "participants": "、".join(f"{p.get('name', '')}（{p['role']}）" if p.get("role") else str(p.get("name", ""))
                                       for p in d.participants or [])}
-            for d in project.documents()]
+            for d in project.documents() if documents is None or d.id in set(documents)]
     table = pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
     variables = variables_frame(project).drop(columns=["document", "kind", "date"])
-    return table.merge(variables, on="document_id", how="left", suffixes=("", " (variable)"))
+    return table.merge(variables, on="document_id", how="inner", suffixes=("", " (variable)"))

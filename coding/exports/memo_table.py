@@ -25,6 +25,8 @@ def memo_table(project, filters, *, as_user: str | None = None) -> pd.DataFrame:
             continue
         if m["document_id"] is not None and m["document_id"] not in documents:
             continue
+        if filters.documents is not None and m["document_id"] is not None and m["document_id"] not in filters.documents:
+            continue  # an export of chosen documents: their memos, and those on codes and the project
         if keep is not None and m["code"] is not None and m["code"] not in keep:
             continue
         segment_text = None

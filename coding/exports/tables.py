@@ -30,21 +30,25 @@ SEGMENT_COLUMNS = ["document_id", "document", "kind", "speaker", "speaker_role",
 @dataclass(frozen=True)
 class Filters:
     """What an export includes: codings of these statuses, by this coder (everyone when None), of these codes
-    (all when None), and how many quotes per code the quotes table shows."""
+    (all when None), in these documents (all when None), and how many quotes per code the quotes table shows."""
 
     status: tuple[str, ...] = ("accepted",)
     coder: str | None = None
     codes: tuple[str, ...] | None = None
     n_quotes: int = 3
+    documents: tuple[int, ...] | None = None
 
     def describe(self) -> str:
         parts = [f"status={'+'.join(self.status)}", f"coder={self.coder or '全部 all'}",
                  f"codes={','.join(self.codes) if self.codes else '全部 all'}", f"quotes={self.n_quotes}"]
+        if self.documents is not None:
+            parts.append(f"documents={len(self.documents)}")
         return "; ".join(parts)
 
 
 def make_filters(status: Iterable[str] | str = ("accepted",), coder: str | None = None,
-                 codes: Iterable[str] | None = None, n_quotes: int = 3) -> Filters:
+                 codes: Iterable[str] | None = None, n_quotes: int = 3,
+                 documents: Iterable[int] | None = None) -> Filters:
     """Validated :class:`Filters`; ``status`` may be a comma-separated string ("accepted,suggested")."""
     if isinstance(status, str):
         status = [s for s in status.split(",")]
@@ -63,7 +67,8 @@ def make_filters(status: Iterable[str] | str = ("accepted",), coder: str | None 
     if int(n_quotes) < 1:
         raise BaolianError(f"--quotes must be at least 1, not {n_quotes}", field="--quotes")
     return Filters(status=tuple(sorted(wanted, key=STATUSES.index)), coder=(coder or None),
-                   codes=tuple(codes) if codes else None, n_quotes=int(n_quotes))
+                   codes=tuple(codes) if codes else None, n_quotes=int(n_quotes),
+                   documents=None if documents is None else tuple(sorted({int(d) for d in documents})))
 
 
 def analysis_status(filters: Filters) -> tuple[str, ...]:
@@ -97,6 +102,8 @@ def export_metadata(project, filters: Filters, *, now: datetime | None = None) -
         "coder": filters.coder or "全部 all",
         "codes": ",".join(filters.codes) if filters.codes else "全部 all",
         "quotes_per_code": str(filters.n_quotes),
+        "documents": "全部 all" if filters.documents is None else
+                     "、".join(d.title for d in project.documents() if d.id in set(filters.documents)) or "—",
         "exported_at": now.strftime("%Y-%m-%d %H:%M UTC"),
         "offsets": "Unicode code points of the stored text",
         "software": "Baolian 包联",
@@ -118,7 +125,7 @@ def metadata_line(meta: dict[str, str]) -> str:
 def segments(project, filters: Filters) -> pd.DataFrame:
     """Coded segments (one row per coder's coding of a span, machine suggestions with coder empty)."""
     frame = _analysis("coded_segments")(project, status=analysis_status(filters), coder=filters.coder,
-                                        codes=filters.codes)
+                                        codes=filters.codes, documents=filters.documents)
     frame = frame.reindex(columns=[*SEGMENT_COLUMNS, *[c for c in frame.columns if c not in SEGMENT_COLUMNS]])
     return frame.reset_index(drop=True)
 
@@ -144,7 +151,8 @@ def frequencies(project, filters: Filters, codebook) -> pd.DataFrame:
     """Per code: coded segments, their share of all coded segments in the table (%), documents, characters
     covered — :func:`coding.analysis.code_frequencies` (``by="none"``), so the counts are the Analysis
     page's: a segment carries a code once however many coders coded it."""
-    freq = _analysis("code_frequencies")(project, by="none", status=analysis_status(filters), coder=filters.coder)
+    freq = _analysis("code_frequencies")(project, by="none", status=analysis_status(filters), coder=filters.coder,
+                                         documents=filters.documents)
     keep = expand_codes(codebook, filters.codes)
     if keep is not None:
         freq = freq[freq["code"].isin(keep)]
@@ -296,7 +304,7 @@ def build(project, filters: Filters, *, data: bool = False) -> Tables:
         from coding.exports.document_table import document_table
         from coding.exports.memo_table import memo_table
 
-        tables.data = {"documents": document_table(project), **data_tables(project, filters),
+        tables.data = {"documents": document_table(project, filters.documents), **data_tables(project, filters),
                        "memos": memo_table(project, filters)}
     return tables
 
@@ -348,15 +356,18 @@ def data_tables(project, filters: Filters) -> dict[str, pd.DataFrame]:
     status = analysis_status(filters)
     out: dict[str, pd.DataFrame] = {}
     for by in GROUPED_BY:
-        freq = _analysis("code_frequencies")(project, by=by, status=status, coder=filters.coder)
+        freq = _analysis("code_frequencies")(project, by=by, status=status, coder=filters.coder,
+                                             documents=filters.documents)
         out[f"frequencies_by_{by}"] = grouped_frequencies(freq, by)
-    matrix = _analysis("code_document_matrix")(project, status=status, coder=filters.coder, measure="segments")
+    matrix = _analysis("code_document_matrix")(project, status=status, coder=filters.coder, measure="segments",
+                                               documents=filters.documents)
     matrix = matrix.reset_index() if "code" not in matrix.columns else matrix
     names = dict(zip(*_analysis("codes_frame")(project)[["code", "name"]].T.values))
     matrix.insert(1, "name", matrix["code"].map(names))
     out["matrix"] = matrix
     for level, key in (("sentence", "cooccurrence"), ("paragraph", "cooccurrence_paragraph")):
-        cooc = _analysis("cooccurrence")(project, level=level, status=status, coder=filters.coder)
+        cooc = _analysis("cooccurrence")(project, level=level, status=status, coder=filters.coder,
+                                         documents=filters.documents)
         out[key] = cooc.assign(jaccard=cooc["jaccard"].astype(float).round(3))
     keep = expand_codes(project.codebook(), filters.codes)
     if keep is not None:
