@@ -50,7 +50,7 @@ def undo_last(project, *, coder: str) -> str | None:
             return None
         events, batch = [event], event.after.get("batch") if isinstance(event.after, dict) else None
         if batch is not None:  # one transaction wrote the batch: its events come one after the other
-            for earlier in s.scalars(mine.where(Event.id < event.id).execution_options(yield_per=500)):
+            for earlier in s.scalars(mine.where(Event.id < event.id)).all():
                 if not (isinstance(earlier.after, dict) and earlier.after.get("batch") == batch):
                     break
                 events.append(earlier)

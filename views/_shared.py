@@ -163,5 +163,5 @@ def document_scope(p: Project, key: str) -> tuple[int, ...] | None:
     if not chosen:
         return None
     documents = tuple(documents_where(p, {field: chosen}))
-    st.caption(f"{len(documents)} 份文档 documents: {fields[field]} ∈ {'、'.join(chosen)}")
+    st.caption(f"{len(documents)} 份文档 documents: {md(fields[field])} ∈ {md('、'.join(chosen))}")
     return documents

@@ -159,7 +159,7 @@ else:
             done = run_action(set_variables, p, changes, by=me) if changes is not None else None
             if done is not None:
                 state["ov_vars_gen"] = state.get("ov_vars_gen", 0) + 1
-                state["ov_vars_flash"] = (f"已导入 imported {sheet.name}: {done} 份文档有变化 documents changed "
+                state["ov_vars_flash"] = (f"已导入 imported {md(sheet.name)}: {done} 份文档有变化 documents changed "
                                           f"（{len(changes)} 行 rows）")
                 st.rerun()
     with st.form("ov_vars_form", border=False):
