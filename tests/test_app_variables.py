@@ -106,3 +106,18 @@ def test_the_analysis_page_counts_only_the_documents_chosen(monkeypatch, demo):
     assert any("1 份文档 documents" in c.value for c in at.caption)
     (wide,) = [d.value for d in at.dataframe if "total" in d.value.columns]
     assert list(wide.columns) == ["code", "name", first.title, "total"]
+
+
+def test_hostile_variable_values_stay_text(monkeypatch, demo):
+    hostile = "<img src=x onerror=alert(1)>**粗**"
+    p = Project.open(demo)
+    try:
+        set_variables(p, {p.documents()[0].id: {"[链接](javascript:alert(1))": hostile}}, by="admin")
+    finally:
+        p.close()
+    at = open_app(monkeypatch, demo, ANALYSIS, timeout=120, no_errors=True)
+    at.selectbox(key="analysis_where").set_value("[链接](javascript:alert(1))").run()
+    at.multiselect(key="analysis_where_[链接](javascript:alert(1))").set_value([hostile]).run()
+    (caption,) = [c.value for c in at.caption if "份文档 documents" in c.value]
+    assert "<img" not in caption and "&lt;img" in caption and "\\*\\*粗\\*\\*" in caption
+    assert "\\[链接\\](javascript:alert(1))" in caption  # a link neither rendered nor followed
