@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -190,8 +190,10 @@ def _document_units(unit: str, n_chars: int, sentences: np.ndarray, spans: np.nd
 
 
 def agreement_report(project, *, coders: Sequence[str] | None = None, unit: str = "segment",
-                     codes: Sequence[str] | None = None, as_user: str | None = None) -> AgreementReport:
-    """Reliability of the chosen coders (default: all who made decisions) per code and overall.
+                     codes: Sequence[str] | None = None, as_user: str | None = None,
+                     documents: Collection[int] | None = None) -> AgreementReport:
+    """Reliability of the chosen coders (default: all who made decisions) per code and overall, on the
+    documents at least two of them worked on (of ``documents`` only, when given).
 
     ``as_user``: who is asking; refused while they are blinded (blind double coding before adjudication),
     since agreement per code tells a coder where the others coded differently."""
@@ -217,7 +219,8 @@ def agreement_report(project, *, coders: Sequence[str] | None = None, unit: str 
         worked: dict[int, set[int]] = {}
         for doc, coder in decisions[:, :2]:
             worked.setdefault(int(doc), set()).add(coder_index[int(coder)])
-        documents = sorted(d for d, who in worked.items() if len(who) >= 2)
+        only = None if documents is None else set(documents)
+        documents = sorted(d for d, who in worked.items() if len(who) >= 2 and (only is None or d in only))
         accepted = decisions[(decisions[:, 5] == 1) & np.isin(decisions[:, 0], documents)]
         code_list = _choose_codes(s, codes, {int(c) for c in accepted[:, 2]})
         n_chars = dict(s.execute(select(Document.id, Document.n_chars).where(Document.id.in_(documents))).all())

@@ -30,6 +30,9 @@ def agreement(
     unit: Annotated[str, typer.Option(help="segment (sentences) | char (code points)")] = "segment",
     codes: Annotated[Optional[str], typer.Option(help="Codes to report, comma-separated (default: all).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    where: Annotated[Optional[list[str]], typer.Option(
+        "--where", help="Only documents with NAME=VALUE[,VALUE…] (a document variable, kind or case; repeatable).",
+        show_default=False)] = None,
 ) -> None:
     """Intercoder reliability per code and overall: percent agreement, Cohen's κ, Krippendorff's α, Fleiss' κ."""
     from rich.table import Table
@@ -38,8 +41,14 @@ def agreement(
     from coding.agreement_data import agreement_report
     from coding.cli import ACTING, _open, _print_json, out
 
-    report = agreement_report(_open(project), coders=_names(coders), unit=unit, codes=_names(codes),
-                              as_user=ACTING["user"])
+    p = _open(project)
+    documents = None
+    if where:
+        from coding.document_variables import documents_where, parse_conditions
+
+        documents = documents_where(p, parse_conditions(where))
+    report = agreement_report(p, coders=_names(coders), unit=unit, codes=_names(codes), as_user=ACTING["user"],
+                              documents=documents)
     if as_json:
         _print_json(report.to_dict())
         return

@@ -228,3 +228,13 @@ def test_interval_arithmetic_equals_a_naive_count(project, tmp_path):
                 expected = getattr(want, measure).value
                 assert getattr(got, measure) == pytest.approx(expected, abs=TOL), (unit, code, measure)
             assert got.alpha == pytest.approx(krippendorff.alpha(data, level_of_measurement="nominal"), abs=TOL)
+
+
+def test_agreement_on_chosen_documents(project, team):
+    everyone = agreement_report(project, coders=["ann", "bob", "cat"])
+    assert everyone.documents == (team["a"], team["b"])
+    only_b = agreement_report(project, coders=["ann", "bob", "cat"], documents=[team["b"]])
+    assert only_b.documents == (team["b"],) and only_b.n_units == 2  # B's two sentences
+    # ann and cat on B: M1 in sentence 2 by both, in sentence 1 by ann only
+    assert row(only_b, "M1").percent == 0.5
+    assert agreement_report(project, coders=["ann", "bob"], documents=[team["b"]]).documents == ()  # bob: not B

@@ -82,3 +82,13 @@ def test_one_coder_only_in_the_project(new_location, tmp_path, capsys):
     code, out, err = run(capsys, "agreement", "-p", location)
     assert code == 2
     assert "at least two coders" in err and "only 'ann'" in err
+
+
+def test_where_chooses_the_documents(coded, capsys):
+    code, out, err = run(capsys, "agreement", "--project", coded, "--json", "--where", "kind=other")
+    assert code == 0, err
+    assert json.loads(out)["documents"] == [1]
+    code, out, err = run(capsys, "agreement", "--project", coded, "--json", "--where", "kind=policy")
+    assert code == 0 and json.loads(out)["documents"] == [], err
+    code, _, err = run(capsys, "agreement", "--project", coded, "--where", "镇=X")
+    assert code == 2 and "no variable '镇'" in err

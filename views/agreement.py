@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from coding.agreement_data import UNIT_LABELS, UNITS, agreement_report, codable_codes, decided_coders, report_csv
-from views._shared import coder, md, project, run_action
+from views._shared import coder, document_scope, md, project, run_action
 
 p = project()
 st.title("信度 Reliability")
@@ -37,12 +37,14 @@ chosen = c1.multiselect("编码员 coders", known, default=known, key="agr_coder
 unit = c2.radio("分析单位 unit", UNITS, format_func=UNIT_LABELS.get, key="agr_unit", horizontal=True)
 picked = c3.multiselect("编码 codes", list(codes), format_func=lambda k: f"{k} {codes[k]}", key="agr_codes",
                         placeholder="全部编码 all codes")
+scope = document_scope(p, "agr_where")
 
 if len(chosen) < 2:
     st.warning("请至少选择两位编码员 — choose at least two coders.")
     st.stop()
 
-report = run_action(agreement_report, p, coders=chosen, unit=unit, codes=picked or None, as_user=coder())
+report = run_action(agreement_report, p, coders=chosen, unit=unit, codes=picked or None, as_user=coder(),
+                    documents=scope)
 if report is None:
     st.stop()
 
