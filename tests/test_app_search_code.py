@@ -101,3 +101,19 @@ def test_a_passage_opens_on_the_document_coding_page(monkeypatch, demo):
     page_size = int(coding.selectbox(key="dc_per_page").value)
     paragraph = next(i for i, g in enumerate(paragraphs) if g.start <= start < g.end)
     assert coding.session_state["dc_page"] == paragraph // page_size + 1 > 1
+
+
+def test_the_search_covers_the_documents_chosen(monkeypatch, demo):
+    p = Project.open(demo)
+    try:
+        interviews = {d.id for d in p.documents() if d.kind == "interview"}
+    finally:
+        p.close()
+    at = open_app(monkeypatch, demo, PAGE, coder="ann", timeout=120, no_errors=True)
+    at.text_input(key="sc_query").input("上门").run()
+    every = at.dataframe[0].value
+    at.selectbox(key="sc_where").set_value("kind").run()
+    at.multiselect(key="sc_where_kind").set_value(["interview"]).run()
+    chosen = at.dataframe[0].value
+    assert 0 < len(chosen) < len(every)
+    assert {int(link.split("doc=")[1].split("&")[0]) for link in chosen["原文 Open"]} <= interviews

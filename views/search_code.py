@@ -14,7 +14,7 @@ from coding.analysis_data import data_version
 from coding.assignments import visible_documents
 from coding.roles import Permission
 from coding.search_coding import MATCHES, UNITS, find_passages
-from views._shared import can, coder, md, project, run_action
+from views._shared import can, coder, document_scope, md, project, run_action
 
 PICK = "编码 Code?"
 
@@ -48,6 +48,7 @@ match = c4.radio("匹配 Match", list(MATCHES), format_func=MATCHES.get, key="sc
                  disabled=unit == "hit", help="所有词须在同一句或同一段 — all words in the same sentence or paragraph")
 code = c3.selectbox("编码 Code", list(codes), format_func=lambda k: f"{k} {codes[k]}", key="sc_code",
                     index=None, placeholder="选择编码 pick a code", on_change=_new_table)
+scope = document_scope(p, "sc_where")
 if state.get("sc_flash"):
     st.success(state.pop("sc_flash"))
 if not query.strip():
@@ -55,6 +56,8 @@ if not query.strip():
     st.stop()
 
 docs = tuple(d.id for d in visible_documents(p, me)) if me else None  # blind mode: the coder's assigned documents
+if scope is not None:
+    docs = tuple(d for d in (docs if docs is not None else scope) if d in set(scope))
 found = run_action(search, p.url, data_version(p), query, unit, "any" if unit == "hit" else match, code or "", me,
                    docs, p)
 if found is None:
