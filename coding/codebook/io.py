@@ -242,11 +242,14 @@ def dump_codebook(codebook: Codebook) -> str:
     """Canonical YAML: schema key order, defaults/None/empty omitted, Unicode kept.
 
     Remembered by content (the model's JSON, which pydantic writes in about a millisecond), since a project
-    dumps the same codebook to store it, to fingerprint it and to version its rules."""
+    dumps the same codebook to store it, to fingerprint it and to version its rules; and kept on disk between
+    runs (:mod:`coding.codebook.dump_cache`)."""
     key = codebook.model_dump_json()
     text = _DUMPS.get(key)
     if text is None:
-        text = _dump(codebook)
+        from coding.codebook.dump_cache import cached
+
+        text = cached(key, lambda: _dump(codebook))
         if len(_DUMPS) >= _DUMPS_KEPT:
             _DUMPS.clear()
         _DUMPS[key] = text
