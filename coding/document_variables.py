@@ -9,6 +9,7 @@ Values are text; an empty value removes the variable from the document.
 from __future__ import annotations
 
 import unicodedata
+from datetime import date, datetime, time
 from collections.abc import Iterable, Mapping
 
 import pandas as pd
@@ -30,6 +31,12 @@ def value_text(value) -> str | None:
         return None
     if isinstance(value, float) and value != value:  # NaN: an empty spreadsheet cell
         return None
+    if isinstance(value, float) and value.is_integer():  # 2020.0 from a spreadsheet is the year 2020
+        return str(int(value))
+    if isinstance(value, datetime):  # a date cell of a spreadsheet: the date, and the time only if there is one
+        return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
     return value.strip() if isinstance(value, str) else str(value)
 
 

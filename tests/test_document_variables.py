@@ -97,9 +97,11 @@ def test_spreadsheets_set_variables(project, docs, tmp_path):
     assert changes == {docs["访谈A"]: {"街道": "X街道", "年份": "2020"}, docs["政策B"]: {"年份": "2021"}}
     xlsx = tmp_path / "vars.xlsx"
     pd.DataFrame({"document_id": [docs["政策B"], docs["访谈A"]], "职级": ["副处", None], "年份": [2019, 2020],
+                  "访谈日期": [pd.Timestamp("2020-10-15"), pd.Timestamp("2020-10-16 09:30")], "得分": [3.0, 2.5],
                   "kind": ["ignored", "ignored"]}).to_excel(xlsx, index=False)
-    assert read_variable_table(project, xlsx) == {docs["政策B"]: {"职级": "副处", "年份": "2019"},
-                                                  docs["访谈A"]: {"年份": "2020"}}
+    assert read_variable_table(project, xlsx) == {
+        docs["政策B"]: {"职级": "副处", "年份": "2019", "访谈日期": "2020-10-15", "得分": "3"},
+        docs["访谈A"]: {"年份": "2020", "访谈日期": "2020-10-16 09:30:00", "得分": "2.5"}}
     titled = tmp_path / "titles.csv"
     titled.write_text("\ufeffdocument,街道\n访谈A,X\n没有这份,Y\n", encoding="utf-8")
     with pytest.raises(BaolianError) as refused:
