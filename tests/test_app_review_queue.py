@@ -207,3 +207,19 @@ def test_retrain_shows_the_new_scores(monkeypatch, demo):
     history = model_history(p)
     p.close()
     assert len(history) == 1 and history[0]["version"] == metrics["模型版本 Model version"]
+
+
+def test_the_queue_of_the_documents_chosen(monkeypatch, demo):
+    at = open_page(monkeypatch, demo)
+    at.selectbox(key="rq_where").set_value("kind").run()
+    at.multiselect(key="rq_where_kind").set_value(["policy"]).run()
+    assert not at.exception and not at.error
+    p = Project.open(demo)
+    try:
+        policies = {d.title for d in p.documents() if d.kind == "policy"}
+        wanted = [s for s in pending_suggestions(p, coder="ann") if s.document_id in {d.id for d in p.documents()
+                                                                                       if d.kind == "policy"}]
+    finally:
+        p.close()
+    assert f"**{len(wanted)}** 条待审 pending" in at.markdown[0].value
+    assert set(table(at)["文档 Document"]) <= policies

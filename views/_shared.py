@@ -145,21 +145,22 @@ def run_action(action, *args, success: str | None = None, **kwargs):
     return result
 
 
-def document_scope(p: Project, key: str) -> tuple[int, ...] | None:
+def document_scope(p: Project, key: str, on_change=None) -> tuple[int, ...] | None:
     """A filter "only documents with" a document variable, kind or case (MAXQDA's activation by variables):
-    the ids of the documents chosen, or None for all documents."""
+    the ids of the documents chosen, or None for all documents. ``on_change``: called when the choice changes."""
     from coding.analysis import KIND_LABELS
     from coding.document_variables import condition_values, documents_where, variable_names
 
     fields = {"": "全部文档 all documents", "kind": "文档类型 kind", "case": "案例 case",
               **{n: f"变量 variable: {n}" for n in variable_names(p)}}
     left, right = st.columns([2, 4])
-    field = left.selectbox("只看文档 Only documents with", list(fields), format_func=fields.get, key=key)
+    field = left.selectbox("只看文档 Only documents with", list(fields), format_func=fields.get, key=key,
+                           on_change=on_change)
     if not field:
         return None
     chosen = right.multiselect("取值 values", condition_values(p, field), key=f"{key}_{field}",
                                format_func=lambda v: KIND_LABELS.get(v, v) if field == "kind" else v,
-                               placeholder="选择取值 pick values")
+                               placeholder="选择取值 pick values", on_change=on_change)
     if not chosen:
         return None
     documents = tuple(documents_where(p, {field: chosen}))

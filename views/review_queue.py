@@ -17,7 +17,7 @@ from coding.decisions import accept, reject
 from coding.errors import BaolianError
 from coding.review import ReviewFilter, evidence_parts, review_options, review_page
 from coding.roles import Permission
-from views._shared import can, coder, esc, md, project, run_action
+from views._shared import can, coder, document_scope, esc, md, project, run_action
 
 PAGE_SIZES = (50, 100, 200, 500)
 ORIGINS = {"rule": "规则 rule", "model": "模型 model", "human": "人工 human"}
@@ -97,6 +97,12 @@ docs = c2.multiselect("文档 Document", list(doc_labels), format_func=doc_label
 origin = c3.selectbox("来源 Origin", [None, *origins], key="rq_origin", on_change=_filters_changed,
                       format_func=lambda o: "全部 all" if o is None else ORIGINS.get(o, o))
 low, high = c4.slider("得分 Score", 0.0, 1.0, (0.0, 1.0), step=0.05, key="rq_score", on_change=_filters_changed)
+scope = document_scope(p, "rq_where", on_change=_filters_changed)
+if scope is not None:  # documents with a variable's values (and of those picked above, if any)
+    docs = [d for d in (docs or scope) if d in set(scope)]
+    if not docs:
+        st.info("没有符合条件的文档 — no document matches the filter.")
+        st.stop()
 filt = ReviewFilter(codes=tuple(codes), document_ids=tuple(docs), origin=origin,
                     min_score=low if low > 0 else None, max_score=high if high < 1 else None)
 
