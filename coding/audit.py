@@ -192,11 +192,23 @@ def _summary(event: Event, user: str | None, codes: dict[int, str], titles: dict
     if event.action == "undo" and isinstance(event.after, dict):
         target = undone.get(event.after.get("undoes"))
         parts.append(f"({target.action if target else 'event'} #{event.after.get('undoes')})")
+    if event.action == "document.variables" and isinstance(event.before, dict) and isinstance(event.after, dict):
+        parts.append(_variable_changes(event.before.get("extra") or {}, event.after.get("extra") or {}))
     if event.action == "setting.set" and isinstance(event.after, dict):
         parts.append(", ".join(map(str, event.after)))
     if event.action.startswith("document.") and isinstance(data.get("filename"), str) and not isinstance(doc, int):
         parts.append(data["filename"])
     return " ".join(parts)
+
+
+def _variable_changes(before: dict, after: dict) -> str:
+    """"街道: X → Y; 年份: + 2020; 职级: 副处 → −" for a document.variables event."""
+    changes = []
+    for name in dict.fromkeys([*before, *after]):
+        old, new = before.get(name), after.get(name)
+        if old != new:
+            changes.append(f"{name}: {'+ ' + str(new) if old is None else str(old) + ' → ' + ('−' if new is None else str(new))}")
+    return "; ".join(changes)
 
 
 _CODING_WORK = ("coding.", "memo.", "undo", "adjudication.")

@@ -249,3 +249,14 @@ def test_cli_export_where(cli_project, capsys, tmp_path):  # noqa: F811
     code, _, err = run(capsys, "export", "qdpx", "--out", str(tmp_path / "p.qdpx"), "--where", "kind=interview",
                        "--project", p)
     assert code == 2 and "holds the whole project" in err
+
+
+def test_the_history_says_what_changed(project, docs):
+    from coding.audit import history as audit_history
+
+    a = docs["访谈A"]
+    set_variables(project, {a: {"街道": "X", "年份": "2020"}}, by="admin")
+    set_variables(project, {a: {"街道": "Y", "年份": None}}, by="admin")
+    summaries = [e.summary for e in audit_history(project, document=a, action="document.variables")]
+    assert summaries[0].endswith("《访谈A》 街道: X → Y; 年份: 2020 → −")
+    assert summaries[1].endswith("《访谈A》 街道: + X; 年份: + 2020")
