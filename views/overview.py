@@ -124,8 +124,8 @@ else:
 st.subheader("文档变量 Document variables")
 st.caption("每份文档的属性（如 街道、年份、受访者职级），统计分析可按变量分组；管理员可在表中修改，清空即删除。"
            " — Facts about each document (district, year, rank …) that analyses group by (按 by: 变量 variable); "
-           "admins edit them here (an empty cell removes the value), or import a spreadsheet with "
-           "`baolian variables import`.")
+           "admins edit them here (an empty cell removes the value) or import a spreadsheet (below, or "
+           "`baolian variables import`).")
 variables = variables_frame(p)
 FIXED = {"document_id": "#", "document": "文档 document", "kind": "类型 kind", "date": "日期 date"}
 if variables.empty:
