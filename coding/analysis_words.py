@@ -155,7 +155,12 @@ def word_frequencies(project, *, by: str = "none", top: int | None = 50, min_len
     numbers and words shorter than ``min_length`` are left out. Columns: <by>, word, count, share (of the
     group's counted words), documents; the ``top`` words per group, most frequent first."""
     if by not in WORD_BY:
-        raise BaolianError(f"cannot group words by {by!r}", field="by", hint=f"use one of {', '.join(WORD_BY)}")
+        from coding.document_variables import VAR_PREFIX, variable_names
+
+        names = variable_names(project)
+        if not (by.startswith(VAR_PREFIX) and by[len(VAR_PREFIX):] in names):
+            choices = [*WORD_BY, *(VAR_PREFIX + n for n in names)]
+            raise BaolianError(f"cannot group words by {by!r}", field="by", hint=f"use one of {', '.join(choices)}")
     stop = set(chinese_stopwords() if stopwords is None else stopwords) | set(extra_stopwords)
     columns = [by, "word", "count", "share", "documents"]
     words = sentence_words(project)
@@ -173,6 +178,13 @@ def word_frequencies(project, *, by: str = "none", top: int | None = 50, min_len
         words = words.assign(**{by: words["document_id"].map(docs[by])})
     elif by == "none":
         words = words.assign(none=ALL_VALUE)
+    elif by not in words.columns:  # var:NAME, a document variable (— where a document has none)
+        from coding.document_variables import VAR_PREFIX, value_text
+
+        name = by[len(VAR_PREFIX):]
+        docs = data.documents_frame(project)
+        value = dict(zip(docs["document_id"], docs["extra"].map(lambda e: value_text(e.get(name)) or data.NO_VALUE)))
+        words = words.assign(**{by: words["document_id"].map(value)})
     if words.empty:
         return pd.DataFrame(columns=columns)
     out = words.groupby([by, "word"]).agg(count=("word", "size"), documents=("document_id", "nunique")).reset_index()

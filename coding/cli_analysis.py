@@ -166,7 +166,8 @@ def kwic(
 
 
 def words(
-    by: Annotated[str, typer.Option("--by", help="none | kind | document | speaker_role | speaker | code")] = "none",
+    by: Annotated[str, typer.Option("--by", help="none | kind | document | speaker_role | speaker | code | "
+                                    "var:NAME (a document variable)")] = "none",
     top: Annotated[int, typer.Option("--top", min=1, help="Words per group.")] = 30,
     min_length: Annotated[int, typer.Option("--min-length", min=1, help="Shortest word counted.")] = 2,
     stop: Annotated[Optional[list[str]], typer.Option("--stop", help="Extra stop word (repeatable).",

@@ -260,3 +260,15 @@ def test_the_history_says_what_changed(project, docs):
     summaries = [e.summary for e in audit_history(project, document=a, action="document.variables")]
     assert summaries[0].endswith("《访谈A》 街道: X → Y; 年份: 2020 → −")
     assert summaries[1].endswith("《访谈A》 街道: + X; 年份: + 2020")
+
+
+def test_word_frequencies_by_a_variable(project, docs):
+    from coding.analysis_words import word_frequencies
+
+    set_variables(project, {docs["访谈A"]: {"街道": "X"}}, by="admin")
+    words = word_frequencies(project, by="var:街道", top=None, min_length=2)
+    groups = {value: set(part["word"]) for value, part in words.groupby("var:街道")}
+    assert set(groups) == {"X", "—"}  # 政策B has no value (删除C's words are counted too: it is live here)
+    assert "干部" in groups["X"] and "干部" not in groups["—"] and "督办" in groups["—"]
+    with pytest.raises(BaolianError, match="var:街道"):
+        word_frequencies(project, by="var:年份")

@@ -194,7 +194,8 @@ try:
 
     elif view == "words":
         w1, w2, w3, w4 = st.columns([2, 1, 1, 3])
-        wby = w1.selectbox("按 by", list(WORD_BY), format_func=WORD_BY.get, key="words_by")
+        word_by = {**WORD_BY, **{VAR_PREFIX + n: f"变量 variable: {n}" for n in variable_names(p)}}
+        wby = w1.selectbox("按 by", list(word_by), format_func=word_by.get, key="words_by")
         top = w2.number_input("前 N top", 5, 500, 30, key="words_top")
         min_length = w3.number_input("最短 min length", 1, 4, 2, key="words_min")
         extra = w4.text_input("附加停用词 extra stop words", key="words_extra", placeholder="空格分隔 space separated")
