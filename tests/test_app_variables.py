@@ -19,11 +19,13 @@ def demo(coded_demo, tmp_path):
 
 
 def stored(path) -> dict[int, dict]:
+    """Document id -> its variables, less 层级, which the demo corpus gives every document."""
     p = Project.open(path)
     try:
         frame = variables_frame(p)
         names = [c for c in frame.columns if c not in ("document_id", "document", "kind", "date")]
-        return {int(r["document_id"]): {n: r[n] for n in names if r[n] is not None} for _, r in frame.iterrows()}
+        return {int(r["document_id"]): {n: r[n] for n in names if r[n] is not None and n != "层级"}
+                for _, r in frame.iterrows()}
     finally:
         p.close()
 
@@ -121,3 +123,29 @@ def test_hostile_variable_values_stay_text(monkeypatch, demo):
     (caption,) = [c.value for c in at.caption if "份文档 documents" in c.value]
     assert "<img" not in caption and "&lt;img" in caption and "\\*\\*粗\\*\\*" in caption
     assert "\\[链接\\](javascript:alert(1))" in caption  # a link neither rendered nor followed
+
+
+def test_memos_and_document_coding_of_the_documents_chosen(monkeypatch, demo):
+    from coding.decisions import add_memo
+
+    p = Project.open(demo)
+    try:
+        interview, policy = (next(d for d in p.documents() if d.kind == kind) for kind in ("interview", "policy"))
+        add_memo(p, "访谈的备忘", coder="ann", document_id=interview.id)
+        add_memo(p, "政策的备忘", coder="ann", document_id=policy.id)
+        add_memo(p, "项目备忘", coder="ann")
+        policies = {d.id for d in p.documents() if d.kind == "policy"}
+    finally:
+        p.close()
+    at = open_app(monkeypatch, demo, "views/memos.py", coder="ann", timeout=120, no_errors=True)
+    at.selectbox(key="memo_where").set_value("kind").run()
+    at.multiselect(key="memo_where_kind").set_value(["policy"]).run()
+    (frame,) = [d.value for d in at.dataframe]
+    assert list(frame["备忘 Memo"]) == ["政策的备忘", "项目备忘"]
+    coding = open_app(monkeypatch, demo, "views/document_coding.py", coder="ann", timeout=120, no_errors=True)
+    coding.selectbox(key="dc_where").set_value("kind").run()
+    coding.multiselect(key="dc_where_kind").set_value(["policy"]).run()
+    assert not coding.exception and not coding.error
+    labels = coding.selectbox(key="dc_doc").options  # "#13 [政策文件 policy] title"
+    assert sorted(int(label[1:].split(" ")[0]) for label in labels) == sorted(policies)
+    assert coding.selectbox(key="dc_doc").value in policies

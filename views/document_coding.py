@@ -29,7 +29,7 @@ from coding.highlight import (
     with_descendants,
 )
 from coding.roles import Permission
-from views._shared import can, coder, esc, project, run_action
+from views._shared import can, coder, document_scope, esc, project, run_action
 
 KIND_LABELS = {"interview": "访谈", "policy": "政策", "minutes": "纪要", "news": "新闻", "other": "其他"}
 PER_PAGE = (20, 40, 80, 160)
@@ -140,6 +140,12 @@ docs = visible_documents(p, me)  # in blind mode: the documents assigned to me
 if not docs:
     st.info("项目里还没有文档 — 请先在「导入 Import」页导入 (no documents yet).")
     st.stop()
+scope = document_scope(p, "dc_where")  # e.g. only the petitioners' interviews
+if scope is not None:
+    docs = [d for d in docs if d.id in set(scope)]
+    if not docs:
+        st.info("没有符合条件的文档 — no document matches the filter.")
+        st.stop()
 by_id = {d.id: d for d in docs}
 if "dc_doc" not in st.session_state:
     wanted = st.query_params.get("doc")

@@ -14,7 +14,7 @@ from coding import decisions
 from coding.exports.memo_table import memo_table
 from coding.exports.tables import make_filters
 from coding.roles import Permission
-from views._shared import can, coder, project, run_action
+from views._shared import can, coder, document_scope, project, run_action
 
 ON = {"coding": "编码 coding", "code": "编码类目 code", "sentence": "句子 sentence", "paragraph": "段落 paragraph",
       "turn": "话轮 turn", "document": "文档 document", "project": "项目 project"}
@@ -43,7 +43,8 @@ with st.expander("✍️ 写备忘 New memo (项目或编码 on the project or a
         st.caption("请先在侧栏填写编码员姓名 — choose your coder name on the sidebar first.")
 
 # -- all memos ---------------------------------------------------------------------------------------------
-table = run_action(memo_table, p, make_filters(), as_user=me)
+scope = document_scope(p, "memo_where")  # memos of chosen documents (and those on codes and the project)
+table = run_action(memo_table, p, make_filters(documents=scope), as_user=me)
 if table is None or table.empty:
     st.info("还没有备忘 — no memos yet.")
     st.stop()
