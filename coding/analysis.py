@@ -34,7 +34,7 @@ from coding.analysis_data import (
     union_length,
     visible_coder,
 )
-from coding.document_variables import VAR_PREFIX, value_text, variable_names
+from coding.document_variables import VAR_PREFIX, value_of, variable_names
 from coding.errors import BaolianError
 from coding.store import Coder, Document, Segment
 
@@ -213,7 +213,7 @@ def _by_values(project, rows: pd.DataFrame, docs: pd.DataFrame, by: str) -> tupl
         base = sents.groupby(by).agg(_docs=("document_id", "nunique"), _chars=("_len", "sum")).reset_index()
     elif by.startswith(VAR_PREFIX):
         name = by[len(VAR_PREFIX):]
-        docs = docs.assign(**{by: docs["extra"].map(lambda extra: value_text(extra.get(name)) or NO_VALUE)})
+        docs = docs.assign(**{by: docs["extra"].map(lambda extra: value_of(extra, name))})
         rows = rows.assign(**{by: rows["document_id"].map(dict(zip(docs["document_id"], docs[by])))})
         base = docs.groupby(by).agg(_docs=("document_id", "size"), _chars=("characters", "sum")).reset_index()
     else:

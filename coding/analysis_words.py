@@ -179,11 +179,11 @@ def word_frequencies(project, *, by: str = "none", top: int | None = 50, min_len
     elif by == "none":
         words = words.assign(none=ALL_VALUE)
     elif by not in words.columns:  # var:NAME, a document variable (— where a document has none)
-        from coding.document_variables import VAR_PREFIX, value_text
+        from coding.document_variables import VAR_PREFIX, value_of
 
         name = by[len(VAR_PREFIX):]
         docs = data.documents_frame(project)
-        value = dict(zip(docs["document_id"], docs["extra"].map(lambda e: value_text(e.get(name)) or data.NO_VALUE)))
+        value = dict(zip(docs["document_id"], docs["extra"].map(lambda extra: value_of(extra, name))))
         words = words.assign(**{by: words["document_id"].map(value)})
     if words.empty:
         return pd.DataFrame(columns=columns)

@@ -40,6 +40,11 @@ def value_text(value) -> str | None:
     return value.strip() if isinstance(value, str) else str(value)
 
 
+def value_of(extra: Mapping | None, name: str) -> str:
+    """A document's value of variable ``name`` as the analyses show it (— for none), from its ``extra``."""
+    return value_text((extra or {}).get(name)) or NO_VALUE
+
+
 def check_name(name: str, *, field: str = "variable") -> str:
     """The variable name, stripped; refused if empty, too long, built in or holding control characters."""
     name = (name or "").strip()
@@ -134,7 +139,6 @@ def rename_variable(project, old: str, new: str, *, by: str | None) -> int:
     return set_variables(project, {i: {old: None, new: extra[old]} for i, extra in having}, by=by)
 
 
-
 FIELDS = ("kind", "case")  # built-in fields a condition may name besides the variables
 
 
@@ -160,28 +164,20 @@ def documents_where(project, conditions: Mapping[str, Iterable[str]]) -> list[in
         if name not in names and name not in FIELDS:
             raise BaolianError(f"no variable {name!r}", field="--where",
                                hint=f"use one of: {', '.join([*FIELDS, *sorted(names)])}")
-    found = []
-    for doc in project.documents():
-        def values(name: str) -> set[str]:
-            if name == "kind":
-                return {doc.kind}
-            if name == "case":
-                return {str(c) for c in doc.cases} or {NO_VALUE}
-            return {doc.variables.get(name, NO_VALUE)}
-        if all(values(name) & allowed for name, allowed in wanted.items()):
-            found.append(doc.id)
-    return found
+    return [doc.id for doc in project.documents()
+            if all(_values(doc, name) & allowed for name, allowed in wanted.items())]
 
 
 def condition_values(project, name: str) -> list[str]:
     """The values live documents have for a variable (or ``kind``, ``case``), — for none, sorted, for a filter's
     choices."""
-    found: set[str] = set()
-    for doc in project.documents():
-        if name == "kind":
-            found.add(doc.kind)
-        elif name == "case":
-            found.update(str(c) for c in doc.cases or []) if doc.cases else found.add(NO_VALUE)
-        else:
-            found.add(doc.variables.get(name, NO_VALUE))
-    return sorted(found)
+    return sorted(set().union(*(_values(doc, name) for doc in project.documents())))
+
+
+def _values(doc, name: str) -> set[str]:
+    """What a document (a project.DocumentSummary) has for a variable, ``kind`` or ``case`` (— for nothing)."""
+    if name == "kind":
+        return {doc.kind}
+    if name == "case":
+        return {str(c) for c in doc.cases or []} or {NO_VALUE}
+    return {doc.variables.get(name, NO_VALUE)}
