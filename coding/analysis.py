@@ -34,8 +34,7 @@ from coding.analysis_data import (
     union_length,
     visible_coder,
 )
-from coding.document_variables import VAR_PREFIX, value_of, variable_names
-from coding.errors import BaolianError
+from coding.document_variables import VAR_PREFIX, check_grouping, values_by_document
 from coding.store import Coder, Document, Segment
 
 KIND_LABELS = {"interview": "访谈 interview", "policy": "政策文件 policy", "minutes": "会议纪要 minutes",
@@ -153,7 +152,7 @@ def code_frequencies(project, *, by: str = "kind", status: Iterable[str] = ("acc
     is asking; while blinded (blind double coding before adjudication) only their own codings count.
     ``documents``: count only in these documents (their codings, and the bases of the shares).
     """
-    check_by(project, by)
+    check_grouping(project, by, BY_OPTIONS)
     check_selection(status, layer)
     columns = [*FREQ_COLUMNS, by, *MEASURES]
     rows = selected_codings(project, status=status, coder=coder, layer=layer, as_user=as_user, documents=documents)
@@ -186,17 +185,6 @@ def code_frequencies(project, *, by: str = "kind", status: Iterable[str] = ("acc
     return out.sort_values(["position", by]).reset_index(drop=True)[columns]
 
 
-def check_by(project, by: str) -> None:
-    """Refuse a ``by`` that is neither one of BY_OPTIONS nor ``var:NAME`` of a variable documents carry."""
-    if by in BY_OPTIONS:
-        return
-    names = variable_names(project)
-    if by.startswith(VAR_PREFIX) and by[len(VAR_PREFIX):] in names:
-        return
-    choices = [*BY_OPTIONS, *(VAR_PREFIX + n for n in names)]
-    raise BaolianError(f"cannot group by {by!r}", field="by", hint=f"use one of {', '.join(choices)}")
-
-
 def _by_values(project, rows: pd.DataFrame, docs: pd.DataFrame, by: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``rows`` with a ``by`` column, and the base per ``by`` value: _docs (documents) and _chars (characters)."""
     whole = pd.DataFrame({"_docs": [len(docs)], "_chars": [int(docs["characters"].sum())]})
@@ -212,9 +200,9 @@ def _by_values(project, rows: pd.DataFrame, docs: pd.DataFrame, by: str) -> tupl
         sents["_len"] = sents["end"] - sents["start"]
         base = sents.groupby(by).agg(_docs=("document_id", "nunique"), _chars=("_len", "sum")).reset_index()
     elif by.startswith(VAR_PREFIX):
-        name = by[len(VAR_PREFIX):]
-        docs = docs.assign(**{by: docs["extra"].map(lambda extra: value_of(extra, name))})
-        rows = rows.assign(**{by: rows["document_id"].map(dict(zip(docs["document_id"], docs[by])))})
+        value = values_by_document(docs, by)
+        docs = docs.assign(**{by: docs["document_id"].map(value)})
+        rows = rows.assign(**{by: rows["document_id"].map(value)})
         base = docs.groupby(by).agg(_docs=("document_id", "size"), _chars=("characters", "sum")).reset_index()
     else:
         if by == "coder":

@@ -20,6 +20,7 @@ from functools import lru_cache
 import pandas as pd
 
 from coding import analysis_data as data
+from coding.document_variables import check_grouping, values_by_document
 from coding.errors import BaolianError
 
 WORD_SEP = "\x1f"
@@ -117,11 +118,13 @@ def kwic(project, word: str | None = None, *, code: str | None = None, width: in
     return hits[columns].astype({"start": int, "end": int})
 
 
-def word_hits(project, query: str) -> pd.DataFrame:
+def word_hits(project, query: str, words: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Where ``query`` (a run of whole jieba words) occurs: document_id, start, end, speaker, speaker_role.
+    ``words``: :func:`sentence_words`, when the caller searches for several queries."""
     target = [w for w in project.tokens(query.strip())] if query.strip() else []
     if not target:
         raise BaolianError("the search word is empty", field="word", hint="type a word, e.g. 包联")
-    words = sentence_words(project)
+    words = sentence_words(project) if words is None else words
     ws, segs = words["word"].tolist(), words["segment_id"].tolist()
     n, rows = len(target), []
     for i in (words.index[words["word"] == target[0]] if not words.empty else []):
@@ -154,13 +157,7 @@ def word_frequencies(project, *, by: str = "none", top: int | None = 50, min_len
     (:func:`chinese_stopwords` unless ``stopwords`` is given, plus ``extra_stopwords``), punctuation,
     numbers and words shorter than ``min_length`` are left out. Columns: <by>, word, count, share (of the
     group's counted words), documents; the ``top`` words per group, most frequent first."""
-    if by not in WORD_BY:
-        from coding.document_variables import VAR_PREFIX, variable_names
-
-        names = variable_names(project)
-        if not (by.startswith(VAR_PREFIX) and by[len(VAR_PREFIX):] in names):
-            choices = [*WORD_BY, *(VAR_PREFIX + n for n in names)]
-            raise BaolianError(f"cannot group words by {by!r}", field="by", hint=f"use one of {', '.join(choices)}")
+    check_grouping(project, by, WORD_BY, what="group words")
     stop = set(chinese_stopwords() if stopwords is None else stopwords) | set(extra_stopwords)
     columns = [by, "word", "count", "share", "documents"]
     words = sentence_words(project)
@@ -179,12 +176,7 @@ def word_frequencies(project, *, by: str = "none", top: int | None = 50, min_len
     elif by == "none":
         words = words.assign(none=ALL_VALUE)
     elif by not in words.columns:  # var:NAME, a document variable (— where a document has none)
-        from coding.document_variables import VAR_PREFIX, value_of
-
-        name = by[len(VAR_PREFIX):]
-        docs = data.documents_frame(project)
-        value = dict(zip(docs["document_id"], docs["extra"].map(lambda extra: value_of(extra, name))))
-        words = words.assign(**{by: words["document_id"].map(value)})
+        words = words.assign(**{by: words["document_id"].map(values_by_document(data.documents_frame(project), by))})
     if words.empty:
         return pd.DataFrame(columns=columns)
     out = words.groupby([by, "word"]).agg(count=("word", "size"), documents=("document_id", "nunique")).reset_index()

@@ -206,8 +206,10 @@ def _variable_changes(before: dict, after: dict) -> str:
     changes = []
     for name in dict.fromkeys([*before, *after]):
         old, new = before.get(name), after.get(name)
-        if old != new:
-            changes.append(f"{name}: {'+ ' + str(new) if old is None else str(old) + ' → ' + ('−' if new is None else str(new))}")
+        if old is None and new is not None:
+            changes.append(f"{name}: + {new}")
+        elif old != new:
+            changes.append(f"{name}: {old} → {'−' if new is None else new}")
     return "; ".join(changes)
 
 

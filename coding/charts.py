@@ -9,6 +9,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from coding.document_variables import VAR_PREFIX
 from coding.errors import BaolianError
 
 FONT = "Noto Sans CJK SC, Noto Serif CJK SC, Source Han Sans SC, WenQuanYi Micro Hei, sans-serif"
@@ -40,7 +41,7 @@ def frequency_chart(freq: pd.DataFrame, *, by: str = "kind", measure: str = "seg
     chart = alt.Chart(data).mark_bar().encode(
         y=alt.Y("label:N", sort=order, title="编码 code", axis=alt.Axis(labelLimit=260)),
         x=alt.X(f"sum({measure}):Q", title=TITLES.get(measure, measure), axis=alt.Axis(format="d", tickMinStep=1)),
-        color=alt.Color(field=by, type="nominal", title=TITLES.get(by, by.removeprefix("var:")), sort=colour_sort,
+        color=alt.Color(field=by, type="nominal", title=TITLES.get(by, by.removeprefix(VAR_PREFIX)), sort=colour_sort,
                         legend=alt.Legend(orient="bottom", columns=3)),  # field=: a variable's by has a colon
         tooltip=[alt.Tooltip("label:N", title="编码 code"), alt.Tooltip(field=by, type="nominal"),
                  alt.Tooltip(f"{measure}:Q"), alt.Tooltip("share:Q", format=".1%", title="share")],

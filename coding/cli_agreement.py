@@ -6,6 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from coding.cli_shared import WhereOpt, where_documents
+
 
 def fmt(value: float | None, *, percent: bool = False) -> str:
     """A measure for display: 3 decimals (percent: one), '—' when undefined."""
@@ -30,9 +32,7 @@ def agreement(
     unit: Annotated[str, typer.Option(help="segment (sentences) | char (code points)")] = "segment",
     codes: Annotated[Optional[str], typer.Option(help="Codes to report, comma-separated (default: all).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-    where: Annotated[Optional[list[str]], typer.Option(
-        "--where", help="Only documents with NAME=VALUE[,VALUE…] (a document variable, kind or case; repeatable).",
-        show_default=False)] = None,
+    where: WhereOpt = None,
 ) -> None:
     """Intercoder reliability per code and overall: percent agreement, Cohen's κ, Krippendorff's α, Fleiss' κ."""
     from rich.table import Table
@@ -42,13 +42,8 @@ def agreement(
     from coding.cli import ACTING, _open, _print_json, out
 
     p = _open(project)
-    documents = None
-    if where:
-        from coding.document_variables import documents_where, parse_conditions
-
-        documents = documents_where(p, parse_conditions(where))
     report = agreement_report(p, coders=_names(coders), unit=unit, codes=_names(codes), as_user=ACTING["user"],
-                              documents=documents)
+                              documents=where_documents(p, where))
     if as_json:
         _print_json(report.to_dict())
         return

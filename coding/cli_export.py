@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from coding.cli_shared import WhereOpt, where_documents
+
 
 def export_command(
     fmt: Annotated[str, typer.Argument(metavar="FORMAT",
@@ -23,9 +25,7 @@ def export_command(
     code: Annotated[Optional[list[str]], typer.Option("--code", help="Only this code; repeat for several.")
                     ] = None,
     user: Annotated[Optional[str], typer.Option(help="qdpx: the user recorded as the exporter.")] = None,
-    where: Annotated[Optional[list[str]], typer.Option(
-        "--where", help="Tables of the documents with NAME=VALUE[,VALUE…] only (a document variable, kind or "
-        "case; repeatable). Not for qdc/qdpx, which hold the whole project.", show_default=False)] = None,
+    where: WhereOpt = None,
 ) -> None:
     """Export the project: csv, xlsx (data tables), docx, latex, md (tables for papers), qdc, qdpx (REFI-QDA).
 
@@ -41,15 +41,12 @@ def export_command(
     fmt = check_format(fmt)  # before opening the project: a typo gets the list of formats at once
     resolve_out(fmt, out_path)
     p = _open(project)
-    documents = None
-    if where:
-        from coding.document_variables import documents_where, parse_conditions
+    if where and fmt in ("qdc", "qdpx"):
         from coding.errors import BaolianError
 
-        if fmt in ("qdc", "qdpx"):
-            raise BaolianError("a REFI-QDA export holds the whole project", field="--where",
-                               hint="leave out --where, or export csv, xlsx, docx, latex or md")
-        documents = documents_where(p, parse_conditions(where))
+        raise BaolianError("a REFI-QDA export holds the whole project", field="--where",
+                           hint="leave out --where, or export csv, xlsx, docx, latex or md")
+    documents = where_documents(p, where)
     # in blind mode before adjudication a coder (global --user, else --user here) exports only their own codings
     written = export(p, fmt, out_path, coder=coder, status=status, n_quotes=quotes, codes=code, user=user,
                      as_user=acting_user(p) or user, documents=documents)

@@ -24,6 +24,9 @@ ProjectOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+WhereOpt = Annotated[Optional[list[str]], typer.Option(
+    "--where", help="Only documents with NAME=VALUE[,VALUE…] (a document variable, kind or case; — for none; "
+    "repeatable: all must hold).", show_default=False)]
 
 
 def check_project_location(project: str | None) -> None:
@@ -58,6 +61,15 @@ def _open(project: str | None):
 
     check_project_location(project)
     return Project.open(project)
+
+
+def where_documents(p, where: list[str] | None) -> list[int] | None:
+    """The documents a --where chooses (None: no --where, every document)."""
+    if not where:
+        return None
+    from coding.document_variables import documents_where, parse_conditions
+
+    return documents_where(p, parse_conditions(where))
 
 
 def check_unit(unit: str) -> None:

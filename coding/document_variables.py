@@ -9,16 +9,18 @@ Values are text; an empty value removes the variable from the document.
 from __future__ import annotations
 
 import unicodedata
-from datetime import date, datetime, time
 from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import select
 
-from coding.analysis_data import NO_VALUE  # "no value", as the analyses show it
 from coding.errors import BaolianError
 from coding.roles import Permission, authorize
 from coding.store import Document, record_event
+
+if TYPE_CHECKING:  # pandas and the analyses' data are imported where used: coding.project imports this module
+    import pandas as pd
 
 BUILT_IN = ("title", "kind", "date", "source", "filename", "participants", "cases", "document", "document_id")
 VAR_PREFIX = "var:"  # an analysis's ``by`` for a variable: "var:街道"
@@ -42,7 +44,27 @@ def value_text(value) -> str | None:
 
 def value_of(extra: Mapping | None, name: str) -> str:
     """A document's value of variable ``name`` as the analyses show it (— for none), from its ``extra``."""
+    from coding.analysis_data import NO_VALUE  # "no value", as the analyses show it
+
     return value_text((extra or {}).get(name)) or NO_VALUE
+
+
+def check_grouping(project, by: str, options: Iterable[str], *, what: str = "group") -> None:
+    """Refuse a ``by`` that is neither one of ``options`` nor ``var:NAME`` of a variable documents carry."""
+    if by in options:
+        return
+    names = variable_names(project)
+    if by.startswith(VAR_PREFIX) and by[len(VAR_PREFIX):] in names:
+        return
+    choices = [*options, *(VAR_PREFIX + n for n in names)]
+    raise BaolianError(f"cannot {what} by {by!r}", field="by", hint=f"use one of {', '.join(choices)}")
+
+
+def values_by_document(docs, by: str) -> dict[int, str]:
+    """Document id -> its value of the variable in ``by`` ("var:NAME"), — for none; ``docs`` is
+    :func:`coding.analysis_data.documents_frame` (with its ``extra``)."""
+    name = by[len(VAR_PREFIX):]
+    return dict(zip(docs["document_id"], docs["extra"].map(lambda extra: value_of(extra, name))))
 
 
 def check_name(name: str, *, field: str = "variable") -> str:
@@ -73,24 +95,24 @@ def _check_value(name: str, value) -> str | None:
 def variable_names(project) -> list[str]:
     """Names of the variables live documents carry, in the order they first appear (documents by id)."""
     with project.read() as s:
-        extras = s.scalars(select(Document.extra).where(Document.deleted_at.is_(None)).order_by(Document.id))
-        names: dict[str, None] = {}
-        for extra in extras:
-            for name, value in (extra or {}).items():
-                if value_text(value) is not None:
-                    names.setdefault(name)
-    return list(names)
+        return _names(s.scalars(select(Document.extra).where(Document.deleted_at.is_(None)).order_by(Document.id)))
+
+
+def _names(extras: Iterable[dict | None]) -> list[str]:
+    return list(dict.fromkeys(name for extra in extras for name, value in (extra or {}).items()
+                              if value_text(value) is not None))
 
 
 def variables_frame(project) -> pd.DataFrame:
     """One row per live document: document_id, document (title), kind, date, then a column of text per variable
     (None where the document has no value)."""
+    import pandas as pd
+
     with project.read() as s:
         rows = s.execute(select(Document.id, Document.title, Document.kind, Document.date, Document.extra)
                          .where(Document.deleted_at.is_(None)).order_by(Document.id)).all()
-    names = variable_names(project)
     frame = pd.DataFrame([(i, t, k, d) for i, t, k, d, _ in rows], columns=["document_id", "document", "kind", "date"])
-    for name in names:
+    for name in _names(extra for *_, extra in rows):
         frame[name] = pd.Series([value_text((extra or {}).get(name)) for *_, extra in rows], dtype=object)
     return frame
 
@@ -176,6 +198,8 @@ def condition_values(project, name: str) -> list[str]:
 
 def _values(doc, name: str) -> set[str]:
     """What a document (a project.DocumentSummary) has for a variable, ``kind`` or ``case`` (— for nothing)."""
+    from coding.analysis_data import NO_VALUE
+
     if name == "kind":
         return {doc.kind}
     if name == "case":

@@ -28,13 +28,14 @@ def _wide(c: str) -> bool:
     return unicodedata.east_asian_width(c) in "WF"
 
 
-def _join(left: str, right: str) -> str:
+def _join(left: str, right: str, marks: str = "") -> str:
+    """``left`` and ``right`` joined (see :func:`join_pdf_lines`), with the anchors ``marks`` where ``right``
+    starts."""
     if not left:
-        return right
-    seen_left, seen_right = without_anchors(left), without_anchors(right)
-    if not seen_left or not seen_right or _wide(seen_left[-1]) or _wide(seen_right[0]):
-        return left + right
-    return left + " " + right
+        return marks + right
+    if _wide(left[-1]) or _wide(right[0]):
+        return left + marks + right
+    return left + " " + marks + right
 
 
 def page_anchor(number: int) -> str:
@@ -77,7 +78,7 @@ def join_pdf_lines(pages: list[str], *, mark_pages: bool = False) -> str:
             if cur and (ended or _INDENT.match(line)):
                 paragraphs.append(cur)
                 cur = ""
-            cur = _join(cur, pending + text)
+            cur = _join(cur, text, pending)
             pending = ""
             ended = _width(text) < full
         if cur and ended:

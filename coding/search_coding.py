@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from coding import analysis_data as data
-from coding.analysis_words import word_hits
+from coding.analysis_words import sentence_words, word_hits
 from coding.errors import BaolianError
 from coding.store import Code, CodeApplication, Coder
 
@@ -47,7 +47,8 @@ def find_passages(project, query: str, *, unit: str = "sentence", match: str = "
     if match == "all" and unit == "hit":
         raise BaolianError("every term at once needs a sentence or paragraph to look in", field="match",
                            hint="choose unit sentence or paragraph, or match any")
-    hits = pd.concat([word_hits(project, term).assign(term=term) for term in terms], ignore_index=True)
+    words = sentence_words(project)  # once for all the terms
+    hits = pd.concat([word_hits(project, term, words).assign(term=term) for term in terms], ignore_index=True)
     if documents is not None:
         hits = hits[hits["document_id"].isin(set(documents))]
     if hits.empty:

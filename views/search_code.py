@@ -40,7 +40,7 @@ def _new_table() -> None:
 
 
 codebook = p.codebook()
-codes = {c.id: c.name for c in codebook.codes if c.codable and not c.retired} if codebook is not None else {}
+codes = {c.id: c.name for c in codebook.codable_codes()} if codebook is not None else {}
 c1, c2, c4, c3 = st.columns([3, 1.4, 1.6, 2])
 query = c1.text_input("检索词 Words", key="sc_query", placeholder="如 上门 面对面 到家里", on_change=_new_table)
 unit = c2.radio("编码范围 Code", list(UNITS), format_func=UNITS.get, key="sc_unit", on_change=_new_table)

@@ -15,14 +15,14 @@ DOCUMENT_COLUMNS = ["document_id", "document", "kind", "date", "source", "filena
 def document_table(project, documents: Collection[int] | None = None) -> pd.DataFrame:
     """Live documents (only ``documents`` when given) in id order; cases joined with "、", participants as
     "name（role）"; then one column per document variable (empty where a document has none)."""
-    from coding.document_variables import variables_frame
-
+    docs = project.documents()
+    names = list(dict.fromkeys(name for d in docs for name in d.variables))  # in the order they first appear
+    columns = {name: f"{name} (variable)" if name in DOCUMENT_COLUMNS else name for name in names}
     rows = [{"document_id": d.id, "document": d.title, "kind": d.kind, "date": d.date, "source": d.source,
              "filename": d.filename, "characters": d.n_chars, "sentences": d.n_sentences,
              "cases": "、".join(map(str, d.cases or [])),
              "participants": "、".join(f"{p.get('name', '')}（{p['role']}）" if p.get("role") else str(p.get("name", ""))
-                                      for p in d.participants or [])}
-            for d in project.documents() if documents is None or d.id in set(documents)]
-    table = pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
-    variables = variables_frame(project).drop(columns=["document", "kind", "date"])
-    return table.merge(variables, on="document_id", how="inner", suffixes=("", " (variable)"))
+                                      for p in d.participants or []),
+             **{columns[name]: d.variables.get(name) for name in names}}
+            for d in docs if documents is None or d.id in set(documents)]
+    return pd.DataFrame(rows, columns=[*DOCUMENT_COLUMNS, *columns.values()])
