@@ -264,3 +264,18 @@ def expand_codes(codes: pd.DataFrame, keys: Iterable[str] | None) -> set[int] | 
                            hint="use keys from the codebook, e.g. M1")
     want = set(keys)
     return {cid for cid, chain in zip(codes["code_id"], codes["ancestors"]) if want & set(chain)}
+
+
+def overlapped_units(rows: pd.DataFrame, segs: pd.DataFrame) -> list[np.ndarray]:
+    """For each row of ``rows`` (a span: document_id, start, end), the positions in ``segs`` (a
+    :func:`segments_frame`, sorted by document and start) of the units its span overlaps; empty when none."""
+    starts, ends = segs["start"].to_numpy(), segs["end"].to_numpy()
+    by_doc = {d: (starts[idx], ends[idx], idx) for d, idx in segs.groupby("document_id").indices.items()}
+    none = np.array([], dtype=int)
+    out = []
+    for doc, start, end in zip(rows["document_id"], rows["start"], rows["end"]):
+        doc_starts, doc_ends, pos = by_doc.get(doc, (none, none, none))
+        lo = int(np.searchsorted(doc_ends, start, side="right"))
+        hi = int(np.searchsorted(doc_starts, end, side="left"))
+        out.append(pos[lo:hi])
+    return out

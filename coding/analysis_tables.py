@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
-import numpy as np
 import pandas as pd
 
 from coding.analysis_data import (
@@ -16,6 +15,7 @@ from coding.analysis_data import (
     document_texts,
     documents_frame,
     expand_codes,
+    overlapped_units,
     segments_frame,
     selected_codings,
     union_length,
@@ -67,16 +67,12 @@ def code_document_matrix(project, *, status: Iterable[str] = ("accepted",), code
 def _units(rows: pd.DataFrame, level: str, project) -> pd.DataFrame:
     """(unit, code_id) pairs: each coding counts for every sentence / paragraph its span overlaps."""
     segs = segments_frame(project, level)
-    by_doc = {d: (g["start"].to_numpy(), g["end"].to_numpy(), g["segment_id"].to_numpy())
-              for d, g in segs.groupby("document_id")}
+    ids = segs["segment_id"].to_numpy()
     units, code_ids = [], []
-    for doc, start, end, code_id, own in zip(rows["document_id"], rows["start"], rows["end"], rows["code_id"],
-                                             rows["unit"]):
-        starts, ends, ids = by_doc.get(doc, (np.array([]), np.array([]), np.array([])))
-        lo, hi = int(np.searchsorted(ends, start, side="right")), int(np.searchsorted(starts, end, side="left"))
-        found = [f"s{i}" for i in ids[lo:hi]] or [own]
-        units.extend(found)
-        code_ids.extend([code_id] * len(found))
+    for found, code_id, own in zip(overlapped_units(rows, segs), rows["code_id"], rows["unit"]):
+        names = [f"s{i}" for i in ids[found]] or [own]
+        units.extend(names)
+        code_ids.extend([code_id] * len(names))
     return pd.DataFrame({"unit": units, "code_id": code_ids}).drop_duplicates()
 
 

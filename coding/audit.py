@@ -184,6 +184,8 @@ def _summary(event: Event, user: str | None, codes: dict[int, str], titles: dict
                      f"{event.after.get('start')}–{event.after.get('end')}")
     elif isinstance(data.get("start"), int) and isinstance(data.get("end"), int):
         parts.append(f"{data['start']}–{data['end']}")
+    if event.action == "coding.add" and isinstance(data.get("query"), str):  # a search's or coding query's run
+        parts.append(f"「{data['query'][:60]}」")
     if event.action == "adjudication.decide" and data.get("choice"):
         parts.append(f"→ {data['choice']}")
     if event.action.startswith("memo.") and isinstance(data.get("text"), str):

@@ -221,6 +221,25 @@ def code_spans(project, spans: Iterable[tuple[int, int, int]], code: str, *, cod
         return CodingRun(added, already)
 
 
+def coded_spans(project, code: str, coder: str) -> dict[int, list[tuple[int, int]]]:
+    """The spans ``coder`` has coded with ``code`` (accepted codings), by document: a passage inside one of them
+    is what :func:`code_spans` counts as already coded (there asked span by span, inside its transaction)."""
+    with project.read() as s:
+        rows = s.execute(select(CodeApplication.document_id, CodeApplication.start, CodeApplication.end)
+                         .join(Code, Code.id == CodeApplication.code_id).join(Coder, Coder.id == CodeApplication.coder_id)
+                         .where(Code.key == code, Coder.name == coder, CodeApplication.status == "accepted",
+                                CODING)).all()
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for document_id, start, end in rows:
+        spans.setdefault(document_id, []).append((start, end))
+    return spans
+
+
+def is_covered(spans: dict[int, list[tuple[int, int]]], document_id: int, start: int, end: int) -> bool:
+    """Whether one of ``spans`` (:func:`coded_spans`) covers the passage."""
+    return any(a <= start and end <= b for a, b in spans.get(document_id, ()))
+
+
 def remove_code(project, application_id: int, *, coder: str, version: int | None = None) -> None:
     """Remove a coding (the event log keeps it, and undo brings it back)."""
     with project.transaction() as s:
@@ -252,4 +271,5 @@ def resize(project, application_id: int, start: int, end: int, *, coder: str, ve
 
 __all__ = ["CODING", "UNDOABLE", "Application", "CodedSpan", "StaleEdit", "accept", "add_code", "add_memo",
            "delete_memo", "document_applications", "edit_memo", "history", "memo_target", "memos",
-           "pending_suggestions", "reject", "remove_code", "resize", "undo_last", "code_spans", "CodingRun"]
+           "pending_suggestions", "reject", "remove_code", "resize", "undo_last", "code_spans", "coded_spans",
+           "is_covered", "CodingRun"]

@@ -12,12 +12,11 @@ import re
 from collections.abc import Iterable
 
 import pandas as pd
-from sqlalchemy import select
 
 from coding import analysis_data as data
 from coding.analysis_words import sentence_words, word_hits
+from coding.decisions import coded_spans, is_covered
 from coding.errors import BaolianError
-from coding.store import Code, CodeApplication, Coder
 
 UNITS = {"sentence": "所在句 its sentence", "paragraph": "所在段 its paragraph", "hit": "检索词本身 the words found"}
 MATCHES = {"any": "任一词 any word", "all": "所有词（同句/同段）all words"}
@@ -73,20 +72,8 @@ def find_passages(project, query: str, *, unit: str = "sentence", match: str = "
     titles = data.documents_frame(project).set_index("document_id")["document"]
     passages["document"] = passages["document_id"].map(titles)
     passages["text"] = [texts[d][a:b] for d, a, b in zip(passages["document_id"], passages["start"], passages["end"])]
-    covered = _coded_spans(project, code, coder) if code and coder else {}
-    passages["coded"] = [any(a <= s and e <= b for a, b in covered.get(d, ()))
+    covered = coded_spans(project, code, coder) if code and coder else {}
+    passages["coded"] = [is_covered(covered, d, s, e)
                          for d, s, e in zip(passages["document_id"], passages["start"], passages["end"])]
     return passages[COLUMNS]
 
-
-def _coded_spans(project, code: str, coder: str) -> dict[int, list[tuple[int, int]]]:
-    """The spans ``coder`` has coded with ``code`` (accepted), by document."""
-    with project.read() as s:
-        rows = s.execute(select(CodeApplication.document_id, CodeApplication.start, CodeApplication.end)
-                         .join(Code, Code.id == CodeApplication.code_id).join(Coder, Coder.id == CodeApplication.coder_id)
-                         .where(Code.key == code, Coder.name == coder, CodeApplication.status == "accepted",
-                                CodeApplication.layer == "coding")).all()
-    spans: dict[int, list[tuple[int, int]]] = {}
-    for document_id, start, end in rows:
-        spans.setdefault(document_id, []).append((start, end))
-    return spans

@@ -146,6 +146,9 @@ def test_cooccurrence_view(monkeypatch, coded):
     p.close()
     assert len(pairs) == len(expected) > 0
     assert pairs["count"].tolist() == expected["count"].tolist()
+    # each pair links to its units on the Coding query page
+    assert pairs["open"].tolist() == [f"coding_query?codes={a},{b}&level=paragraph"
+                                      for a, b in zip(expected["code_a"], expected["code_b"])]
 
 
 def test_kwic_view(monkeypatch, coded):

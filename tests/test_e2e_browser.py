@@ -44,6 +44,7 @@ PAGES = [
     ("文档编码 Document coding", "/document_coding", "建议与编码 Suggestions and codings"),
     ("审核队列 Review queue", "/review_queue", "审核队列 Review queue"),
     ("检索编码 Search & code", "/search_code", "检索编码 Search & code"),
+    ("编码查询 Coding query", "/coding_query", "编码查询 Coding query"),
     ("备忘 Memos", "/memos", "备忘 Memos"),
     ("编码本 Codebook", "/codebook_editor", "编码本 Codebook"),
     ("统计分析 Analysis", "/frequencies", "统计分析 Analysis"),
@@ -376,6 +377,51 @@ def test_search_and_code_the_passages_found(page, app):
     wait_idle(page)
     selected = page.get_by_test_id("stText").filter(has_text="选中 Selected:").inner_text()
     assert last["text"].strip() in selected.replace("\n", "")
+
+
+def pick_codes(pg, label: str, keys: list[str]) -> None:
+    """Add options to the multiselect `label` by typing each key and clicking its option, as a user would."""
+    box = pg.get_by_role("combobox", name=label)
+    for key in keys:
+        wait_idle(pg)
+        box.click()
+        box.fill(key)
+        pg.get_by_role("option", name=re.compile(rf"^{re.escape(key)} ")).first.click(timeout=15_000)
+        box.press("Escape")
+        wait_idle(pg)
+        expect(pg.get_by_test_id("stMultiSelect").filter(has_text=label).get_by_text(
+            re.compile(rf"^{re.escape(key)} "))).to_be_visible(timeout=TIMEOUT)
+
+
+def test_coding_query_codes_the_units_found(page, app):
+    from coding.coding_query import CodingQuery, run_query
+
+    coder = "e2e-querier"
+    set_coder(page, coder)
+    open_page(page, app, "编码查询 Coding query", "/coding_query", "编码查询 Coding query")
+    page.get_by_text("包括待定建议 include pending", exact=True).click()  # the demo's codes are suggestions
+    wait_idle(page)
+    pick_codes(page, "编码 Codes", ["M2", "M5"])
+    found = run_query(app.project, CodingQuery.of(["M2", "M5"]), status=("accepted", "pending"))
+    assert len(found) > 3
+    page.get_by_text(re.compile(rf"M2 AND M5 \(sentence\)：{len(found)} 处 units")).wait_for(timeout=TIMEOUT)
+    choose(page, "编码结果为 Code the results as", "M3", re.compile(r"^M3 "))
+    spans = {(int(d), int(a), int(b)) for d, a, b in zip(found["document_id"], found["start"], found["end"])}
+    go = page.get_by_role("button", name=re.compile(rf"为所选编码 Code picked \({len(spans)}\) → M3"))
+    expect(go).to_be_enabled(timeout=TIMEOUT)
+    go.click()
+    page.get_by_text(re.compile(f"已编码 coded {len(spans)} 处")).wait_for()
+    no_exception(page, "after coding query results")
+    shot(page, "coding-query-coded")
+
+    def mine():
+        return {(a.document_id, a.start, a.end) for d in {x[0] for x in spans}
+                for a in decisions_of(app.project, d, coder) if a.code == "M3"}
+
+    assert wait_until(mine, what=f"codings by {coder}") == spans
+    page.get_by_test_id("stSidebar").get_by_role("button", name=re.compile("撤销 Undo")).click()
+    page.get_by_test_id("stToast").filter(has_text=f"×{len(spans)}").wait_for()
+    assert wait_until(lambda: not mine() or None, what="the run undone") is True
 
 
 def test_hostile_document_is_shown_as_literal_text(page, app, tmp_path):

@@ -162,9 +162,13 @@ try:
         else:
             show_chart(cooccurrence_heatmap(square, value=value), "baolian_cooccurrence", "cooc_chart")
             st.caption("对角线：含该编码的句/段数（Jaccard 为 1）。Diagonal: units carrying the code.")
-            st.dataframe(pairs, hide_index=True, width="stretch", column_config={
+            links = [f"coding_query?codes={a},{b}&level={level}" for a, b in zip(pairs["code_a"], pairs["code_b"])]
+            st.dataframe(pairs.assign(open=links), hide_index=True, width="stretch", column_config={
                 "code_a": "编码 A", "code_b": "编码 B", "count": "共现 count",
-                "jaccard": st.column_config.NumberColumn("Jaccard", format="%.3f")})
+                "jaccard": st.column_config.NumberColumn("Jaccard", format="%.3f"),
+                "open": st.column_config.LinkColumn(
+                    "内容 Units", display_text="查看 view ↗", width="small",
+                    help="在编码查询页列出这些句/段（新标签页）— the units on the Coding query page")})
             csv_button(pairs, "baolian_cooccurrence", "cooc_csv")
 
     elif view == "kwic":

@@ -1,0 +1,142 @@
+"""编码查询 Coding query: the sentences or paragraphs that carry a combination of codes (all or any of them, none
+of others, in the same unit or within a few units), as NVivo's coding query and MAXQDA's complex coding query find
+them; read them, download them, or code the ones picked with another code in one step (one undo takes it back).
+
+Units are shown only through st.data_editor, which renders no markdown or HTML.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from coding import decisions
+from coding.analysis_data import data_version, visible_coder
+from coding.assignments import visible_documents
+from coding.coding_query import LEVELS, MATCHES, MAX_NEAR, CodingQuery, run_query
+from coding.roles import Permission
+from views._shared import can, coder, document_scope, md, project, run_action
+
+PICK = "编码 Code?"
+ALL = "*"
+
+p = project()
+me = coder()
+state = st.session_state
+st.title("编码查询 Coding query")
+st.caption("找出同时带有（或带有任一）所选编码、且不带排除编码的句子或段落；“邻近”把前后几句（段）也算进来。"
+           "编码包括其子编码。勾选结果可一键编为另一个编码，“撤销”一次撤回整批。 — Sentences or paragraphs carrying all "
+           "(or any) of the chosen codes and none of the excluded ones, in the same unit or within a few units "
+           "either side; a code stands for its sub-codes. Code the units picked in one step; one undo takes it back.")
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def ask(url: str, version: tuple, query: CodingQuery, selection: tuple, code: str, who: str | None, _p):
+    return run_query(_p, query, **dict(selection), code=code or None, code_coder=who)
+
+
+def _new_table() -> None:
+    """Another query: the ticks of the last table do not carry over."""
+    state["cq_gen"] = state.get("cq_gen", 0) + 1
+
+
+codebook = p.codebook()
+all_codes = {c.id: c.name for c in codebook.codes} if codebook is not None else {}
+codable = {c.id: c.name for c in codebook.codable_codes()} if codebook is not None else {}
+label = lambda k: f"{k} {all_codes.get(k, '')}"  # noqa: E731
+if "cq_codes" not in state:  # a link (e.g. a co-occurrence pair of 统计分析 Analysis): coding_query?codes=M2,M5&level=
+    linked = [k for k in st.query_params.get("codes", "").split(",") if k in all_codes]
+    if linked:
+        state["cq_codes"] = linked
+        if st.query_params.get("level") in LEVELS:
+            state["cq_level"] = st.query_params["level"]
+c1, c2, c3 = st.columns([3, 1.6, 3])
+wanted = c1.multiselect("编码 Codes", list(all_codes), format_func=label, key="cq_codes", on_change=_new_table,
+                        placeholder="如 M2、M5 e.g. M2, M5")
+match = c2.radio("匹配 Match", list(MATCHES), format_func=MATCHES.get, key="cq_match", on_change=_new_table)
+unwanted = c3.multiselect("排除 Not", list(all_codes), format_func=label, key="cq_exclude", on_change=_new_table,
+                          placeholder="不得带有的编码 codes the unit must not carry")
+d1, d2, d3, d4, d5 = st.columns([1.6, 1.4, 2, 1.6, 1.6])
+level = d1.radio("单位 Unit", list(LEVELS), format_func=LEVELS.get, key="cq_level", horizontal=True,
+                 on_change=_new_table)
+near = d2.number_input("邻近 Near (±)", 0, MAX_NEAR, 0, key="cq_near", on_change=_new_table,
+                       help="0 = 同一句/段；1 = 连同前后各一句/段 — 0: the same unit; 1: also the one before and after")
+coders = p.coders()
+who = d3.selectbox("编码员 coder", [ALL, *coders], format_func=lambda c: "全部编码员 all coders" if c == ALL else c,
+                   key="cq_coder", on_change=_new_table)
+pending = d4.toggle("包括待定建议 include pending", key="cq_pending", on_change=_new_table)
+final = d5.toggle("裁决后的编码 adjudicated", key="cq_final", on_change=_new_table)
+scope = document_scope(p, "cq_where", on_change=_new_table)
+if state.get("cq_flash"):
+    st.success(state.pop("cq_flash"))
+if not wanted:
+    st.info("选择要查询的编码 — pick the codes to look for.")
+    st.stop()
+
+query = run_action(CodingQuery.of, wanted, match=match, exclude=unwanted, level=level, near=int(near))
+if query is None:
+    st.stop()
+selection = {"status": ("accepted", "pending") if pending else ("accepted",),
+             "coder": None if who == ALL else who, "layer": "final" if final else "coding", "as_user": me}
+if visible_coder(p, selection["coder"], me) != selection["coder"]:
+    st.info("盲编模式：只查询您自己的编码，直到裁决开放。 Blind mode: only your own codings until adjudication opens.")
+docs = {d.id for d in visible_documents(p, me)} if me else None  # a blinded coder codes in assigned documents only
+if scope is not None:
+    docs = set(scope) if docs is None else docs & set(scope)
+if docs is not None:
+    selection["documents"] = tuple(sorted(docs))
+target = st.selectbox("编码结果为 Code the results as", list(codable), format_func=label, key="cq_target", index=None,
+                      placeholder="选择编码 pick a code", on_change=_new_table)
+found = run_action(ask, p.url, data_version(p), query, tuple(selection.items()), target or "", me, p)
+if found is None:
+    st.stop()
+if found.empty:
+    st.info(f"没有找到。No units found: {md(query.describe())}")
+    st.stop()
+n_coded = int(found["coded"].sum())
+st.caption(f"{md(query.describe())}：{len(found)} 处 units"
+           + (f"；其中 {n_coded} 处你已编码为 {target} — {n_coded} already coded {target} by you"
+              if target and me else ""))
+
+table = pd.DataFrame({
+    PICK: ~found["coded"].astype(bool),
+    "内容 Text": found["text"],
+    "编码 Codes": found["codes"],
+    "邻近 Near": found["near"],
+    "文档 Document": found["document"],
+    "说话人 Speaker": found["speaker"],
+    "位置 Chars": [f"{a}–{b}" for a, b in zip(found["start"], found["end"])],
+    "已编码 Coded": found["coded"].astype(bool),
+    "原文 Open": [f"document_coding?doc={d}&at={a}" for d, a in zip(found["document_id"], found["start"])],
+}).astype({PICK: bool})
+edited = st.data_editor(table, key=f"cq_editor_{state.get('cq_gen', 0)}", hide_index=True,
+                        num_rows="fixed", width="stretch", height=min(38 + 35 * len(table), 600),
+                        disabled=[c for c in table.columns if c != PICK], column_config={
+                            PICK: st.column_config.CheckboxColumn(PICK, width="small"),
+                            "原文 Open": st.column_config.LinkColumn(
+                                "原文 Open", display_text="打开 open ↗", width="small",
+                                help="在文档编码页打开这一句（新标签页）— the unit on the Document coding page"),
+                            "内容 Text": st.column_config.TextColumn("内容 Text", width="large"),
+                            "文档 Document": st.column_config.TextColumn("文档 Document", width="medium"),
+                            "邻近 Near": st.column_config.TextColumn(
+                                "邻近 Near", width="small", help="只在前后单位中出现的编码 — codes only in the "
+                                                                "units around")})
+picked = [i for i, keep in enumerate(edited[PICK].astype(bool)) if keep]
+st.download_button("下载表格 Download CSV", found.assign(query=query.describe()).to_csv(index=False).encode("utf-8-sig"),
+                   key="cq_csv", file_name="baolian_coding_query.csv", mime="text/csv", on_click="ignore")
+
+allowed = bool(me) and can(Permission.CODE)
+if st.button(f"🏷️ 为所选编码 Code picked ({len(picked)})" + (f" → {target}" if target else ""), type="primary",
+             key="cq_apply", disabled=not (allowed and target and picked)):
+    spans = [(int(found.at[i, "document_id"]), int(found.at[i, "start"]), int(found.at[i, "end"])) for i in picked]
+    run = run_action(decisions.code_spans, p, spans, target, coder=me, query=f"coding query: {query.describe()}")
+    if run is not None:
+        _new_table()
+        state["cq_flash"] = (f"已编码 coded {len(run.added)} 处 units → {target}"
+                             + (f"；{run.already} 处原已编码 already coded" if run.already else "")
+                             + "。侧栏“撤销”可一次撤回 — Undo takes the whole run back.")
+        st.rerun()
+if not me:
+    st.caption("请先在侧栏填写编码员姓名才能编码 — choose your coder name on the sidebar to code.")
+elif not allowed:
+    st.caption(f"只读 Read only: {md('你的角色不能编码 — your role cannot code.')}")
