@@ -22,6 +22,7 @@ PAGES = [
     st.Page("views/search_code.py", title="检索编码 Search & code", icon="🔎", url_path="search_code"),
     st.Page("views/coding_query.py", title="编码查询 Coding query", icon="🧩", url_path="coding_query"),
     st.Page("views/memos.py", title="备忘 Memos", icon="📝", url_path="memos"),
+    st.Page("views/summaries.py", title="摘要表 Summaries", icon="🗒️", url_path="summaries"),
     st.Page("views/codebook_editor.py", title="编码本 Codebook", icon="📚", url_path="codebook_editor"),
     st.Page("views/frequencies.py", title="统计分析 Analysis", icon="📊", url_path="frequencies"),
     st.Page("views/exports.py", title="导出 Export", icon="📤", url_path="exports"),
@@ -70,4 +71,4 @@ if accounts and not coder():
     st.info("此项目有账户，请在侧栏登录 — this project has accounts: log in on the sidebar.")
     st.stop()
 pages = PAGES if not accounts or can(Permission.MANAGE) else [pg for pg in PAGES if pg.url_path not in ADMIN_PAGES]
-st.navigation(pages, expanded=True).run()  # all 14 pages, no "View more"
+st.navigation(pages, expanded=True).run()  # all 15 pages, no "View more"

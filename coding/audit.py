@@ -167,8 +167,8 @@ def _summary(event: Event, user: str | None, codes: dict[int, str], titles: dict
     who = user or "系统 system"
     what = ACTIONS.get(event.action, event.action)
     rows = [d for d in _rows(event, undone) if "undoes" not in d]
-    data = rows[-1] if event.action == "undo" and rows else \
-        next((d for d in (event.after, event.before) if isinstance(d, dict)), {})
+    order = (event.before, event.after) if event.action == "memo.delete" else (event.after, event.before)
+    data = rows[-1] if event.action == "undo" and rows else next((d for d in order if isinstance(d, dict)), {})
     parts = [f"{who} {what}"]
     code = codes.get(data.get("code_id")) or data.get("code")
     if isinstance(code, str):

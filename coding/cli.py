@@ -3,8 +3,8 @@
 This module holds the app, its global ``--user`` option and :func:`main` (user errors become one stderr
 line, exit status 2). The commands live in the ``cli_*`` modules, each adding its own with ``register(app)``:
 :mod:`coding.cli_project` (init, import, documents, segments, tokens, info), :mod:`coding.cli_autocode`
-(code, train, demo), then annotate/evaluate, analysis, export, team, agreement, adjudication, admin, memos, search, query
-and variables.
+(code, train, demo), then annotate/evaluate, analysis, export, team, agreement, adjudication, admin, memos, search, query,
+summaries and variables.
 Shared helpers are in :mod:`coding.cli_shared`, the acting user in :mod:`coding.cli_login`; both are
 re-exported here (``from coding.cli import _open, acting_user, out`` works).
 """
@@ -43,10 +43,10 @@ app.callback()(global_options)
 
 def _register_commands() -> None:
     from coding import (cli_adjudicate, cli_admin, cli_agreement, cli_analysis, cli_autocode, cli_coding, cli_export,
-                        cli_memos, cli_project, cli_query, cli_search, cli_team, cli_variables)
+                        cli_memos, cli_project, cli_query, cli_search, cli_summaries, cli_team, cli_variables)
 
     for module in (cli_project, cli_autocode, cli_coding, cli_analysis, cli_export, cli_team, cli_agreement,
-                   cli_adjudicate, cli_admin, cli_memos, cli_search, cli_query, cli_variables):
+                   cli_adjudicate, cli_admin, cli_memos, cli_search, cli_query, cli_summaries, cli_variables):
         module.register(app)
 
 

@@ -31,17 +31,18 @@ def add_memo(project, text: str, *, coder: str, document_id: int | None = None, 
 
 def insert_memo(session, text: str, *, coder_id: int | None, document_id: int | None = None,
                 segment_id: int | None = None, code: str | None = None, application_id: int | None = None,
-                source: str | None = None) -> int:
+                source: str | None = None, note: dict | None = None) -> int:
     """Add a memo and its ``memo.add`` event inside the caller's transaction (authorised by the caller);
-    ``source`` says where it came from when not typed by a coder (e.g. a Word comment)."""
+    ``source`` says where it came from when not typed by a coder (e.g. a Word comment); ``note`` is added to the
+    event (e.g. a batch id: one undo takes the batch back)."""
     memo = Memo(text=text, coder_id=coder_id, document_id=document_id, segment_id=segment_id,
                 code_id=_code_id(session, code) if code else None, application_id=application_id)
     session.add(memo)
     session.flush()
     after = {"text": text, "document_id": document_id, "segment_id": segment_id, "code": code,
              "application_id": application_id}
-    record_event(session, "memo.add", "memo", memo.id, after={**after, "source": source} if source else after,
-                 coder_id=coder_id)
+    record_event(session, "memo.add", "memo", memo.id,
+                 after={**after, **({"source": source} if source else {}), **(note or {})}, coder_id=coder_id)
     return memo.id
 
 
@@ -65,10 +66,12 @@ def memos(project, *, document_id: int | None = None, as_user: str | None = None
 
 
 def memo_target(memo: dict) -> str:
-    """What a memo (a row of :func:`memos`) is on: coding, code, its segment's unit (sentence, paragraph, turn),
-    document or project."""
+    """What a memo (a row of :func:`memos`) is on: coding, summary (a document and a code), code, its segment's
+    unit (sentence, paragraph, turn), document or project."""
     if memo["application_id"]:
         return "coding"
+    if memo["code"] and memo["document_id"] is not None and not memo["segment_id"]:
+        return "summary"  # what a document says about a code (coding.summaries)
     if memo["code"]:
         return "code"
     if memo["segment_id"]:
@@ -94,19 +97,29 @@ def edit_memo(project, memo_id: int, text: str, *, coder: str) -> None:
         raise BaolianError("the memo is empty", field="memo", hint="write something, or delete the memo")
     with project.transaction() as s:
         memo, coder_id = _changeable(s, memo_id, coder)
-        if memo.text == text:
-            return
-        where = {"document_id": memo.document_id, "segment_id": memo.segment_id, "code_id": memo.code_id}
-        record_event(s, "memo.edit", "memo", memo.id, before={"text": memo.text, **where},
-                     after={"text": text, **where}, coder_id=coder_id)
-        memo.text, memo.updated_at = text, utcnow()
+        change_memo(s, memo, text, coder_id=coder_id)
+
+
+def change_memo(session, memo: Memo, text: str, *, coder_id: int | None, note: dict | None = None) -> None:
+    """Replace a memo's text and record ``memo.edit`` inside the caller's transaction (authorised by the caller)."""
+    if memo.text == text:
+        return
+    where = {"document_id": memo.document_id, "segment_id": memo.segment_id, "code_id": memo.code_id}
+    record_event(session, "memo.edit", "memo", memo.id, before={"text": memo.text, **where},
+                 after={"text": text, **where, **(note or {})}, coder_id=coder_id)
+    memo.text, memo.updated_at = text, utcnow()
 
 
 def delete_memo(project, memo_id: int, *, coder: str) -> None:
     """Delete a memo (undo puts it back as it was)."""
     with project.transaction() as s:
         memo, coder_id = _changeable(s, memo_id, coder)
-        before = {name: getattr(memo, name) for name in MEMO_FIELDS}
-        before.update(created_at=memo.created_at.isoformat(), updated_at=memo.updated_at.isoformat())
-        record_event(s, "memo.delete", "memo", memo.id, before=before, coder_id=coder_id)
-        s.delete(memo)
+        remove_memo(s, memo, coder_id=coder_id)
+
+
+def remove_memo(session, memo: Memo, *, coder_id: int | None, note: dict | None = None) -> None:
+    """Delete a memo and record ``memo.delete`` (with all it held) inside the caller's transaction."""
+    before = {name: getattr(memo, name) for name in MEMO_FIELDS}
+    before.update(created_at=memo.created_at.isoformat(), updated_at=memo.updated_at.isoformat())
+    record_event(session, "memo.delete", "memo", memo.id, before=before, after=note or None, coder_id=coder_id)
+    session.delete(memo)

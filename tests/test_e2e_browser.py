@@ -46,6 +46,7 @@ PAGES = [
     ("检索编码 Search & code", "/search_code", "检索编码 Search & code"),
     ("编码查询 Coding query", "/coding_query", "编码查询 Coding query"),
     ("备忘 Memos", "/memos", "备忘 Memos"),
+    ("摘要表 Summaries", "/summaries", "摘要表 Summaries"),
     ("编码本 Codebook", "/codebook_editor", "编码本 Codebook"),
     ("统计分析 Analysis", "/frequencies", "统计分析 Analysis"),
     ("导出 Export", "/exports", "导出 Export"),
@@ -422,6 +423,44 @@ def test_coding_query_codes_the_units_found(page, app):
     page.get_by_test_id("stSidebar").get_by_role("button", name=re.compile("撤销 Undo")).click()
     page.get_by_test_id("stToast").filter(has_text=f"×{len(spans)}").wait_for()
     assert wait_until(lambda: not mine() or None, what="the run undone") is True
+
+
+def test_write_a_summary_in_the_grid(page, app):
+    from coding.summaries import summaries
+
+    coder = "e2e-summariser"
+    set_coder(page, coder)
+    open_page(page, app, "摘要表 Summaries", "/summaries", "摘要表 Summaries")
+    page.get_by_text("包括待定建议 include pending", exact=True).click()
+    wait_idle(page)
+    choose(page, "编码 Code", "M5", re.compile(r"^M5 "))
+    grid = page.get_by_test_id("stDataFrame").first
+    expect(grid).to_be_visible(timeout=TIMEOUT)
+    wait_idle(page)
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 40, box["y"] + 35 + 20)  # the first row's first cell (below the header)
+    for _ in range(3):  # to the 我的摘要 My summary column
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    editor = page.locator("textarea.gdg-input")  # the grid's cell editor, once it is open
+    expect(editor).to_be_visible(timeout=TIMEOUT)
+    editor.fill("面对面谈出真实诉求，一户一策")
+    editor.press("Enter")
+    wait_idle(page)
+    save = page.get_by_role("button", name=re.compile(r"保存摘要 Save summaries \(1\)"))
+    expect(save).to_be_enabled(timeout=TIMEOUT)
+    shot(page, "summaries-written")
+    save.click()
+    page.get_by_text(re.compile("新增 1 added")).wait_for()
+    no_exception(page, "after saving a summary")
+
+    def mine():
+        found = summaries(app.project)
+        return found[found["coder"] == coder]["text"].tolist() or None
+
+    assert wait_until(mine, what=f"a summary by {coder}") == ["面对面谈出真实诉求，一户一策"]
+    page.get_by_test_id("stSidebar").get_by_role("button", name=re.compile("撤销 Undo")).click()
+    assert wait_until(lambda: mine() is None or None, what="the summary undone") is True
 
 
 def test_hostile_document_is_shown_as_literal_text(page, app, tmp_path):

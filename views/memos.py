@@ -16,7 +16,7 @@ from coding.exports.tables import make_filters
 from coding.roles import Permission
 from views._shared import can, coder, document_scope, project, run_action
 
-ON = {"coding": "编码 coding", "code": "编码类目 code", "sentence": "句子 sentence", "paragraph": "段落 paragraph",
+ON = {"coding": "编码 coding", "summary": "摘要 summary", "code": "编码类目 code", "sentence": "句子 sentence", "paragraph": "段落 paragraph",
       "turn": "话轮 turn", "document": "文档 document", "project": "项目 project"}
 QUOTE = 60  # characters of the segment's text shown
 

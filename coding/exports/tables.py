@@ -304,8 +304,12 @@ def build(project, filters: Filters, *, data: bool = False) -> Tables:
         from coding.exports.document_table import document_table
         from coding.exports.memo_table import memo_table
 
+        from coding.summaries import summary_table
+
         tables.data = {"documents": document_table(project, filters.documents), **data_tables(project, filters),
-                       "memos": memo_table(project, filters)}
+                       "memos": memo_table(project, filters),
+                       "summaries": summary_table(project, codes=expand_codes(codebook, filters.codes),
+                                                  coder=filters.coder, documents=filters.documents)}
     return tables
 
 
