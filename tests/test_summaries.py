@@ -76,6 +76,7 @@ def test_saving_is_one_batch_and_one_undo_takes_it_back(project, docs):
 
 def test_the_summary_table_and_its_export(project, docs, tmp_path):
     a, b = docs["访谈A"], docs["政策B"]
+    assert "文档摘要表" not in export(project, "md", tmp_path / "none.md").read_text(encoding="utf-8")
     set_summaries(project, "M5", {b: "考核问责", a: "每周都来"}, coder="ann")
     set_summaries(project, "M4", {b: "责任制"}, coder="ann")
     set_summaries(project, "M5", {b: "问责"}, coder="bob")
@@ -93,6 +94,16 @@ def test_the_summary_table_and_its_export(project, docs, tmp_path):
     rows = list(csv.DictReader(open(folder / "summaries.csv", encoding="utf-8-sig")))
     assert [(r["document"], r["M5"]) for r in rows] == [("访谈A", "ann: 每周都来"), ("政策B", "ann: 考核问责\nbob: 问责")]
     assert "M4" not in rows[0]
+    markdown = export(project, "md", tmp_path / "paper.md").read_text(encoding="utf-8")
+    assert "文档摘要表（文档 × 编码）" in markdown and "ann: 考核问责 bob: 问责" in markdown
+    assert markdown.index("文档摘要表") < markdown.index("附录：编码本")
+    from docx import Document as Word
+
+    word = Word(str(export(project, "docx", tmp_path / "paper.docx", codes=["M4"])))
+    (table,) = [t for t in word.tables if t.rows[0].cells[0].text == "文档" and len(t.columns) == 2]
+    header = [c.text for c in table.rows[0].cells]
+    assert header[0] == "文档" and header[1].startswith("M4 ")
+    assert [c.text for c in table.rows[1].cells] == ["政策B", "ann: 责任制"]
     export(project, "csv", folder, coder="bob")
     rows = list(csv.DictReader(open(folder / "summaries.csv", encoding="utf-8-sig")))
     assert [(r["document"], r["M5"]) for r in rows] == [("政策B", "bob: 问责")]

@@ -127,6 +127,15 @@ def levels_table(t: Tables) -> PaperTable:
                   [0.15, 0.19, 0.18, 0.1, 0.38], [False, False, False, True, False])
 
 
+def summaries_table(t: Tables) -> PaperTable:
+    """Documents x codes: each coder's summary of what the document says about the code."""
+    codes = [c for c in t.summaries.columns if c not in ("document_id", "document")]
+    names = dict(zip(t.codebook["code"], t.codebook["name"])) if not t.codebook.empty else {}
+    notes = f"每格为编码员对该文档中该编码内容的摘要（编码员: 摘要）；空格表示尚无摘要。{metadata_line(t.meta)}"
+    return _table("summaries", "文档摘要表（文档 × 编码）", ["文档", *(f"{c} {names.get(c, '')}".strip() for c in codes)],
+                  t.summaries, ["document", *codes], notes, [1.2] + [1.0] * len(codes), [False] * (1 + len(codes)))
+
+
 def codebook_table(t: Tables) -> PaperTable:
     frame = t.codebook.assign(label=t.codebook["code"] + " " + t.codebook["name"]) if not t.codebook.empty \
         else t.codebook.assign(label=[])
@@ -137,8 +146,10 @@ def codebook_table(t: Tables) -> PaperTable:
 
 
 def paper_tables(t: Tables) -> list[PaperTable]:
-    """Frequency table, quotes table, three-level coding table, codebook appendix (in that order)."""
-    return [frequency_table(t), quotes_table(t), levels_table(t), codebook_table(t)]
+    """Frequency table, quotes table, three-level coding table, the summary table when there are summaries,
+    codebook appendix (in that order)."""
+    summaries = [summaries_table(t)] if not t.summaries.empty else []
+    return [frequency_table(t), quotes_table(t), levels_table(t), *summaries, codebook_table(t)]
 
 
 META_LABELS = {

@@ -288,28 +288,29 @@ class Tables:
     quotes: pd.DataFrame
     levels: pd.DataFrame
     codebook: pd.DataFrame
+    summaries: pd.DataFrame = field(default_factory=pd.DataFrame)  # documents x codes (coding.summaries)
     data: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def build(project, filters: Filters, *, data: bool = False) -> Tables:
     """The tables for ``filters``; with ``data`` also the analysis tables of the CSV and XLSX exports."""
+    from coding.summaries import summary_table
+
     codebook = project.codebook()
     segs = segments(project, filters)
     freq = frequencies(project, filters, codebook)
     tables = Tables(meta=export_metadata(project, filters), segments=segs, frequencies=freq,
                     quotes=quotes(segs, codebook, filters.n_quotes),
                     levels=coding_levels(segs, codebook, dict(zip(freq["code"], freq["segments"]))),
-                    codebook=codebook_appendix(codebook, filters.codes))
+                    codebook=codebook_appendix(codebook, filters.codes),
+                    summaries=summary_table(project, codes=expand_codes(codebook, filters.codes),
+                                            coder=filters.coder, documents=filters.documents))
     if data:
         from coding.exports.document_table import document_table
         from coding.exports.memo_table import memo_table
 
-        from coding.summaries import summary_table
-
         tables.data = {"documents": document_table(project, filters.documents), **data_tables(project, filters),
-                       "memos": memo_table(project, filters),
-                       "summaries": summary_table(project, codes=expand_codes(codebook, filters.codes),
-                                                  coder=filters.coder, documents=filters.documents)}
+                       "memos": memo_table(project, filters), "summaries": tables.summaries}
     return tables
 
 
