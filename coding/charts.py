@@ -121,3 +121,25 @@ def chart_bytes(chart, fmt: str = "png", *, scale: float = 2.0) -> bytes:
     if fmt == "svg":
         return vlc.vegalite_to_svg(spec).encode("utf-8")
     raise BaolianError(f"unknown chart format {fmt!r}", field="format", hint="use 'png' or 'svg'")
+
+
+def code_line_chart(line: pd.DataFrame, n_units: int, *, level: str = "paragraph", title: str = "") -> alt.Chart:
+    """One row per code (codebook order), a mark at each paragraph / sentence that carries it, in the code's
+    colour (:func:`coding.analysis_codeline.code_line`); ``n_units`` sets the length of the line."""
+    if line.empty:
+        raise BaolianError("nothing to draw: no codings in this document", field="chart",
+                           hint="accept some codings first, or include pending suggestions")
+    data = line.assign(x0=line["position"] - 0.42, x1=line["position"] + 0.42)  # a hairline between neighbours
+    order = data["label"].drop_duplicates().tolist()
+    colours = data.drop_duplicates("label")
+    unit = "段 paragraph" if level == "paragraph" else "句 sentence"
+    chart = alt.Chart(data).mark_rect().encode(
+        x=alt.X("x0:Q", title=f"{unit} 1–{n_units}", scale=alt.Scale(domain=[0.5, n_units + 0.5], nice=False),
+                axis=alt.Axis(format="d", tickMinStep=1)),
+        x2="x1:Q",
+        y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
+        color=alt.Color("label:N", scale=alt.Scale(domain=order, range=colours["color"].tolist()), legend=None),
+        tooltip=[alt.Tooltip("label:N", title="编码 code"), alt.Tooltip("position:Q", title=unit),
+                 alt.Tooltip("speaker:N", title="说话人 speaker"), alt.Tooltip("text:N", title="内容 text")],
+    ).properties(title=title or "编码分布 Code line", width=640, height=alt.Step(22))
+    return _style(chart)

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.markup import escape
 
 UserOpt = Annotated[
     Optional[str],
@@ -114,8 +113,8 @@ def history(
         return
     table = Table("#", "时间 when (UTC)", "用户 user", "操作 action", "摘要 summary")
     for e in entries:
-        table.add_row(str(e.id), e.at.strftime("%Y-%m-%d %H:%M:%S") if e.at else "", escape(e.user or "—"),
-                      escape(e.action), escape(e.summary))
+        table.add_row(str(e.id), e.at.strftime("%Y-%m-%d %H:%M:%S") if e.at else "", e.user or "—",
+                      e.action, e.summary)
     cli.out.print(table)
     cli.out.print(f"{len(entries)} events", markup=False)
 
@@ -190,8 +189,8 @@ def document_deleted(
         return
     table = Table("#", "标题 title", "文件 file", "删除时间 deleted at", "删除者 by", "编码 codings")
     for d in docs:
-        table.add_row(str(d.id), escape(d.title), escape(d.filename), d.deleted_at.strftime("%Y-%m-%d %H:%M"),
-                      escape(d.deleted_by or "—"), str(d.codings))
+        table.add_row(str(d.id), d.title, d.filename, d.deleted_at.strftime("%Y-%m-%d %H:%M"),
+                      d.deleted_by or "—", str(d.codings))
     cli.out.print(table)
     cli.out.print(f"{len(docs)} deleted documents", markup=False)
 

@@ -7,6 +7,7 @@ Registered on the main app by :func:`register`:
     baolian analysis cooc   [--level sentence|paragraph] [--square [--jaccard]]
     baolian analysis kwic   WORD | --code M1 [--width 20] [--limit N]
     baolian analysis words  [--by none|kind|document|speaker_role|speaker|code] [--top 30]
+    baolian analysis codeline DOC [--level paragraph|sentence] [--rollup] [--out FILE.png|FILE.svg]
     baolian analysis chart  mechanisms|cooc|matrix --out FILE.png|FILE.svg
 
 Common options: --coder NAME, --pending (include undecided suggestions), --suggested (all machine
@@ -75,7 +76,7 @@ def _show(frame: pd.DataFrame, title: str, as_json: bool, *, index: bool = False
     table = Table(title=title)
     for col in data.columns:
         table.add_column(str(col), justify="right" if is_numeric_dtype(data[col]) else "left")
-    for row in data.itertuples(index=False):
+    for row in data.itertuples(index=False):  # cells hold document text: never read as rich markup
         table.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
     out.print(table)
 
@@ -182,6 +183,41 @@ def words(
     _show(table, f"词频 Word frequencies by {by}", as_json, meta={"by": by})
 
 
+def codeline(
+    document: Annotated[str, typer.Argument(help="Document id, title or file name.", show_default=False)],
+    level: Annotated[str, typer.Option("--level", help="paragraph | sentence")] = "paragraph",
+    rollup: Annotated[bool, typer.Option("--rollup", help="Count sub-codes under their level-1 code.")] = False,
+    out_path: Annotated[Optional[Path], typer.Option("--out", help="Also draw it to FILE.png or FILE.svg.",
+                                                     show_default=False)] = None,
+    coder: CoderOpt = None, pending: PendingOpt = False, suggested: SuggestedOpt = False, final: FinalOpt = False,
+    as_json: JsonOpt = False, project: ProjOpt = None,
+) -> None:
+    """Where in one document each code is: the paragraphs (or sentences) that carry it, in order."""
+    from coding import charts
+    from coding.analysis_codeline import code_line
+    from coding.cli import out
+
+    p, sel = _open_selection(project, coder, pending, suggested, final)
+    doc = p.find_document(document)
+    line, n_units = code_line(p, doc.id, level=level, rollup=rollup, **sel)
+    if out_path is not None:
+        fmt = _chart_format(out_path)
+        data = charts.chart_bytes(charts.code_line_chart(line, n_units, level=level, title=doc.title), fmt)
+        out_path.write_bytes(data)
+        out.print(f"code line → {out_path} ({len(data)} bytes)", markup=False)
+    _show(line.drop(columns=["color", "label"]), f"编码分布 Code line: {doc.title} ({n_units} {level}s)", as_json,
+          meta={"document_id": doc.id, "level": level, "units": n_units, **_meta(sel)})
+
+
+def _chart_format(out_path: Path) -> str:
+    from coding.errors import BaolianError
+
+    fmt = out_path.suffix.lower().lstrip(".")
+    if fmt not in ("png", "svg"):
+        raise BaolianError(f"cannot write a chart as {out_path.name}", field="--out", hint="name a .png or .svg file")
+    return fmt
+
+
 def chart(
     which: Annotated[str, typer.Argument(help="mechanisms | cooc | matrix")],
     out_path: Annotated[Path, typer.Option("--out", help="FILE.png or FILE.svg", show_default=False)],
@@ -196,9 +232,7 @@ def chart(
     from coding.cli import out
     from coding.errors import BaolianError
 
-    fmt = out_path.suffix.lower().lstrip(".")
-    if fmt not in ("png", "svg"):
-        raise BaolianError(f"cannot write a chart as {out_path.name}", field="--out", hint="name a .png or .svg file")
+    fmt = _chart_format(out_path)
     p, sel = _open_selection(project, coder, pending, suggested, final, where)
     if which == "mechanisms":
         drawn = charts.mechanism_chart(code_frequencies(p, by="kind", **sel))
@@ -223,10 +257,11 @@ def _meta(selection: dict) -> dict:
 
 def register(app) -> None:
     """Add this module's commands to the `baolian` app."""
-    sub = typer.Typer(help="统计分析 Analysis: frequencies, matrices, co-occurrence, KWIC, word frequencies, charts.",
+    sub = typer.Typer(help="统计分析 Analysis: frequencies, matrices, co-occurrence, KWIC, word frequencies, code "
+                      "lines, charts.",
                       no_args_is_help=True)
     for name, func in (("freq", freq), ("matrix", matrix), ("cooc", cooc), ("kwic", kwic), ("words", words),
-                       ("chart", chart)):
+                       ("codeline", codeline), ("chart", chart)):
         sub.command(name)(func)
     app.add_typer(sub, name="analysis")
 

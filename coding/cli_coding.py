@@ -12,8 +12,8 @@ from rich.table import Table
 
 from coding.combine import DEFAULT_COMBINE
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 CodebookOpt = Annotated[Path, typer.Option("--codebook", help="Codebook YAML with the rules.")]
 ModelOpt = Annotated[

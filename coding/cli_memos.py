@@ -75,7 +75,6 @@ def delete(memo: MemoArg, project: ProjectOpt = None) -> None:
 @memo_app.command("list")
 def list_(project: ProjectOpt = None, document: DocumentOpt = None, as_json: JsonOpt = False) -> None:
     """Memos, oldest first (in blind mode a coder sees only their own), with what each is on."""
-    from rich.markup import escape
     from rich.table import Table
 
     from coding.decisions import memo_target, memos
@@ -89,7 +88,7 @@ def list_(project: ProjectOpt = None, document: DocumentOpt = None, as_json: Jso
         return
     table = Table("#", "document", "on", "start", "end", "code", "coder", "text")
     for m in found:
-        table.add_row(*(escape(str(v)) if v is not None else "" for v in (
+        table.add_row(*(str(v) if v is not None else "" for v in (
             m["id"], m["document_id"], memo_target(m), m["start"], m["end"], m["code"], m["coder"], m["text"])))
     out.print(table)
     out.print(f"{len(found)} memos", markup=False)

@@ -29,7 +29,6 @@ def query(
     project: ProjectOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Coding query: units with M2 AND M5 (or --any), --not F3, in the same sentence or --near N."""
-    from rich.markup import escape
     from rich.table import Table
 
     from coding.assignments import visible_documents
@@ -62,9 +61,9 @@ def query(
         return
     marks = bool(code and user)
     table = Table("document", "start", "end", "speaker", "codes", "near", "text", *(["coded"] if marks else []),
-                  title=f"编码查询 Coding query: {escape(asked.describe())}")
+                  title=f"编码查询 Coding query: {asked.describe()}")
     for r in found.itertuples():
-        table.add_row(*(escape(str(v)) for v in (r.document, r.start, r.end, r.speaker, r.codes, r.near, r.text)),
+        table.add_row(*(str(v) for v in (r.document, r.start, r.end, r.speaker, r.codes, r.near, r.text)),
                       *(["✓" if r.coded else ""] if marks else []))
     out.print(table)
     out.print(f"{len(found)} units", markup=False)

@@ -28,7 +28,6 @@ def search(
     as_json: JsonOpt = False,
 ) -> None:
     """Find passages by whole jieba words (包联 does not match inside 包联领导); with --code KEY --apply, code them."""
-    from rich.markup import escape
     from rich.table import Table
 
     from coding.assignments import visible_documents
@@ -57,7 +56,7 @@ def search(
         return
     table = Table("document", "start", "end", "hits", "terms", "text", *(["coded"] if code and user else []))
     for r in found.itertuples():
-        table.add_row(*(escape(str(v)) for v in (r.document, r.start, r.end, r.hits, r.terms, r.text)),
+        table.add_row(*(str(v) for v in (r.document, r.start, r.end, r.hits, r.terms, r.text)),
                       *(["✓" if r.coded else ""] if code and user else []))
     out.print(table)
     out.print(f"{len(found)} passages, {int(found['hits'].sum()) if len(found) else 0} hits", markup=False)

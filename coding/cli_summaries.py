@@ -16,12 +16,11 @@ CodeArg = Annotated[str, typer.Argument(help="Code key, e.g. M5.", show_default=
 
 
 def _table(frame, title: str) -> None:
-    from rich.markup import escape
     from rich.table import Table
 
     table = Table(*[str(c) for c in frame.columns], title=title)
     for row in frame.itertuples(index=False):
-        table.add_row(*(escape(str(v)) for v in row))
+        table.add_row(*(str(v) for v in row))
     out.print(table)
 
 

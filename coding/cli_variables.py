@@ -20,7 +20,6 @@ def list_(ctx: typer.Context, project: ProjectOpt = None, as_json: JsonOpt = Fal
     """Every live document with its kind, date and variables."""
     if ctx.invoked_subcommand is not None:
         return
-    from rich.markup import escape
     from rich.table import Table
 
     from coding.document_variables import variables_frame
@@ -31,7 +30,7 @@ def list_(ctx: typer.Context, project: ProjectOpt = None, as_json: JsonOpt = Fal
         return
     table = Table(*(str(c) for c in frame.columns))
     for row in frame.itertuples(index=False):
-        table.add_row(*(escape(str(v)) if v is not None and v == v else "" for v in row))
+        table.add_row(*(str(v) if v is not None and v == v else "" for v in row))
     out.print(table)
     out.print(f"{len(frame)} documents, {len(frame.columns) - 4} variables", markup=False)
 

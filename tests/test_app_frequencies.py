@@ -191,3 +191,25 @@ def test_cached_results_follow_changes(monkeypatch, coded, tmp_path):
     at = open_page(monkeypatch, path)
     wide = table(at)
     assert wide["total"].sum() == 8 and wide.set_index("code").loc["R1", "政策文件 policy"] >= 1
+
+
+def test_code_line_view(monkeypatch, coded):
+    from coding.analysis_codeline import code_line
+
+    at = open_page(monkeypatch, coded["path"])
+    at.radio(key="analysis_view").set_value("line").run()
+    assert not at.exception and not at.error
+    doc = at.selectbox(key="line_doc").value
+    p = Project.open(coded["path"])
+    try:
+        expected, n = code_line(p, doc, rollup=True)
+        sentences, _ = code_line(p, doc, level="sentence", rollup=False)
+    finally:
+        p.close()
+    assert not expected.empty and at.get("vega_lite_chart")
+    (shown,) = [d.value for d in at.dataframe if "position" in d.value.columns]
+    assert list(zip(shown["code"], shown["position"])) == list(zip(expected["code"], expected["position"]))
+    at.radio(key="line_level").set_value("sentence").run()
+    at.toggle(key="line_rollup").set_value(False).run()
+    (shown,) = [d.value for d in at.dataframe if "position" in d.value.columns]
+    assert list(zip(shown["code"], shown["position"])) == list(zip(sentences["code"], sentences["position"]))

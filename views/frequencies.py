@@ -18,9 +18,10 @@ from coding.analysis import (
     cooccurrence_matrix,
     frequency_table,
 )
+from coding.analysis_codeline import LEVELS as LINE_LEVELS, code_line
 from coding.analysis_data import data_version, visible_coder
 from coding.analysis_words import WORD_BY, kwic, word_frequencies
-from coding.charts import chart_bytes, code_document_heatmap, cooccurrence_heatmap, frequency_chart
+from coding.charts import chart_bytes, code_document_heatmap, code_line_chart, cooccurrence_heatmap, frequency_chart
 from coding.document_variables import VAR_PREFIX, variable_names
 from coding.errors import BaolianError
 from views._shared import coder as acting_user, document_scope, md
@@ -28,10 +29,10 @@ from views._shared import project
 
 ALL = "*"
 VIEWS = {"freq": "频次 Frequencies", "matrix": "编码×文档 Code × document", "cooc": "共现 Co-occurrence",
-         "kwic": "关键词语境 KWIC", "words": "词频 Word frequencies"}
+         "kwic": "关键词语境 KWIC", "words": "词频 Word frequencies", "line": "编码分布 Code line"}
 MEASURES = {"segments": "片段 segments", "documents": "文档 documents", "characters": "字数 characters"}
 FUNCS = {"freq": code_frequencies, "matrix": code_document_matrix, "cooc": cooccurrence,
-         "cooc_matrix": cooccurrence_matrix, "kwic": kwic, "words": word_frequencies}
+         "cooc_matrix": cooccurrence_matrix, "kwic": kwic, "words": word_frequencies, "line": code_line}
 
 p = project()
 
@@ -216,5 +217,27 @@ try:
                 "word": "词 word", "count": "次数 count", "documents": "文档数 documents",
                 "share": st.column_config.NumberColumn("占比 share", format="percent")})
             csv_button(words, "baolian_words", "words_csv")
+    elif view == "line":
+        docs = {d.id: d.title for d in p.documents() if chosen_documents is None or d.id in set(chosen_documents)}
+        l1, l2, l3 = st.columns([4, 2, 2])
+        doc = l1.selectbox("文档 Document", list(docs), format_func=lambda i: f"#{i} {docs[i]}", key="line_doc")
+        level = l2.radio("单位 unit", list(LINE_LEVELS), format_func=LINE_LEVELS.get, horizontal=True,
+                         key="line_level")
+        rollup = l3.toggle("子编码并入上级 roll up sub-codes", key="line_rollup", value=True)
+        if doc is None:
+            st.info("没有文档。No documents.")
+        else:
+            line, n_units = run("line", document_id=doc, level=level, rollup=rollup,
+                                **{k: v for k, v in selection.items() if k != "documents"})
+            if line.empty:
+                empty_state()
+            else:
+                st.caption(f"{docs[doc]}：{n_units} {LINE_LEVELS[level]}，{line['position'].nunique()} 个带编码 coded")
+                show_chart(code_line_chart(line, n_units, level=level, title=f"编码分布 Code line #{doc}"),
+                           f"baolian_code_line_{doc}", "line_chart")
+                st.dataframe(line.drop(columns=["color", "label"]), hide_index=True, width="stretch",
+                             column_config={"code": "编码 code", "position": "位置 position",
+                                            "speaker": "说话人 speaker", "text": "内容 text"})
+                csv_button(line.drop(columns=["color"]), f"baolian_code_line_{doc}", "line_csv")
 except BaolianError as exc:
     st.error(f"无法计算 Cannot compute: {md(exc)}")
