@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from coding.cli_analysis import CoderOpt, FinalOpt, PendingOpt, _meta, _open_selection
-from coding.cli_shared import JsonOpt, ProjectOpt, WhereOpt, _print_json, out
+from coding.cli_shared import JsonOpt, ProjectOpt, WhereOpt, _print_json, code_found, out
 from coding.errors import BaolianError
 
 
@@ -34,7 +34,6 @@ def query(
     from coding.assignments import visible_documents
     from coding.cli_login import acting_user
     from coding.coding_query import CodingQuery, run_query
-    from coding.decisions import code_spans
 
     if apply and not code:
         raise BaolianError("--apply needs --code", field="--apply", hint="name the code to apply, e.g. --code M4")
@@ -48,13 +47,7 @@ def query(
         sel["documents"] = [d for d in sel.get("documents", visible) if d in visible]
     found = run_query(p, asked, **sel, code=code, code_coder=user)
     if apply:
-        todo = found[~found["coded"].astype(bool)]
-        run = code_spans(p, zip(todo["document_id"], todo["start"], todo["end"]), code, coder=user,
-                         query=f"coding query: {asked.describe()}")
-        message = f"🏷️ 已编码 coded {len(run.added)} units → {code}"
-        if len(found) - len(todo):
-            message += f" ({len(found) - len(todo)} already coded)"
-        out.print(message + " · undo: baolian undo", markup=False)
+        code_found(p, found, code, user, query=f"coding query: {asked.describe()}", noun="units")
         return
     if as_json:
         _print_json({"query": asked.describe(), **_meta(sel), "rows": found.to_dict(orient="records")})

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from coding.cli_login import acting_user
-from coding.cli_shared import JsonOpt, ProjectOpt, _open, _print_json, out
+from coding.cli_shared import JsonOpt, ProjectOpt, _open, _print_json, code_found, out
 from coding.errors import BaolianError
 
 
@@ -31,7 +31,6 @@ def search(
     from rich.table import Table
 
     from coding.assignments import visible_documents
-    from coding.decisions import code_spans
     from coding.search_coding import find_passages
 
     if apply and not code:
@@ -44,12 +43,7 @@ def search(
     docs = [d.id for d in visible_documents(p, user)] if user else None
     found = find_passages(p, query, unit=unit, match="all" if every else "any", code=code, coder=user, documents=docs)
     if apply:
-        todo = found[~found["coded"].astype(bool)]
-        run = code_spans(p, zip(todo["document_id"], todo["start"], todo["end"]), code, coder=user, query=query)
-        message = f"🏷️ 已编码 coded {len(run.added)} passages → {code}"
-        if len(found) - len(todo):
-            message += f" ({len(found) - len(todo)} already coded)"
-        out.print(message + " · undo: baolian undo", markup=False)
+        code_found(p, found, code, user, query=query, noun="passages")
         return
     if as_json:
         _print_json(found.to_dict(orient="records"))

@@ -91,3 +91,16 @@ def progress_bar() -> Progress:
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=err, transient=True,
     )
+
+
+def code_found(p, found, code: str, user: str, *, query: str, noun: str) -> None:
+    """Code the rows of ``found`` (document_id, start, end, coded) not yet coded with ``code`` as ``user``, in one
+    batch (`baolian undo` takes it back), and say how many (search, query)."""
+    from coding.decisions import code_spans
+
+    todo = found[~found["coded"].astype(bool)]
+    run = code_spans(p, zip(todo["document_id"], todo["start"], todo["end"]), code, coder=user, query=query)
+    message = f"🏷️ 已编码 coded {len(run.added)} {noun} → {code}"
+    if len(found) - len(todo):
+        message += f" ({len(found) - len(todo)} already coded)"
+    out.print(message + " · undo: baolian undo")

@@ -11,17 +11,13 @@ from coding.decisions import add_code
 from coding.errors import BaolianError
 from coding.trash import delete_document
 
-from .test_analysis_tables import MANIFEST, TEXT_A, TEXT_B, TEXT_C
+from .test_analysis_tables import import_small
 
 
 @pytest.fixture
 def docs(project, tmp_path):
     """A: sentences A0..A2 (paragraphs [A0], [A1 A2]); ann: M2 on A0, M4.2 on A2, M5 across A1-A2; bob: M2 on A2."""
-    for name, text in (("a.txt", TEXT_A), ("b.txt", TEXT_B), ("c.txt", TEXT_C)):
-        (tmp_path / name).write_text(text, encoding="utf-8")
-    (tmp_path / "corpus.yaml").write_text(MANIFEST, encoding="utf-8")
-    project.import_paths([tmp_path / n for n in ("a.txt", "b.txt", "c.txt")], manifest=tmp_path / "corpus.yaml")
-    found = {d.title: d.id for d in project.documents()}
+    found = import_small(project, tmp_path)
     a = found["访谈A"]
     sa = project.segments(a, "sentence")
     add_code(project, a, sa[0].start, sa[0].end, "M2", coder="ann")

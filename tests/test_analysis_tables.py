@@ -41,6 +41,15 @@ MANIFEST = """documents:
 """
 
 
+def import_small(project, folder) -> dict[str, int]:
+    """Import a.txt, b.txt and c.txt (TEXT_A/B/C with MANIFEST) into ``project``: {title: document id}."""
+    for name, text in (("a.txt", TEXT_A), ("b.txt", TEXT_B), ("c.txt", TEXT_C)):
+        (folder / name).write_text(text, encoding="utf-8")
+    (folder / "corpus.yaml").write_text(MANIFEST, encoding="utf-8")
+    project.import_paths([folder / n for n in ("a.txt", "b.txt", "c.txt")], manifest=folder / "corpus.yaml")
+    return {d.title: d.id for d in project.documents()}
+
+
 @pytest.fixture(scope="module")
 def small(new_location, tmp_path_factory):
     """Two live documents and a deleted one; codings by sentence (A0..A2, B0..B2):

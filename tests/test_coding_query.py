@@ -11,7 +11,7 @@ from coding.decisions import add_code, code_spans, undo_last
 from coding.errors import BaolianError
 from coding.trash import delete_document
 
-from .test_analysis_tables import MANIFEST, TEXT_A, TEXT_B, TEXT_C
+from .test_analysis_tables import import_small
 
 A0, A1, A2 = "访谈者：请谈谈包联工作。", "甲：包联领导每周都来。", "我们建立了包联制度，包联干部很辛苦。"
 B0, B1, B2 = "第一条　建立包联领导责任制。", "第二条　定期督办。", "第三条　考核问责。"
@@ -20,11 +20,7 @@ B0, B1, B2 = "第一条　建立包联领导责任制。", "第二条　定期�
 @pytest.fixture
 def coded(project, tmp_path):
     """ann: M2 A0 · M5 A1 · M2+M5 A2 · M4.2 B0 · M2+F3 B1 · M5 B2 (and M2+M5 on the deleted C); bob: M5 A0."""
-    for name, text in (("a.txt", TEXT_A), ("b.txt", TEXT_B), ("c.txt", TEXT_C)):
-        (tmp_path / name).write_text(text, encoding="utf-8")
-    (tmp_path / "corpus.yaml").write_text(MANIFEST, encoding="utf-8")
-    project.import_paths([tmp_path / n for n in ("a.txt", "b.txt", "c.txt")], manifest=tmp_path / "corpus.yaml")
-    docs = {d.title: d.id for d in project.documents()}
+    docs = import_small(project, tmp_path)
     a, b, c = docs["访谈A"], docs["政策B"], docs["删除C"]
     sa, sb, sc = (project.segments(d, "sentence") for d in (a, b, c))
     for doc, seg, key, who in ((a, sa[0], "M2", "ann"), (a, sa[1], "M5", "ann"), (a, sa[2], "M2", "ann"),

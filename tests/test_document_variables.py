@@ -21,17 +21,13 @@ from coding.store import Event
 from coding.variable_tables import read_variable_table
 
 from .conftest import CORPUS
-from .test_analysis_tables import MANIFEST, TEXT_A, TEXT_B, TEXT_C
+from .test_analysis_tables import import_small
 from .test_cli import cli_project  # noqa: F401  (fixture)
 
 
 @pytest.fixture
 def docs(project, tmp_path):
-    for name, text in (("a.txt", TEXT_A), ("b.txt", TEXT_B), ("c.txt", TEXT_C)):
-        (tmp_path / name).write_text(text, encoding="utf-8")
-    (tmp_path / "corpus.yaml").write_text(MANIFEST, encoding="utf-8")
-    project.import_paths([tmp_path / n for n in ("a.txt", "b.txt", "c.txt")], manifest=tmp_path / "corpus.yaml")
-    return {d.title: d.id for d in project.documents()}
+    return import_small(project, tmp_path)
 
 
 def values(project) -> dict[str, dict]:

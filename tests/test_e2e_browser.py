@@ -342,6 +342,27 @@ def test_add_a_code_to_a_sentence(page, app):
     expect(page.get_by_role("button", name="🗑 移除 Remove", exact=True)).to_be_visible()
 
 
+def code_picked_then_undo(pg, app: App, found, code: str, coder: str, name: str) -> None:
+    """Click 为所选编码 for every passage ``found`` (document_id, start, end), check the codings stored as ``coder``'s
+    ``code``, then undo them with the sidebar's button (one undo for the whole run)."""
+    spans = {(int(d), int(a), int(b)) for d, a, b in zip(found["document_id"], found["start"], found["end"])}
+    go = pg.get_by_role("button", name=re.compile(rf"为所选编码 Code picked \({len(spans)}\) → {code}"))
+    expect(go).to_be_enabled(timeout=TIMEOUT)
+    go.click()
+    pg.get_by_text(re.compile(f"已编码 coded {len(spans)} 处")).wait_for()
+    no_exception(pg, f"after coding {name}")
+    shot(pg, f"{name}-coded")
+
+    def mine():
+        return {(a.document_id, a.start, a.end) for d in {x[0] for x in spans}
+                for a in decisions_of(app.project, d, coder) if a.code == code}
+
+    assert wait_until(mine, what=f"codings by {coder}") == spans
+    pg.get_by_test_id("stSidebar").get_by_role("button", name=re.compile("撤销 Undo")).click()
+    pg.get_by_test_id("stToast").filter(has_text=f"×{len(spans)}").wait_for()
+    assert wait_until(lambda: not mine() or None, what="the run undone") is True
+
+
 def test_search_and_code_the_passages_found(page, app):
     from coding.search_coding import find_passages
 
@@ -354,22 +375,7 @@ def test_search_and_code_the_passages_found(page, app):
     wait_idle(page)
     choose(page, "编码 Code", "M4", re.compile(r"^M4 "))
     found = find_passages(app.project, "上门 面对面")
-    spans = {(int(d), int(a), int(b)) for d, a, b in zip(found["document_id"], found["start"], found["end"])}
-    go = page.get_by_role("button", name=re.compile(rf"为所选编码 Code picked \({len(spans)}\) → M4"))
-    expect(go).to_be_enabled(timeout=TIMEOUT)
-    go.click()
-    page.get_by_text(re.compile(f"已编码 coded {len(spans)} 处")).wait_for()
-    no_exception(page, "after coding search results")
-    shot(page, "search-coded")
-
-    def mine():
-        return {(a.document_id, a.start, a.end) for d in {x[0] for x in spans}
-                for a in decisions_of(app.project, d, coder) if a.code == "M4"}
-
-    assert wait_until(mine, what=f"codings by {coder}") == spans
-    page.get_by_test_id("stSidebar").get_by_role("button", name=re.compile("撤销 Undo")).click()
-    page.get_by_test_id("stToast").filter(has_text=f"×{len(spans)}").wait_for()
-    assert wait_until(lambda: not mine() or None, what="the run undone") is True
+    code_picked_then_undo(page, app, found, "M4", coder, "search")
 
     # a passage's link (the table's 原文 Open column) opens its sentence on the Document coding page
     last = found.sort_values("start").iloc[-1]
@@ -407,22 +413,7 @@ def test_coding_query_codes_the_units_found(page, app):
     assert len(found) > 3
     page.get_by_text(re.compile(rf"M2 AND M5 \(sentence\)：{len(found)} 处 units")).wait_for(timeout=TIMEOUT)
     choose(page, "编码结果为 Code the results as", "M3", re.compile(r"^M3 "))
-    spans = {(int(d), int(a), int(b)) for d, a, b in zip(found["document_id"], found["start"], found["end"])}
-    go = page.get_by_role("button", name=re.compile(rf"为所选编码 Code picked \({len(spans)}\) → M3"))
-    expect(go).to_be_enabled(timeout=TIMEOUT)
-    go.click()
-    page.get_by_text(re.compile(f"已编码 coded {len(spans)} 处")).wait_for()
-    no_exception(page, "after coding query results")
-    shot(page, "coding-query-coded")
-
-    def mine():
-        return {(a.document_id, a.start, a.end) for d in {x[0] for x in spans}
-                for a in decisions_of(app.project, d, coder) if a.code == "M3"}
-
-    assert wait_until(mine, what=f"codings by {coder}") == spans
-    page.get_by_test_id("stSidebar").get_by_role("button", name=re.compile("撤销 Undo")).click()
-    page.get_by_test_id("stToast").filter(has_text=f"×{len(spans)}").wait_for()
-    assert wait_until(lambda: not mine() or None, what="the run undone") is True
+    code_picked_then_undo(page, app, found, "M3", coder, "coding-query")
 
 
 def test_write_a_summary_in_the_grid(page, app):

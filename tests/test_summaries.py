@@ -15,17 +15,13 @@ from coding.exports import export
 from coding.summaries import set_summaries, summaries, summary_grid, summary_table
 from coding.trash import delete_document
 
-from .test_analysis_tables import MANIFEST, TEXT_A, TEXT_B, TEXT_C
+from .test_analysis_tables import import_small
 
 
 @pytest.fixture
 def docs(project, tmp_path):
     """ann: M5 on A1 and A2, M4.2 on B0; bob: M5 on B2; nothing on C."""
-    for name, text in (("a.txt", TEXT_A), ("b.txt", TEXT_B), ("c.txt", TEXT_C)):
-        (tmp_path / name).write_text(text, encoding="utf-8")
-    (tmp_path / "corpus.yaml").write_text(MANIFEST, encoding="utf-8")
-    project.import_paths([tmp_path / n for n in ("a.txt", "b.txt", "c.txt")], manifest=tmp_path / "corpus.yaml")
-    found = {d.title: d.id for d in project.documents()}
+    found = import_small(project, tmp_path)
     a, b = found["访谈A"], found["政策B"]
     sa, sb = project.segments(a, "sentence"), project.segments(b, "sentence")
     for doc, seg, key, who in ((a, sa[1], "M5", "ann"), (a, sa[2], "M5", "ann"), (b, sb[0], "M4.2", "ann"),

@@ -166,3 +166,61 @@ def document_scope(p: Project, key: str, on_change=None) -> tuple[int, ...] | No
     documents = tuple(documents_where(p, {field: chosen}))
     st.caption(f"{len(documents)} 份文档 documents: {md(fields[field])} ∈ {md('、'.join(chosen))}")
     return documents
+
+
+PICK = "编码 Code?"
+OPEN = "原文 Open"
+LINK = st.column_config.LinkColumn(OPEN, display_text="打开 open ↗", width="small",
+                                   help="在文档编码页打开（新标签页）— open it on the Document coding page")
+
+
+def open_links(found) -> list[str]:
+    """Links to the Document coding page at each row's start (``document_coding?doc=ID&at=OFFSET``)."""
+    return [f"document_coding?doc={d}&at={a}" for d, a in zip(found["document_id"], found["start"])]
+
+
+def pick_rows(table, key: str, column_config: dict) -> list[int]:
+    """Passages found (search, coding query) in a table with a tick box per row (:data:`PICK`, first column),
+    nothing else editable, and a link to each on the Document coding page (:data:`OPEN`, :func:`open_links`);
+    the positions of the rows ticked. ``table`` holds text only through st.data_editor."""
+    edited = st.data_editor(table, key=key, hide_index=True, num_rows="fixed", width="stretch",
+                            height=min(38 + 35 * len(table), 600), disabled=[c for c in table.columns if c != PICK],
+                            column_config={PICK: st.column_config.CheckboxColumn(PICK, width="small"), OPEN: LINK,
+                                           **column_config})
+    return [i for i, keep in enumerate(edited[PICK].astype(bool)) if keep]
+
+
+def code_picked(p: Project, me: str | None, found, picked: list[int], code: str | None, *, query: str,
+                noun: str, key: str, flash: str, done) -> None:
+    """The button that codes the picked rows of ``found`` (document_id, start, end) with ``code`` as ``me`` in one
+    batch (:func:`coding.decisions.code_spans`, ``query`` kept in the log), then says so on the next run (the
+    session key ``flash``) after calling ``done`` (a new table); and why it is disabled."""
+    from coding import decisions
+    from coding.roles import Permission
+
+    allowed = bool(me) and can(Permission.CODE)
+    if st.button(f"🏷️ 为所选编码 Code picked ({len(picked)})" + (f" → {code}" if code else ""), type="primary",
+                 key=key, disabled=not (allowed and code and picked)):
+        spans = [(int(found.at[i, "document_id"]), int(found.at[i, "start"]), int(found.at[i, "end"])) for i in picked]
+        run = run_action(decisions.code_spans, p, spans, code, coder=me, query=query)
+        if run is not None:
+            done()
+            st.session_state[flash] = (f"已编码 coded {len(run.added)} 处 {noun} → {code}"
+                                       + (f"；{run.already} 处原已编码 already coded" if run.already else "")
+                                       + "。侧栏“撤销”可一次撤回 — Undo takes the whole run back.")
+            st.rerun()
+    if not me:
+        st.caption("请先在侧栏填写编码员姓名才能编码 — choose your coder name on the sidebar to code.")
+    elif not allowed:
+        st.caption(f"只读 Read only: {md('你的角色不能编码 — your role cannot code.')}")
+
+
+def working_documents(p: Project, me: str | None, scope: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    """The documents a page works on (sorted ids; None: all): those chosen with :func:`document_scope`, and while
+    ``me`` is blinded (blind double coding) only their assigned ones."""
+    from coding.assignments import visible_documents
+
+    docs = {d.id for d in visible_documents(p, me)} if me else None
+    if scope is not None:
+        docs = set(scope) if docs is None else docs & set(scope)
+    return tuple(sorted(docs)) if docs is not None else None

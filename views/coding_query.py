@@ -10,14 +10,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from coding import decisions
 from coding.analysis_data import data_version, visible_coder
-from coding.assignments import visible_documents
 from coding.coding_query import LEVELS, MATCHES, MAX_NEAR, CodingQuery, run_query
-from coding.roles import Permission
-from views._shared import can, coder, document_scope, md, project, run_action
+from views._shared import (OPEN, PICK, code_picked, coder, document_scope, md, open_links, pick_rows, project,
+                           run_action, working_documents)
 
-PICK = "编码 Code?"
 ALL = "*"
 
 p = project()
@@ -80,11 +77,9 @@ selection = {"status": ("accepted", "pending") if pending else ("accepted",),
              "coder": None if who == ALL else who, "layer": "final" if final else "coding", "as_user": me}
 if visible_coder(p, selection["coder"], me) != selection["coder"]:
     st.info("盲编模式：只查询您自己的编码，直到裁决开放。 Blind mode: only your own codings until adjudication opens.")
-docs = {d.id for d in visible_documents(p, me)} if me else None  # a blinded coder codes in assigned documents only
-if scope is not None:
-    docs = set(scope) if docs is None else docs & set(scope)
+docs = working_documents(p, me, scope)  # a blinded coder queries and codes in assigned documents only
 if docs is not None:
-    selection["documents"] = tuple(sorted(docs))
+    selection["documents"] = docs
 target = st.selectbox("编码结果为 Code the results as", list(codable), format_func=label, key="cq_target", index=None,
                       placeholder="选择编码 pick a code", on_change=_new_table)
 found = run_action(ask, p.url, data_version(p), query, tuple(selection.items()), target or "", me, p)
@@ -107,36 +102,15 @@ table = pd.DataFrame({
     "说话人 Speaker": found["speaker"],
     "位置 Chars": [f"{a}–{b}" for a, b in zip(found["start"], found["end"])],
     "已编码 Coded": found["coded"].astype(bool),
-    "原文 Open": [f"document_coding?doc={d}&at={a}" for d, a in zip(found["document_id"], found["start"])],
+    OPEN: open_links(found),
 }).astype({PICK: bool})
-edited = st.data_editor(table, key=f"cq_editor_{state.get('cq_gen', 0)}", hide_index=True,
-                        num_rows="fixed", width="stretch", height=min(38 + 35 * len(table), 600),
-                        disabled=[c for c in table.columns if c != PICK], column_config={
-                            PICK: st.column_config.CheckboxColumn(PICK, width="small"),
-                            "原文 Open": st.column_config.LinkColumn(
-                                "原文 Open", display_text="打开 open ↗", width="small",
-                                help="在文档编码页打开这一句（新标签页）— the unit on the Document coding page"),
-                            "内容 Text": st.column_config.TextColumn("内容 Text", width="large"),
-                            "文档 Document": st.column_config.TextColumn("文档 Document", width="medium"),
-                            "邻近 Near": st.column_config.TextColumn(
-                                "邻近 Near", width="small", help="只在前后单位中出现的编码 — codes only in the "
-                                                                "units around")})
-picked = [i for i, keep in enumerate(edited[PICK].astype(bool)) if keep]
+picked = pick_rows(table, f"cq_editor_{state.get('cq_gen', 0)}", {
+    "内容 Text": st.column_config.TextColumn("内容 Text", width="large"),
+    "文档 Document": st.column_config.TextColumn("文档 Document", width="medium"),
+    "邻近 Near": st.column_config.TextColumn("邻近 Near", width="small",
+                                           help="只在前后单位中出现的编码 — codes only in the units around")})
 st.download_button("下载表格 Download CSV", found.assign(query=query.describe()).to_csv(index=False).encode("utf-8-sig"),
                    key="cq_csv", file_name="baolian_coding_query.csv", mime="text/csv", on_click="ignore")
 
-allowed = bool(me) and can(Permission.CODE)
-if st.button(f"🏷️ 为所选编码 Code picked ({len(picked)})" + (f" → {target}" if target else ""), type="primary",
-             key="cq_apply", disabled=not (allowed and target and picked)):
-    spans = [(int(found.at[i, "document_id"]), int(found.at[i, "start"]), int(found.at[i, "end"])) for i in picked]
-    run = run_action(decisions.code_spans, p, spans, target, coder=me, query=f"coding query: {query.describe()}")
-    if run is not None:
-        _new_table()
-        state["cq_flash"] = (f"已编码 coded {len(run.added)} 处 units → {target}"
-                             + (f"；{run.already} 处原已编码 already coded" if run.already else "")
-                             + "。侧栏“撤销”可一次撤回 — Undo takes the whole run back.")
-        st.rerun()
-if not me:
-    st.caption("请先在侧栏填写编码员姓名才能编码 — choose your coder name on the sidebar to code.")
-elif not allowed:
-    st.caption(f"只读 Read only: {md('你的角色不能编码 — your role cannot code.')}")
+code_picked(p, me, found, picked, target, query=f"coding query: {query.describe()}", noun="units", key="cq_apply",
+            flash="cq_flash", done=_new_table)

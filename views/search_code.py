@@ -9,14 +9,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from coding import decisions
 from coding.analysis_data import data_version
-from coding.assignments import visible_documents
-from coding.roles import Permission
 from coding.search_coding import MATCHES, UNITS, find_passages
-from views._shared import can, coder, document_scope, md, project, run_action
-
-PICK = "编码 Code?"
+from views._shared import (OPEN, PICK, code_picked, coder, document_scope, open_links, pick_rows, project, run_action,
+                           working_documents)
 
 p = project()
 me = coder()
@@ -55,9 +51,7 @@ if not query.strip():
     st.info("输入要检索的词 — type the words to search for.")
     st.stop()
 
-docs = tuple(d.id for d in visible_documents(p, me)) if me else None  # blind mode: the coder's assigned documents
-if scope is not None:
-    docs = tuple(d for d in (docs if docs is not None else scope) if d in set(scope))
+docs = working_documents(p, me, scope)
 found = run_action(search, p.url, data_version(p), query, unit, "any" if unit == "hit" else match, code or "", me,
                    docs, p)
 if found is None:
@@ -76,34 +70,14 @@ table = pd.DataFrame({
     "文档 Document": found["document"],
     "位置 Chars": [f"{a}–{b}" for a, b in zip(found["start"], found["end"])],
     "已编码 Coded": found["coded"].astype(bool),
-    "原文 Open": [f"document_coding?doc={d}&at={a}" for d, a in zip(found["document_id"], found["start"])],
+    OPEN: open_links(found),
 }).astype({PICK: bool})
-edited = st.data_editor(table, key=f"sc_editor_{state.get('sc_gen', 0)}", hide_index=True,
-                        num_rows="fixed", width="stretch", height=min(38 + 35 * len(table), 600),
-                        disabled=[c for c in table.columns if c != PICK], column_config={
-                            PICK: st.column_config.CheckboxColumn(PICK, width="small"),
-                            "原文 Open": st.column_config.LinkColumn(
-                                "原文 Open", display_text="打开 open ↗", width="small",
-                                help="在文档编码页打开这一句（新标签页）— the sentence on the Document coding page"),
-                            "段落 Passage": st.column_config.TextColumn("段落 Passage", width="large"),
-                            "文档 Document": st.column_config.TextColumn("文档 Document", width="medium"),
-                            "检索词 Terms": st.column_config.TextColumn("检索词 Terms", width="small")})
-picked = [i for i, keep in enumerate(edited[PICK].astype(bool)) if keep]
+picked = pick_rows(table, f"sc_editor_{state.get('sc_gen', 0)}", {
+    "段落 Passage": st.column_config.TextColumn("段落 Passage", width="large"),
+    "文档 Document": st.column_config.TextColumn("文档 Document", width="medium"),
+    "检索词 Terms": st.column_config.TextColumn("检索词 Terms", width="small")})
 st.download_button("下载表格 Download CSV", found.to_csv(index=False).encode("utf-8-sig"), key="sc_csv",
                    file_name="baolian_search.csv", mime="text/csv", on_click="ignore")
 
-allowed = bool(me) and can(Permission.CODE)
-if st.button(f"🏷️ 为所选编码 Code picked ({len(picked)})" + (f" → {code}" if code else ""), type="primary",
-             key="sc_apply", disabled=not (allowed and code and picked)):
-    spans = [(int(found.at[i, "document_id"]), int(found.at[i, "start"]), int(found.at[i, "end"])) for i in picked]
-    run = run_action(decisions.code_spans, p, spans, code, coder=me, query=query.strip())
-    if run is not None:
-        _new_table()
-        state["sc_flash"] = (f"已编码 coded {len(run.added)} 处 passages → {code}"
-                             + (f"；{run.already} 处原已编码 already coded" if run.already else "")
-                             + "。侧栏“撤销”可一次撤回 — Undo takes the whole run back.")
-        st.rerun()
-if not me:
-    st.caption("请先在侧栏填写编码员姓名才能编码 — choose your coder name on the sidebar to code.")
-elif not allowed:
-    st.caption(f"只读 Read only: {md('你的角色不能编码 — your role cannot code.')}")
+code_picked(p, me, found, picked, code, query=query.strip(), noun="passages", key="sc_apply", flash="sc_flash",
+            done=_new_table)

@@ -11,10 +11,9 @@ import pandas as pd
 import streamlit as st
 
 from coding.analysis_data import data_version
-from coding.assignments import visible_documents
 from coding.roles import Permission
 from coding.summaries import set_summaries, summary_grid, summary_table
-from views._shared import can, coder, document_scope, project, run_action
+from views._shared import can, coder, document_scope, project, run_action, working_documents
 
 ALL = "*"
 MINE = "我的摘要 My summary"
@@ -55,11 +54,8 @@ if state.get("sum_flash"):
 if code is None:
     st.info("选择一个编码 — pick a code.")
 else:
-    docs = {d.id for d in visible_documents(p, me)} if me else None  # a blinded coder: assigned documents
-    if scope is not None:
-        docs = set(scope) if docs is None else docs & set(scope)
     found = run_action(grid, p.url, data_version(p), code, me, None if segment_coder == ALL else segment_coder,
-                       pending, tuple(sorted(docs)) if docs is not None else None, only_coded, p)
+                       pending, working_documents(p, me, scope), only_coded, p)
     if found is not None and found.empty:
         st.info("没有文档含此编码。No document has this code (switch off “only documents with codings” to write "
                 "anyway).")
