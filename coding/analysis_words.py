@@ -135,6 +135,18 @@ def word_hits(project, query: str, words: pd.DataFrame | None = None) -> pd.Data
     return pd.DataFrame(rows, columns=["document_id", "start", "end", "speaker", "speaker_role"])
 
 
+def text_hits(project, query: str, texts: dict[int, str] | None = None) -> pd.DataFrame:
+    """Where ``query`` occurs as a plain string, inside words too (包联 in 包联领导): document_id, start, end, on live
+    documents, occurrences not overlapping. ``texts``: document id -> text, when the caller searches for several."""
+    if not query.strip():
+        raise BaolianError("the search word is empty", field="word", hint="type a word, e.g. 包联")
+    if texts is None:
+        texts = data.document_texts(project, data.documents_frame(project)["document_id"])
+    pattern = re.compile(re.escape(query.strip()))
+    rows = [(doc, m.start(), m.end()) for doc, text in texts.items() for m in pattern.finditer(text)]
+    return pd.DataFrame(rows, columns=["document_id", "start", "end"])
+
+
 def _code_hits(project, code: str, **selection) -> pd.DataFrame:
     codes = data.codes_frame(project)
     wanted = data.expand_codes(codes, [code])

@@ -24,10 +24,13 @@ def search(
     apply: Annotated[bool, typer.Option("--apply", help="Code the passages found with --code, as --user.")] = False,
     every: Annotated[bool, typer.Option("--all", help="Passages with every word (in the same sentence or "
                                         "paragraph), not any.")] = False,
+    inside: Annotated[bool, typer.Option("--inside", help="Also inside longer words (包联 in 包联领导): a plain "
+                                         "string search.")] = False,
     project: ProjectOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Find passages by whole jieba words (包联 does not match inside 包联领导); with --code KEY --apply, code them."""
+    """Find passages by whole jieba words (包联 does not match inside 包联领导, unless --inside); with --code KEY
+    --apply, code them."""
     from rich.table import Table
 
     from coding.assignments import visible_documents
@@ -41,7 +44,8 @@ def search(
         raise BaolianError("coding needs a coder name", field="--user", hint="run as baolian --user NAME search …")
     query = " ".join(words)
     docs = [d.id for d in visible_documents(p, user)] if user else None
-    found = find_passages(p, query, unit=unit, match="all" if every else "any", code=code, coder=user, documents=docs)
+    found = find_passages(p, query, unit=unit, match="all" if every else "any", code=code, coder=user, documents=docs,
+                          inside_words=inside)
     if apply:
         code_found(p, found, code, user, query=query, noun="passages")
         return

@@ -1,5 +1,5 @@
-"""Search and code (检索编码): the passages where any of a few words occurs, found on whole jieba words, to
-read and to code in one step, as MAXQDA codes the results of a lexical search and NVivo those of a text search
+"""Search and code (检索编码): the passages where any of a few words occurs, found on whole jieba words (or, on
+request, anywhere in the text), to read and to code in one step, as MAXQDA codes the results of a lexical search and NVivo those of a text search
 query (spread to the sentence or paragraph). The coding itself is :func:`coding.decisions.code_spans`.
 
 包联 finds the word 包联, not 包联领导 (search for that word too if it is meant). Offsets are code points into the
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from coding import analysis_data as data
-from coding.analysis_words import sentence_words, word_hits
+from coding.analysis_words import sentence_words, text_hits, word_hits
 from coding.decisions import coded_spans, is_covered
 from coding.errors import BaolianError
 
@@ -30,12 +30,14 @@ def search_terms(query: str) -> list[str]:
 
 
 def find_passages(project, query: str, *, unit: str = "sentence", match: str = "any", code: str | None = None,
-                  coder: str | None = None, documents: Iterable[int] | None = None) -> pd.DataFrame:
+                  coder: str | None = None, documents: Iterable[int] | None = None,
+                  inside_words: bool = False) -> pd.DataFrame:
     """Passages (the sentence, the paragraph, or the words themselves, as ``unit`` says) with any of the query's
     terms (``match="all"``: with every one of them, in the same sentence or paragraph), in document order:
     document_id, document, start, end, hits (how many times a term occurs in it), terms (which), text, coded
     (``coder`` has already coded it with ``code``: a coding of the code covers it). ``documents``: only these
-    (e.g. a blinded coder's assigned documents)."""
+    (e.g. a blinded coder's assigned documents). ``inside_words``: a term is found wherever its characters are,
+    also inside a longer word (包联 in 包联领导), as the other programs search."""
     terms = search_terms(query)
     if not terms:
         raise BaolianError("the search is empty", field="query", hint="type one or more words, e.g. 上门 走访")
@@ -46,8 +48,12 @@ def find_passages(project, query: str, *, unit: str = "sentence", match: str = "
     if match == "all" and unit == "hit":
         raise BaolianError("every term at once needs a sentence or paragraph to look in", field="match",
                            hint="choose unit sentence or paragraph, or match any")
-    words = sentence_words(project)  # once for all the terms
-    hits = pd.concat([word_hits(project, term, words).assign(term=term) for term in terms], ignore_index=True)
+    if inside_words:
+        texts = data.document_texts(project, data.documents_frame(project)["document_id"])  # once for all the terms
+        hits = pd.concat([text_hits(project, term, texts).assign(term=term) for term in terms], ignore_index=True)
+    else:
+        words = sentence_words(project)  # once for all the terms
+        hits = pd.concat([word_hits(project, term, words).assign(term=term) for term in terms], ignore_index=True)
     if documents is not None:
         hits = hits[hits["document_id"].isin(set(documents))]
     if hits.empty:

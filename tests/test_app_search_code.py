@@ -117,3 +117,17 @@ def test_the_search_covers_the_documents_chosen(monkeypatch, demo):
     chosen = at.dataframe[0].value
     assert 0 < len(chosen) < len(every)
     assert {int(link.split("doc=")[1].split("&")[0]) for link in chosen["原文 Open"]} <= interviews
+
+
+def test_also_inside_words(monkeypatch, demo):
+    at = open_app(monkeypatch, demo, PAGE, coder="ann", timeout=120, no_errors=True)
+    at.text_input(key="sc_query").input("包联").run()
+    assert any("没有找到" in i.value for i in at.info)  # the demo has 包联人, 包联领导 … but no word 包联
+    at.toggle(key="sc_inside").set_value(True).run()
+    p = Project.open(demo)
+    try:
+        found = find_passages(p, "包联", inside_words=True)
+    finally:
+        p.close()
+    frame = at.dataframe[0].value
+    assert len(frame) == len(found) > 10 and all("包联" in t for t in frame["段落 Passage"])

@@ -20,6 +20,9 @@ def test_search_list_code_and_undo(cli_project, capsys):  # noqa: F811
     assert {f["terms"] for f in found} <= {"上门", "面对面", "上门、面对面", "面对面、上门"}
     code, out, err = run(capsys, "search", "包联", "--unit", "hit", "--project", p)
     assert code == 0 and " passages, " in out, err
+    code, out, err = run(capsys, "search", "包联", "--inside", "--unit", "hit", "--project", p, "--json")
+    inside = json.loads(out)
+    assert code == 0 and len(inside) > 5 and {f["text"] for f in inside} == {"包联"}, err
     code, out, err = run(capsys, "search", "上门", "区长", "--all", "--project", p, "--json")
     both = json.loads(out)
     assert code == 0 and both and all("上门" in f["text"] and "区长" in f["text"] for f in both), err

@@ -151,3 +151,19 @@ def test_accepting_many_suggestions_is_one_undo(project):
     assert undo_last(project, coder="ann") == "coding.accept ×2"
     assert undo_last(project, coder="ann") == "coding.accept"
     assert undo_last(project, coder="ann") is None
+
+
+def test_inside_words_finds_the_characters_anywhere(project, docs):
+    # whole words: 包联 never inside 包联领导; inside words: wherever the two characters are
+    assert texts(find_passages(project, "包联", inside_words=True)) == [
+        "访谈者：请谈谈包联工作。", "甲：包联领导每周都来。", "我们建立了包联制度，包联干部很辛苦。", "第一条　建立包联领导责任制。"]
+    hits = find_passages(project, "包联", unit="hit", inside_words=True)
+    assert texts(hits) == ["包联"] * 5
+    text = project.document_text(docs["访谈A"])
+    assert all(text[r.start:r.end] == "包联" for r in hits.itertuples() if r.document_id == docs["访谈A"])
+    assert texts(find_passages(project, "联领", inside_words=True)) == ["甲：包联领导每周都来。", "第一条　建立包联领导责任制。"]
+    both = find_passages(project, "联领 周", inside_words=True, match="all")
+    assert texts(both) == ["甲：包联领导每周都来。"]
+    assert find_passages(project, "来。我们", inside_words=True).empty  # across two sentences: in no one sentence
+    assert texts(find_passages(project, "来。我们", inside_words=True, unit="paragraph")) == [
+        "甲：包联领导每周都来。我们建立了包联制度，包联干部很辛苦。"]

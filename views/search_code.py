@@ -18,16 +18,18 @@ p = project()
 me = coder()
 state = st.session_state
 st.title("检索编码 Search & code")
-st.caption("按结巴整词检索（包联 不会匹配 包联领导 之内），多个词以空格或顿号分隔，任一（或全部）出现即命中；"
-           "勾选段落后一键编码，“撤销”一次撤回整批。 — Whole jieba words (包联 does not match inside 包联领导); "
+st.caption("按结巴整词检索（包联 不会匹配 包联领导 之内；打开“词内也匹配”则按字符串），多个词以空格或顿号分隔，"
+           "任一（或全部）出现即命中；勾选段落后一键编码，“撤销”一次撤回整批。 — Whole jieba words (包联 does not match "
+           "inside 包联领导, unless “also inside words” is on); "
            "several words separated by spaces or 、 find passages with any (or all) of them; tick passages and code "
            "them in one step, one undo takes the run back.")
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def search(url: str, version: tuple, query: str, unit: str, match: str, code: str, who: str | None,
-           docs: tuple | None, _p):
-    return find_passages(_p, query, unit=unit, match=match, code=code or None, coder=who, documents=docs)
+           docs: tuple | None, inside: bool, _p):
+    return find_passages(_p, query, unit=unit, match=match, code=code or None, coder=who, documents=docs,
+                         inside_words=inside)
 
 
 def _new_table() -> None:
@@ -44,6 +46,8 @@ match = c4.radio("匹配 Match", list(MATCHES), format_func=MATCHES.get, key="sc
                  disabled=unit == "hit", help="所有词须在同一句或同一段 — all words in the same sentence or paragraph")
 code = c3.selectbox("编码 Code", list(codes), format_func=lambda k: f"{k} {codes[k]}", key="sc_code",
                     index=None, placeholder="选择编码 pick a code", on_change=_new_table)
+inside = c1.toggle("词内也匹配 also inside words", key="sc_inside", on_change=_new_table,
+                   help="不按整词：包联 也匹配 包联领导、包联人 — not whole words: 包联 also finds 包联领导, 包联人")
 scope = document_scope(p, "sc_where")
 if state.get("sc_flash"):
     st.success(state.pop("sc_flash"))
@@ -53,7 +57,7 @@ if not query.strip():
 
 docs = working_documents(p, me, scope)
 found = run_action(search, p.url, data_version(p), query, unit, "any" if unit == "hit" else match, code or "", me,
-                   docs, p)
+                   docs, inside, p)
 if found is None:
     st.stop()
 if found.empty:
