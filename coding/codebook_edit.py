@@ -24,6 +24,7 @@ from typing import Any
 from coding.codebook import Codebook
 from coding.codebook.models import ID_PATTERN
 from coding.codebook_data import _check_color, _check_name, _data, _descendants, _index, _lines, _validated
+from coding.codebook_relations import add_relation, relations_after_merge, remove_relation
 from coding.codebook_rule_edit import code_vetoes, rules_yaml, set_rules
 from coding.errors import CodebookError
 
@@ -110,7 +111,7 @@ def merge_codes(codebook: Codebook, keep: str, drop: str) -> Codebook:
     """Merge ``drop`` into ``keep``: ``drop`` disappears from the codebook, and ``keep`` gains its criteria,
     indicators, examples and rules (a rule whose name ``keep`` already uses is renamed ``<drop>-<name>``).
 
-    Sub-codes of ``drop`` move under ``keep``; ``not_when`` entries naming ``drop`` name ``keep``.
+    Sub-codes of ``drop`` move under ``keep``; ``not_when`` entries and relations naming ``drop`` name ``keep``.
     Moving the project's codings is :func:`coding.codebook_save.save_codebook_to_project`'s job
     (pass ``merges=[(keep, drop)]``).
     """
@@ -143,6 +144,8 @@ def merge_codes(codebook: Codebook, keep: str, drop: str) -> Codebook:
     if not k["definition"] and d["definition"]:
         k["short"], k["definition"] = k["short"] or d["short"], d["definition"]
     data["codes"] = [c for c in data["codes"] if c["id"] != drop]
+    if data.get("relations"):
+        data["relations"] = relations_after_merge(data["relations"], keep, drop)
     return _validated(data, code_id=keep)
 
 
@@ -215,6 +218,6 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["BUMPS", "EDITABLE", "add_code", "bump_version", "code_vetoes", "examples_from_lines", "merge_codes", "move_code",
+__all__ = ["BUMPS", "EDITABLE", "add_code", "add_relation", "remove_relation", "bump_version", "code_vetoes", "examples_from_lines", "merge_codes", "move_code",
            "not_when_from_lines", "recolor_code", "rename_code", "retire_code", "rules_yaml", "set_rules",
            "update_code", "version_tuple"]

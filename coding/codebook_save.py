@@ -189,6 +189,8 @@ def describe_changes(old: Codebook | None, new: Codebook) -> list[str]:
             out.append(f"~ {label}: {', '.join(changed)}")
     if old.rule_defaults != new.rule_defaults:
         out.append(f"~ 默认否决 rule_defaults.veto: {', '.join(new.rule_defaults.veto) or '(none)'}")
+    out += [f"+ 关系 relation {r.source} --{r.label}--> {r.target}" for r in new.relations if r not in old.relations]
+    out += [f"− 关系 relation {r.source} --{r.label}--> {r.target}" for r in old.relations if r not in new.relations]
     return out
 
 

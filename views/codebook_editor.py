@@ -1,5 +1,5 @@
 """编码本 Codebook: browse the hierarchy; edit a draft (add, rename, recolour, move, merge, retire, definitions,
-rules); preview the edited rules on the whole project; save file and database together.
+rules, relations between codes); preview the edited rules on the whole project; save file and database together.
 
 The draft lives in session state until saved; every edit is a pure function of coding.codebook_edit
 (so a bad edit is refused with a reason and the draft stays as it was). Saving is one call of
@@ -17,6 +17,7 @@ import streamlit as st
 from coding import codebook_edit as edit
 from coding.autocode import code_project, rule_fingerprints
 from coding.codebook import load_codebook
+from coding.codebook_relations import LABELS as RELATION_LABELS, relation_graph
 from coding.codebook_save import code_usage, describe_changes, preview_rules, save_codebook_to_project
 from coding.errors import BaolianError
 from coding.roles import Permission
@@ -113,6 +114,21 @@ def on_add() -> None:
         state["cb_code"] = get("cb_new_id", "").strip()
         for key in [k for k in state if str(k).startswith("cb_new_")]:
             del state[key]
+
+
+def on_relation_add() -> None:
+    get = state.get
+    source, target, name = get("cb_rel_source"), get("cb_rel_target"), (get("cb_rel_label") or "").strip()
+    if _edit(f"关系 relation {source} --{name}--> {target}", edit.add_relation, source, target, name,
+             direction=get("cb_rel_direction", "one-way"), note=get("cb_rel_note")):
+        for key in ("cb_rel_label", "cb_rel_note"):
+            state.pop(key, None)
+
+
+def on_relation_remove() -> None:
+    index = state.get("cb_rel_pick")
+    if index is not None:
+        _edit(f"删除关系 remove relation #{index + 1}", edit.remove_relation, index)
 
 
 def on_rules(preview: bool) -> None:
@@ -226,7 +242,8 @@ label = {c.id: f"{'　' * depth[c.id]}{c.id} {c.name}{' (停用 retired)' if c.r
 cid = st.selectbox("当前编码 Current code", list(by_id), format_func=label.get, key="cb_code", on_change=_reset_forms)
 code = by_id[cid]
 
-browse, edit_tab, rules_tab, save_tab = st.tabs(["浏览 Browse", "编辑 Edit", "规则 Rules", "预览与保存 Preview & save"])
+browse, edit_tab, rules_tab, relations_tab, save_tab = st.tabs(
+    ["浏览 Browse", "编辑 Edit", "规则 Rules", "关系 Relations", "预览与保存 Preview & save"])
 
 with browse:
     usage = code_usage(p)
@@ -331,6 +348,32 @@ with rules_tab:
     r1, r2, _ = st.columns([1, 1, 2])
     r1.button("应用到草稿 Apply to draft", key="cb_rules_apply", on_click=on_rules, args=(False,))
     r2.button("应用并预览 Apply & preview", key="cb_rules_preview", on_click=on_rules, args=(True,))
+
+with relations_tab:
+    st.caption("编码之间的关系（如 F1 —促成→ M3），随编码本保存，并作为 REFI-QDA 的 Link 导出。 — Relations between "
+               "codes (F1 —enables→ M3), saved with the codebook and exported as REFI-QDA links.")
+    if draft.relations:
+        st.graphviz_chart(relation_graph(draft), width="stretch")
+        st.dataframe(pd.DataFrame([{"#": i + 1, "从 From": label[r.source].strip(), "关系 Relation": r.label,
+                                    "到 To": label[r.target].strip(), "方向 Direction": RELATION_LABELS[r.direction],
+                                    "备注 Note": r.note or ""} for i, r in enumerate(draft.relations)]),
+                     hide_index=True, width="stretch")
+        d1, d2 = st.columns([3, 1])
+        d1.selectbox("删除关系 Remove a relation", list(range(len(draft.relations))), key="cb_rel_pick",
+                     format_func=lambda i: f"#{i + 1} {draft.relations[i].source} —{draft.relations[i].label}→ "
+                                           f"{draft.relations[i].target}")
+        d2.button("从草稿删除 Remove from draft", key="cb_rel_remove", on_click=on_relation_remove)
+    else:
+        st.info("还没有关系 — no relations yet.")
+    with st.form("cb_form_relation"):
+        f1, f2, f3 = st.columns([2, 2, 2])
+        f1.selectbox("从 From", list(by_id), key="cb_rel_source", format_func=lambda x: label[x].strip())
+        f2.text_input("关系 Relation", key="cb_rel_label", placeholder="如 促成 enables、导致 leads to")
+        f3.selectbox("到 To", list(by_id), key="cb_rel_target", format_func=lambda x: label[x].strip())
+        g1, g2 = st.columns([2, 4])
+        g1.radio("方向 Direction", list(RELATION_LABELS), format_func=RELATION_LABELS.get, key="cb_rel_direction")
+        g2.text_input("备注 Note", key="cb_rel_note")
+        st.form_submit_button("添加到草稿 Add to draft", key="cb_apply_relation", on_click=on_relation_add)
 
 with save_tab:
     changes = describe_changes(base, draft)

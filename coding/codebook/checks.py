@@ -46,6 +46,21 @@ def check_codebook(cb: Codebook) -> None:
             cycle = " -> ".join(chain + [code.id])
             raise problem(f"parent cycle: {cycle}", "make one code of the cycle a root or point it elsewhere",
                            "codes", i, "parent")
+    seen_relations: dict[tuple[str, str, str], int] = {}
+    for i, rel in enumerate(cb.relations):
+        for end in ("source", "target"):
+            if getattr(rel, end) not in first_id:
+                raise problem(f"relation names unknown code {getattr(rel, end)!r}", f"use one of: {known}",
+                              "relations", i, end)
+        if rel.source == rel.target:
+            raise problem(f"relation from {rel.source!r} to itself", "relate two different codes",
+                          "relations", i, "target")
+        key = (rel.source, rel.target, rel.label.strip())
+        if key in seen_relations:
+            raise problem(f"duplicate relation {rel.source} --{rel.label}--> {rel.target} "
+                          f"(first at relations[{seen_relations[key]}])", "remove one of the two",
+                          "relations", i)
+        seen_relations[key] = i
     for i, code in enumerate(cb.codes):
         for j, exclusion in enumerate(code.not_when):
             if exclusion.use is not None and exclusion.use not in first_id:

@@ -234,6 +234,21 @@ class Code(BaseModel):
         return self
 
 
+RELATION_DIRECTIONS = ("one-way", "both", "none")  # REFI-QDA: OneWay, Bidirectional, Associative
+
+
+class Relation(BaseModel):
+    """A relation the team sees between two codes (ATLAS.ti's code-code links, NVivo's relationships): F1
+    --促成 enables--> M3. ``direction``: one-way (source to target), both, or none (associated)."""
+
+    model_config = ConfigDict(extra="forbid")
+    source: str
+    target: str
+    label: Text
+    direction: Literal["one-way", "both", "none"] = "one-way"
+    note: str | None = None
+
+
 class Codebook(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: Version
@@ -245,6 +260,7 @@ class Codebook(BaseModel):
     vetoes: dict[str, Veto] = Field(default_factory=dict)  # named vetoes, see Veto
     rule_defaults: RuleDefaults = Field(default_factory=RuleDefaults)
     codes: Annotated[list[Code], Field(min_length=1)]
+    relations: list[Relation] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check(self) -> Codebook:

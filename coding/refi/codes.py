@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from coding.refi.importer import RefiImportReport
 
 DEFAULT_COLOR = "#888888"
+FROM_REFI = {"OneWay": "one-way", "Bidirectional": "both", "Associative": "none"}  # Link@direction
 NAME_MAX = 200  # codes.name is VARCHAR(200)
 
 
@@ -53,6 +54,21 @@ def _sidecar(refi: RefiFile, report: RefiImportReport) -> Codebook | None:
     except BaolianError as err:
         report.skipped.append(f"{SIDECAR} ignored ({err}); codes taken from the CodeBook only")
         return None
+
+
+def _relations(refi: RefiFile, keys: dict[str, str], in_codebook: set[str], had: set[tuple]) -> list[dict]:
+    """The codebook relations the file's links between two codes add (those the codebook has not yet)."""
+    out = []
+    for link in refi.links:
+        source, target = keys.get(link.origin), keys.get(link.target)
+        label = link.name or "关联 related"
+        if source is None or target is None or source == target or not {source, target} <= in_codebook:
+            continue
+        if (source, target, label) not in had:
+            had.add((source, target, label))
+            out.append({"source": source, "target": target, "label": label,
+                        "direction": FROM_REFI.get(link.direction or "", "none")})
+    return out
 
 
 def plan_codes(session, project, refi: RefiFile, report: RefiImportReport, where: str) -> CodePlan:
@@ -93,7 +109,10 @@ def plan_codes(session, project, refi: RefiFile, report: RefiImportReport, where
                               keep_rules=current is None))
         in_codebook.add(key)
         report.codes_added.append(key)
-    if not new:
+    had = current.relations if current is not None else (side.relations if side is not None else [])
+    fresh = _relations(refi, keys, in_codebook, {(r.source, r.target, r.label.strip()) for r in had})
+    report.relations_added = len(fresh)
+    if not new and not fresh:
         return CodePlan(keys, None)
     for data in new:  # exclusions may only point at codes the codebook will have
         for exclusion in data.get("not_when", []):
@@ -109,6 +128,8 @@ def plan_codes(session, project, refi: RefiFile, report: RefiImportReport, where
         data = current.model_dump(mode="python", exclude_defaults=True, exclude_none=True)
         data["codes"] += new
         data["version"] = _bump(current.version)
+    kept = [r for r in data.get("relations", []) if {r["source"], r["target"]} <= in_codebook]
+    data["relations"] = [*kept, *fresh]
     try:
         return CodePlan(keys, Codebook.model_validate(data))
     except ValidationError as err:

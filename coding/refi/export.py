@@ -42,6 +42,8 @@ class _Codes:
     descriptions: dict[str, str]
 
 
+REFI_DIRECTIONS = {"one-way": "OneWay", "both": "Bidirectional", "none": "Associative"}
+
 def _when(value: datetime | None) -> str | None:
     if value is None:
         return None
@@ -331,11 +333,18 @@ def export_qdpx(project, out: Path, *, user: str | None = None, only_coder: str 
             n = _sub(notes_el, "Note", guid=note, name=name,
                      creatingUser=user_guid(coder) if coder else None, creationDateTime=_when(memo.created_at))
             _sub(n, "PlainTextContent").text = _clean(memo.text)
+    codebook = project.codebook()
+    relations = [r for r in (codebook.relations if codebook is not None else [])
+                 if r.source in codes.names and r.target in codes.names]
+    if relations:  # relations between codes (F1 --促成--> M3) as links from code to code
+        links = _sub(root, "Links")
+        for r in relations:
+            _sub(links, "Link", guid=guid("link", r.source, r.target, r.label), name=_clean(r.label),
+                 direction=REFI_DIRECTIONS[r.direction], originGUID=code_guid(r.source), targetGUID=code_guid(r.target))
     _sub(root, "Description").text = _clean(stamp)
     for note in on_project:
         _sub(root, "NoteRef", targetGUID=note)
 
-    codebook = project.codebook()
     if codebook is not None:
         files.append((SIDECAR, dump_codebook(codebook).encode("utf-8")))
     _save(out, b"")

@@ -41,6 +41,7 @@ class RefiImportReport:
     origin: str | None = None
     codes_added: list[str] = field(default_factory=list)  # keys
     codes_merged: int = 0
+    relations_added: int = 0  # links between two codes, added to the codebook's relations
     renamed: list[str] = field(default_factory=list)
     documents_added: list[int] = field(default_factory=list)
     documents_merged: list[int] = field(default_factory=list)
@@ -56,6 +57,8 @@ class RefiImportReport:
             f"{self.file} ({self.kind}{', ' + self.origin if self.origin else ''})",
             f"编码 codes: {len(self.codes_added)} 新增 added, {self.codes_merged} 合并 merged",
         ]
+        if self.relations_added:
+            out.append(f"编码关系 relations: {self.relations_added} 新增 added")
         if self.kind == "qdpx":
             out += [
                 f"文档 documents: {len(self.documents_added)} 新增 added, {len(self.documents_merged)} 已存在 merged",

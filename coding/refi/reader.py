@@ -72,12 +72,22 @@ class RNote:
 
 
 @dataclass
+class RLink:
+    guid: str
+    name: str
+    direction: str | None  # OneWay, Bidirectional, Associative
+    origin: str  # code GUID
+    target: str  # code GUID
+
+
+@dataclass
 class RefiFile:
     kind: str  # 'qdpx' or 'qdc'
     name: str  # project name (or file stem)
     origin: str | None
     users: dict[str, str] = field(default_factory=dict)  # GUID -> name
     codes: list[RCode] = field(default_factory=list)  # parents before children
+    links: list[RLink] = field(default_factory=list)  # links between two codes (relations)
     sources: list[RSource] = field(default_factory=list)
     notes: dict[str, RNote] = field(default_factory=dict)
     project_notes: list[str] = field(default_factory=list)
@@ -178,6 +188,14 @@ def _read_project(zf: zipfile.ZipFile, path: Path) -> RefiFile:
                                     line=_line(root, coding.guid), field="CodeRef",
                                     hint="the codebook lacks this code; export the project again")
     _check_notes(out, root, where)
+    for link in root.iterfind(f"{_q('Links')}/{_q('Link')}"):
+        origin, target = normal(link.get("originGUID") or ""), normal(link.get("targetGUID") or "")
+        if origin in known_codes and target in known_codes:
+            out.links.append(RLink(normal(link.get("guid")), (link.get("name") or "").strip(), link.get("direction"),
+                                   origin, target))
+        else:
+            out.skipped.append(f"Link {link.get('name') or link.get('guid')} (only links between two codes are "
+                               "imported, as relations)")
     if SIDECAR in names:
         try:
             out.codebook_yaml = zf.read(names[SIDECAR]).decode("utf-8")
