@@ -412,6 +412,12 @@ def test_coding_query_codes_the_units_found(page, app):
     found = run_query(app.project, CodingQuery.of(["M2", "M5"]), status=("accepted", "pending"))
     assert len(found) > 3
     page.get_by_text(re.compile(rf"M2 AND M5 \(sentence\)：{len(found)} 处 units")).wait_for(timeout=TIMEOUT)
+    with page.expect_download(timeout=TIMEOUT) as download:  # the quotes as a Word table, made when clicked
+        page.get_by_role("button", name=re.compile("下载 Word 引语表")).click()
+    from docx import Document as Word
+
+    (table,) = Word(download.value.path()).tables
+    assert len(table.rows) == len(found) + 1 and table.rows[0].cells[1].text == "引语"
     choose(page, "编码结果为 Code the results as", "M3", re.compile(r"^M3 "))
     code_picked_then_undo(page, app, found, "M3", coder, "coding-query")
 

@@ -12,6 +12,7 @@ import streamlit as st
 
 from coding.analysis_data import data_version, visible_coder
 from coding.coding_query import LEVELS, MATCHES, MAX_NEAR, CodingQuery, run_query
+from coding.exports.passages import passages_docx
 from views._shared import (OPEN, PICK, code_picked, coder, document_scope, md, open_links, pick_rows, project,
                            run_action, working_documents)
 
@@ -109,8 +110,13 @@ picked = pick_rows(table, f"cq_editor_{state.get('cq_gen', 0)}", {
     "文档 Document": st.column_config.TextColumn("文档 Document", width="medium"),
     "邻近 Near": st.column_config.TextColumn("邻近 Near", width="small",
                                            help="只在前后单位中出现的编码 — codes only in the units around")})
-st.download_button("下载表格 Download CSV", found.assign(query=query.describe()).to_csv(index=False).encode("utf-8-sig"),
+d1, d2 = st.columns([1, 1])
+d1.download_button("下载表格 Download CSV", found.assign(query=query.describe()).to_csv(index=False).encode("utf-8-sig"),
                    key="cq_csv", file_name="baolian_coding_query.csv", mime="text/csv", on_click="ignore")
+d2.download_button("下载 Word 引语表 Download quotes (Word)",  # made when clicked
+                   lambda: passages_docx(p, found, caption="编码查询结果", asked=f"编码查询 coding query: {query.describe()}"), key="cq_docx",
+                   file_name="baolian_coding_query.docx", on_click="ignore",
+                   mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
 
 code_picked(p, me, found, picked, target, query=f"coding query: {query.describe()}", noun="units", key="cq_apply",
             flash="cq_flash", done=_new_table)

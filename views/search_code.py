@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from coding.analysis_data import data_version
+from coding.exports.passages import passages_docx
 from coding.search_coding import MATCHES, UNITS, find_passages
 from views._shared import (OPEN, PICK, code_picked, coder, document_scope, open_links, pick_rows, project, run_action,
                            working_documents)
@@ -80,8 +81,13 @@ picked = pick_rows(table, f"sc_editor_{state.get('sc_gen', 0)}", {
     "段落 Passage": st.column_config.TextColumn("段落 Passage", width="large"),
     "文档 Document": st.column_config.TextColumn("文档 Document", width="medium"),
     "检索词 Terms": st.column_config.TextColumn("检索词 Terms", width="small")})
-st.download_button("下载表格 Download CSV", found.to_csv(index=False).encode("utf-8-sig"), key="sc_csv",
+d1, d2 = st.columns([1, 1])
+d1.download_button("下载表格 Download CSV", found.to_csv(index=False).encode("utf-8-sig"), key="sc_csv",
                    file_name="baolian_search.csv", mime="text/csv", on_click="ignore")
+d2.download_button("下载 Word 引语表 Download quotes (Word)",  # made when clicked
+                   lambda: passages_docx(p, found, caption="检索结果", asked=f"检索 search: {query.strip()}"), key="sc_docx",
+                   file_name="baolian_search.docx", on_click="ignore",
+                   mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
 
 code_picked(p, me, found, picked, code, query=query.strip(), noun="passages", key="sc_apply", flash="sc_flash",
             done=_new_table)

@@ -156,5 +156,5 @@ META_LABELS = {
     "project": "项目 project", "codebook": "编码本 codebook", "codebook_version": "编码本版本 codebook version",
     "status": "编码状态 status", "coder": "编码员 coder", "codes": "编码 codes",
     "quotes_per_code": "每个编码的引语数 quotes per code", "exported_at": "导出时间 exported",
-    "offsets": "位置 offsets", "software": "软件 software",
+    "offsets": "位置 offsets", "software": "软件 software", "query": "检索或查询 search or query",
 }
