@@ -70,7 +70,7 @@ def table(codes: Annotated[Optional[str], typer.Option("--codes", help="Only the
     from coding.summaries import summary_table
 
     p = _open(project)
-    found = summary_table(p, codes=[c.strip() for c in codes.split(",")] if codes else None,
+    found = summary_table(p, codes=[c.strip() for c in codes.split(",") if c.strip()] if codes else None,
                           as_user=acting_user(p), documents=where_documents(p, where))
     if as_json:
         _print_json(found.to_dict(orient="records"))

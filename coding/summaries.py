@@ -130,18 +130,24 @@ def summary_table(project, *, codes: Iterable[str] | None = None, coder: str | N
     """The summary table: one row per document with a summary (import order), one column per code with one
     (codebook order; ``codes``: only these), cells the summaries ("name: text" per coder, one per line;
     ``coder``: only theirs)."""
+    codebook = project.codebook()
+    if codes is not None:
+        codes = set(codes)
+        unknown = sorted(codes - set(codebook.codes_by_id if codebook is not None else ()))
+        if unknown:
+            raise BaolianError(f"unknown code {', '.join(unknown)}", field="codes",
+                               hint="use keys from the codebook, e.g. M4,M5")
     found = summaries(project, as_user=as_user)
     if coder is not None:
         found = found[found["coder"] == coder]
     if codes is not None:
-        found = found[found["code"].isin(set(codes))]
+        found = found[found["code"].isin(codes)]
     if documents is not None:
         found = found[found["document_id"].isin(set(documents))]
     titles = {d.id: d.title for d in project.documents()}
     found = found[found["document_id"].isin(set(titles))]
     if found.empty:
         return pd.DataFrame(columns=["document_id", "document"])
-    codebook = project.codebook()
     order = [c.id for c in codebook.codes] if codebook is not None else []
     found = found.assign(cell=[f"{c or '?'}: {t}" for c, t in zip(found["coder"], found["text"])])
     table = found.pivot_table(index="document_id", columns="code", values="cell", aggfunc="\n".join)

@@ -118,6 +118,9 @@ def test_blinded_coders_see_only_their_own_summaries(project, docs):
 
 
 def test_bad_summaries_are_refused(project, docs):
+    with pytest.raises(BaolianError, match="unknown code X1") as err:
+        summary_table(project, codes=["M5", "X1"])
+    assert err.value.field == "codes"
     with pytest.raises(BaolianError, match="unknown code 'X1'") as err:
         summary_grid(project, "X1", coder="ann")
     assert err.value.field == "code"
