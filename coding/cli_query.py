@@ -20,6 +20,8 @@ def query(
     exclude: Annotated[Optional[list[str]], typer.Option("--not", help="Leave out units with this code (in the "
                                                          "same window); repeatable.", show_default=False)] = None,
     level: Annotated[str, typer.Option("--level", help="sentence | paragraph")] = "sentence",
+    roles: Annotated[Optional[list[str]], typer.Option("--role", help="Only units said by this speaker role "
+                                                       "(e.g. 包联人); repeatable.", show_default=False)] = None,
     near: Annotated[int, typer.Option("--near", help="Also look this many sentences / paragraphs either side "
                                       "(0: the same unit).")] = 0,
     code: Annotated[Optional[str], typer.Option("--code", help="Mark units already coded with this code by you "
@@ -37,7 +39,8 @@ def query(
 
     if apply and not code:
         raise BaolianError("--apply needs --code", field="--apply", hint="name the code to apply, e.g. --code M4")
-    asked = CodingQuery.of(codes, match="any" if any_code else "all", exclude=exclude or (), level=level, near=near)
+    asked = CodingQuery.of(codes, match="any" if any_code else "all", exclude=exclude or (), level=level, near=near,
+                           roles=roles or ())
     p, sel = _open_selection(project, coder, pending, False, final, where)
     user = acting_user(p)
     if apply and not user:
@@ -53,10 +56,10 @@ def query(
         _print_json({"query": asked.describe(), **_meta(sel), "rows": found.to_dict(orient="records")})
         return
     marks = bool(code and user)
-    table = Table("document", "start", "end", "speaker", "codes", "near", "text", *(["coded"] if marks else []),
+    table = Table("document", "start", "end", "speaker", "role", "codes", "near", "text", *(["coded"] if marks else []),
                   title=f"编码查询 Coding query: {asked.describe()}")
     for r in found.itertuples():
-        table.add_row(*(str(v) for v in (r.document, r.start, r.end, r.speaker, r.codes, r.near, r.text)),
+        table.add_row(*(str(v) for v in (r.document, r.start, r.end, r.speaker, r.speaker_role, r.codes, r.near, r.text)),
                       *(["✓" if r.coded else ""] if marks else []))
     out.print(table)
     out.print(f"{len(found)} units", markup=False)

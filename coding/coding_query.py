@@ -7,7 +7,9 @@ A query asks for units (sentences or paragraphs) with
 * all of its codes (intersection: M2 AND M5) or any of them (M2 OR M5),
 * none of its excluded codes (NOT F3),
 * in the unit itself, or within ``near`` units either side in the same document (MAXQDA's "near", NVivo's
-  "near content"): M2 with M5 no more than one sentence away.
+  "near content"): M2 with M5 no more than one sentence away;
+* optionally only units spoken by given speaker roles (包联人, 信访人 …: "with whom"; the units around may be
+  anyone's).
 
 A code stands for itself and its sub-codes (M4 finds M4.2). The codings looked at are the analyses' selection
 (:func:`coding.analysis_data.selected_codings`: accepted codings by default, of one coder or of all, or the
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from coding.analysis_data import (
+    NO_VALUE,
     codes_frame,
     document_texts,
     documents_frame,
@@ -38,23 +41,25 @@ from coding.errors import BaolianError
 MATCHES = {"all": "全部编码 all codes (AND)", "any": "任一编码 any code (OR)"}
 LEVELS = {"sentence": "句 sentence", "paragraph": "段 paragraph"}
 MAX_NEAR = 20
-COLUMNS = ["document_id", "document", "start", "end", "speaker", "codes", "near", "text", "coded"]
+COLUMNS = ["document_id", "document", "start", "end", "speaker", "speaker_role", "codes", "near", "text", "coded"]
 
 
 @dataclass(frozen=True)
 class CodingQuery:
     """What is asked: ``codes`` (all or any, as ``match`` says), none of ``exclude``, per ``level`` unit, within
-    ``near`` units either side. Built with :meth:`of`, which checks it."""
+    ``near`` units either side, spoken by one of ``roles`` (any speaker when empty). Built with :meth:`of`, which
+    checks it."""
 
     codes: tuple[str, ...]
     match: str = "all"
     exclude: tuple[str, ...] = ()
     level: str = "sentence"
     near: int = 0
+    roles: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, codes: Iterable[str], *, match: str = "all", exclude: Iterable[str] = (), level: str = "sentence",
-           near: int = 0) -> CodingQuery:
+           near: int = 0, roles: Iterable[str] = ()) -> CodingQuery:
         codes = tuple(dict.fromkeys(str(c).strip() for c in codes if str(c).strip()))
         exclude = tuple(dict.fromkeys(str(c).strip() for c in exclude if str(c).strip()))
         if not codes:
@@ -70,21 +75,23 @@ class CodingQuery:
         if isinstance(near, bool) or not isinstance(near, int) or not 0 <= near <= MAX_NEAR:
             raise BaolianError(f"near must be a whole number from 0 to {MAX_NEAR}, got {near!r}", field="near",
                                hint="0 = in the same unit; 1 = also the unit before and after")
-        return cls(codes, match, exclude, level, near)
+        roles = tuple(dict.fromkeys(str(r).strip() for r in roles if str(r).strip()))
+        return cls(codes, match, exclude, level, near, roles)
 
     def describe(self) -> str:
         """One line for tables and the event log, e.g. ``M2 AND M5 NOT F3 (sentence, near 1)``."""
         text = f" {'AND' if self.match == 'all' else 'OR'} ".join(self.codes)
         if self.exclude:
             text += " NOT " + " NOT ".join(self.exclude)
-        return f"{text} ({self.level}" + (f", near {self.near})" if self.near else ")")
+        said = f", said by {'、'.join(self.roles)}" if self.roles else ""
+        return f"{text} ({self.level}" + (f", near {self.near}" if self.near else "") + said + ")"
 
 
 def run_query(project, query: CodingQuery, *, status: Iterable[str] = ("accepted",), coder: str | None = None,
               layer: str = "coding", as_user: str | None = None, documents: Collection[int] | None = None,
               code: str | None = None, code_coder: str | None = None) -> pd.DataFrame:
     """The units ``query`` finds, in document order: document_id, document, start, end (code points of the
-    unit), speaker, codes (the query's codes the unit carries, 、-separated), near (those found only in the
+    unit), speaker, speaker_role, codes (the query's codes the unit carries, 、-separated), near (those found only in the
     units around it), text, coded (``code_coder`` has already coded the unit with ``code``). The other keywords
     are the analyses' selection; ``documents``: only these."""
     table = codes_frame(project)
@@ -107,11 +114,14 @@ def run_query(project, query: CodingQuery, *, status: Iterable[str] = ("accepted
         for pos in found:
             carried.setdefault(int(pos), set()).update(keys_of[code_id])
     hits = _matches(query, carried, segs["document_id"].to_numpy())
+    if query.roles:
+        roles = segs["speaker_role"].to_numpy()
+        hits = [h for h in hits if roles[h[0]] in query.roles]
     if not hits:
         return pd.DataFrame(columns=COLUMNS)
     found = segs.iloc[[pos for pos, _, _ in hits]].reset_index(drop=True)
-    out = found[["document_id", "start", "end", "speaker"]].astype({"document_id": "int64", "start": "int64",
-                                                                    "end": "int64"})
+    out = found[["document_id", "start", "end", "speaker", "speaker_role"]].astype(
+        {"document_id": "int64", "start": "int64", "end": "int64"})
     out["codes"] = ["、".join(k for k in query.codes if k in own) for _, own, _ in hits]
     out["near"] = ["、".join(k for k in query.codes if k in around) for _, _, around in hits]
     titles = documents_frame(project).set_index("document_id")["document"]
@@ -140,3 +150,10 @@ def _matches(query: CodingQuery, carried: dict[int, set[str]],
             continue
         out.append((pos, own, (window & wanted) - own))
     return out
+
+
+def speaker_roles(project) -> list[str]:
+    """The speaker roles of the project's sentences (from the documents' participants), sorted; ``—`` (no known
+    speaker) last when there are such sentences."""
+    found = set(segments_frame(project, "sentence")["speaker_role"])
+    return sorted(found - {NO_VALUE}) + ([NO_VALUE] if NO_VALUE in found else [])

@@ -86,3 +86,14 @@ def test_a_co_occurrence_link_opens_the_query(monkeypatch, demo):
     assert at.radio(key="cq_level").value == "paragraph"
     spans = expected(demo, CodingQuery.of(["M2", "M4"], level="paragraph"), status=("accepted", "pending"))
     assert len(at.dataframe[0].value) == len(spans) > 0
+
+
+def test_only_units_said_by_a_role(monkeypatch, demo):
+    at = open_app(monkeypatch, demo, PAGE, timeout=120, no_errors=True, state={"cq_pending": True})
+    assert "包联人" in at.multiselect(key="cq_roles").options and "信访人" in at.multiselect(key="cq_roles").options
+    at.multiselect(key="cq_codes").set_value(["M2"]).run()
+    every = len(at.dataframe[0].value)
+    at.multiselect(key="cq_roles").set_value(["包联人"]).run()
+    frame = at.dataframe[0].value
+    spans = expected(demo, CodingQuery.of(["M2"], roles=["包联人"]), status=("accepted", "pending"))
+    assert 0 < len(frame) == len(spans) < every and set(frame["角色 Role"]) == {"包联人"}

@@ -15,7 +15,8 @@ def spans(rows):
 
 def test_query_list_code_and_undo(cli_project, capsys):  # noqa: F811
     p = str(cli_project)
-    code, _, err = run(capsys, "import", str(CORPUS / "interviews"), "--project", p)
+    code, _, err = run(capsys, "import", str(CORPUS / "interviews"), "--manifest", str(CORPUS / "corpus.yaml"),
+                       "--project", p)
     assert code == 0, err
     for word, key in (("上门", "M2"), ("区长", "M5")):
         code, _, err = run(capsys, "--user", "ann", "search", word, "--code", key, "--apply", "--project", p)
@@ -34,6 +35,9 @@ def test_query_list_code_and_undo(cli_project, capsys):  # noqa: F811
     code, out, _ = run(capsys, "query", "M2", "--not", "M5", "--project", p, "--json")
     only = json.loads(out)["rows"]
     assert only and all("上门" in r["text"] and "区长" not in r["text"] for r in only)
+    code, out, _ = run(capsys, "query", "M2", "--role", "包联人", "--project", p, "--json")
+    said = json.loads(out)
+    assert said["query"] == "M2 (sentence, said by 包联人)" and {r["speaker_role"] for r in said["rows"]} == {"包联人"}
     code, out, err = run(capsys, "query", "M2", "M5", "--any", "--level", "paragraph", "--project", p)
     assert code == 0 and "M2 OR M5 (paragraph)" in out and " units" in out, err
 

@@ -62,6 +62,14 @@ def test_near_looks_at_the_units_around_within_the_document(project, coded):
     assert texts(ask(project, "M4", "M5", near=2)) == [B0, B2]
 
 
+def test_only_units_said_by_chosen_speaker_roles(project, coded):
+    said = ask(project, "M2", "M5", near=1, coder="ann", roles=["包联人", " "])
+    assert texts(said) == [A1, A2] and said["speaker_role"].tolist() == ["包联人", "包联人"]
+    assert said["near"].tolist() == ["M2", ""]  # A0, the interviewer's (研究者) sentence, still counts around A1
+    assert texts(ask(project, "M2", roles=["研究者", "—"])) == [A0, B1]  # — : units with no known speaker
+    assert CodingQuery.of(["M2"], roles=["包联人", "信访人"]).describe() == "M2 (sentence, said by 包联人、信访人)"
+
+
 def test_any_code_and_sub_codes(project, coded):
     anyone = ask(project, "M2", "M4", match="any")
     assert texts(anyone) == [A0, A2, B0, B1]
@@ -104,6 +112,7 @@ def test_describe():
     assert CodingQuery.of(["M2", "M5"]).describe() == "M2 AND M5 (sentence)"
     assert CodingQuery.of(["M2", "M5", "M2"], match="any", exclude=["F3", "F1"], level="paragraph",
                           near=2).describe() == "M2 OR M5 NOT F3 NOT F1 (paragraph, near 2)"
+    assert CodingQuery.of(["M2"], near=1, roles=["包联人"]).describe() == "M2 (sentence, near 1, said by 包联人)"
 
 
 @pytest.mark.parametrize("codes, options, field, words", [

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from coding.analysis_data import data_version, visible_coder
-from coding.coding_query import LEVELS, MATCHES, MAX_NEAR, CodingQuery, run_query
+from coding.coding_query import LEVELS, MATCHES, MAX_NEAR, CodingQuery, run_query, speaker_roles
 from coding.exports.passages import passages_docx
 from views._shared import (OPEN, PICK, code_picked, coder, document_scope, md, open_links, pick_rows, project,
                            run_action, working_documents)
@@ -64,6 +64,9 @@ who = d3.selectbox("编码员 coder", [ALL, *coders], format_func=lambda c: "全
                    key="cq_coder", on_change=_new_table)
 pending = d4.toggle("包括待定建议 include pending", key="cq_pending", on_change=_new_table)
 final = d5.toggle("裁决后的编码 adjudicated", key="cq_final", on_change=_new_table)
+roles = st.multiselect("说话人角色 Said by", speaker_roles(p), key="cq_roles", on_change=_new_table,
+                       placeholder="任何人 anyone", help="只要这些角色说的句/段（如 包联人、信访人）— only units said by "
+                                                       "these speaker roles (from the documents' participants)")
 scope = document_scope(p, "cq_where", on_change=_new_table)
 if state.get("cq_flash"):
     st.success(state.pop("cq_flash"))
@@ -71,7 +74,7 @@ if not wanted:
     st.info("选择要查询的编码 — pick the codes to look for.")
     st.stop()
 
-query = run_action(CodingQuery.of, wanted, match=match, exclude=unwanted, level=level, near=int(near))
+query = run_action(CodingQuery.of, wanted, match=match, exclude=unwanted, level=level, near=int(near), roles=roles)
 if query is None:
     st.stop()
 selection = {"status": ("accepted", "pending") if pending else ("accepted",),
@@ -101,6 +104,7 @@ table = pd.DataFrame({
     "邻近 Near": found["near"],
     "文档 Document": found["document"],
     "说话人 Speaker": found["speaker"],
+    "角色 Role": found["speaker_role"],
     "位置 Chars": [f"{a}–{b}" for a, b in zip(found["start"], found["end"])],
     "已编码 Coded": found["coded"].astype(bool),
     OPEN: open_links(found),
