@@ -29,17 +29,39 @@ def search_terms(query: str) -> list[str]:
     return list(dict.fromkeys(t for t in _TERM_SEP.split(query or "") if t))
 
 
+def term_groups(project, terms: list[str]) -> dict[str, list[str]]:
+    """Each term of a query with what finds it: a word finds itself; ``@name`` finds any term of the codebook's
+    concept lexicon ``name`` (``@当面上门``: 面对面, 上门, 到家里 …), so "every term" means one of each lexicon."""
+    groups: dict[str, list[str]] = {}
+    concepts = None
+    for term in terms:
+        if term.startswith("@") and len(term) > 1:
+            if concepts is None:
+                codebook = project.codebook()
+                concepts = codebook.concepts if codebook is not None else {}
+            concept = concepts.get(term[1:])
+            if concept is None:
+                known = "、".join(f"@{n}" for n in list(concepts)[:8]) or "none (the codebook has no concepts)"
+                raise BaolianError(f"unknown concept {term}", field="query",
+                                   hint=f"use a concept of the codebook, e.g. {known}")
+            groups[term] = list(dict.fromkeys(concept.terms))
+        else:
+            groups[term] = [term]
+    return groups
+
+
 def find_passages(project, query: str, *, unit: str = "sentence", match: str = "any", code: str | None = None,
                   coder: str | None = None, documents: Iterable[int] | None = None,
                   inside_words: bool = False) -> pd.DataFrame:
     """Passages (the sentence, the paragraph, or the words themselves, as ``unit`` says) with any of the query's
-    terms (``match="all"``: with every one of them, in the same sentence or paragraph), in document order:
+    terms (``match="all"``: with every one of them, in the same sentence or paragraph; ``@name`` stands for any
+    term of the codebook's concept ``name``, :func:`term_groups`), in document order:
     document_id, document, start, end, hits (how many times a term occurs in it), terms (which), text, coded
     (``coder`` has already coded it with ``code``: a coding of the code covers it). ``documents``: only these
     (e.g. a blinded coder's assigned documents). ``inside_words``: a term is found wherever its characters are,
     also inside a longer word (包联 in 包联领导), as the other programs search."""
-    terms = search_terms(query)
-    if not terms:
+    groups = term_groups(project, search_terms(query))
+    if not groups:
         raise BaolianError("the search is empty", field="query", hint="type one or more words, e.g. 上门 走访")
     if unit not in UNITS:
         raise BaolianError(f"unknown unit {unit!r}", field="unit", hint=f"use one of: {', '.join(UNITS)}")
@@ -50,10 +72,12 @@ def find_passages(project, query: str, *, unit: str = "sentence", match: str = "
                            hint="choose unit sentence or paragraph, or match any")
     if inside_words:
         texts = data.document_texts(project, data.documents_frame(project)["document_id"])  # once for all the terms
-        hits = pd.concat([text_hits(project, term, texts).assign(term=term) for term in terms], ignore_index=True)
+        find = lambda term: text_hits(project, term, texts)  # noqa: E731
     else:
         words = sentence_words(project)  # once for all the terms
-        hits = pd.concat([word_hits(project, term, words).assign(term=term) for term in terms], ignore_index=True)
+        find = lambda term: word_hits(project, term, words)  # noqa: E731
+    hits = pd.concat([find(term).assign(term=term, group=group) for group, members in groups.items()
+                      for term in members], ignore_index=True)
     if documents is not None:
         hits = hits[hits["document_id"].isin(set(documents))]
     if hits.empty:
@@ -68,10 +92,10 @@ def find_passages(project, query: str, *, unit: str = "sentence", match: str = "
         hits = hits.assign(start=hits["unit_start"].astype("int64"), end=hits["unit_end"].astype("int64"))
     passages = (hits.groupby(["document_id", "start", "end"], sort=True)
                 .agg(hits=("term", "size"), terms=("term", lambda t: "、".join(dict.fromkeys(t))),
-                     found=("term", "nunique"))
+                     found=("group", "nunique"))
                 .reset_index())
     if match == "all":
-        passages = passages[passages["found"] == len(terms)].reset_index(drop=True)
+        passages = passages[passages["found"] == len(groups)].reset_index(drop=True)
         if passages.empty:
             return pd.DataFrame(columns=COLUMNS)
     texts = data.document_texts(project, passages["document_id"])

@@ -131,3 +131,19 @@ def test_also_inside_words(monkeypatch, demo):
         p.close()
     frame = at.dataframe[0].value
     assert len(frame) == len(found) > 10 and all("包联" in t for t in frame["段落 Passage"])
+
+
+def test_a_concept_lexicon_joins_the_search(monkeypatch, demo):
+    at = open_app(monkeypatch, demo, PAGE, coder="ann", timeout=120, no_errors=True)
+    at.text_input(key="sc_query").input("上门").run()
+    at.selectbox(key="sc_concept").set_value("领导").run()
+    assert at.text_input(key="sc_query").value == "上门 @领导" and at.selectbox(key="sc_concept").value is None
+    at.radio(key="sc_match").set_value("all").run()
+    assert not at.exception and not at.error
+    p = Project.open(demo)
+    try:
+        found = find_passages(p, "上门 @领导", match="all")
+    finally:
+        p.close()
+    frame = at.dataframe[0].value
+    assert len(frame) == len(found) > 0 and all("上门" in t for t in frame["段落 Passage"])

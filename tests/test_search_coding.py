@@ -167,3 +167,17 @@ def test_inside_words_finds_the_characters_anywhere(project, docs):
     assert find_passages(project, "来。我们", inside_words=True).empty  # across two sentences: in no one sentence
     assert texts(find_passages(project, "来。我们", inside_words=True, unit="paragraph")) == [
         "甲：包联领导每周都来。我们建立了包联制度，包联干部很辛苦。"]
+
+
+def test_a_concept_lexicon_finds_any_of_its_terms(project, docs):
+    # @问责通报 (通报, 约谈, 问责, 督办 …) finds 督办 and 问责; @领导 finds 包联领导
+    found = find_passages(project, "@问责通报")
+    assert texts(found) == ["第二条　定期督办。", "第三条　考核问责。"]
+    assert found["terms"].tolist() == ["督办", "问责"]
+    both = find_passages(project, "@领导 @问责通报", match="all", unit="paragraph")
+    assert texts(both) == ["第一条　建立包联领导责任制。第二条　定期督办。"]  # one term of each lexicon
+    assert both["terms"].tolist() == ["包联领导、督办"]
+    assert texts(find_passages(project, "@领导 考核", match="all", unit="paragraph")) == []
+    with pytest.raises(BaolianError, match="unknown concept @不存在") as err:
+        find_passages(project, "包联 @不存在")
+    assert err.value.field == "query" and "@领导" in err.value.hint

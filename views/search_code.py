@@ -19,9 +19,10 @@ p = project()
 me = coder()
 state = st.session_state
 st.title("检索编码 Search & code")
-st.caption("按结巴整词检索（包联 不会匹配 包联领导 之内；打开“词内也匹配”则按字符串），多个词以空格或顿号分隔，"
+st.caption("按结巴整词检索（包联 不会匹配 包联领导 之内；打开“词内也匹配”则按字符串），@概念 代表编码本概念词表中任一词，"
+           "多个词以空格或顿号分隔，"
            "任一（或全部）出现即命中；勾选段落后一键编码，“撤销”一次撤回整批。 — Whole jieba words (包联 does not match "
-           "inside 包联领导, unless “also inside words” is on); "
+           "inside 包联领导, unless “also inside words” is on; @name stands for any term of the codebook's concept lexicon); "
            "several words separated by spaces or 、 find passages with any (or all) of them; tick passages and code "
            "them in one step, one undo takes the run back.")
 
@@ -38,6 +39,14 @@ def _new_table() -> None:
     state["sc_gen"] = state.get("sc_gen", 0) + 1
 
 
+def _add_concept() -> None:
+    """The concept picked joins the search words as @name (then the picker is empty again)."""
+    name = state.pop("sc_concept", None)
+    if name:
+        state["sc_query"] = f"{state.get('sc_query', '').strip()} @{name}".strip()
+        _new_table()
+
+
 codebook = p.codebook()
 codes = {c.id: c.name for c in codebook.codable_codes()} if codebook is not None else {}
 c1, c2, c4, c3 = st.columns([3, 1.4, 1.6, 2])
@@ -47,6 +56,12 @@ match = c4.radio("匹配 Match", list(MATCHES), format_func=MATCHES.get, key="sc
                  disabled=unit == "hit", help="所有词须在同一句或同一段 — all words in the same sentence or paragraph")
 code = c3.selectbox("编码 Code", list(codes), format_func=lambda k: f"{k} {codes[k]}", key="sc_code",
                     index=None, placeholder="选择编码 pick a code", on_change=_new_table)
+concepts = list(codebook.concepts) if codebook is not None else []
+if concepts:
+    c1.selectbox("加入概念词表 Add a concept lexicon", concepts, index=None, key="sc_concept", on_change=_add_concept,
+                 format_func=lambda n: f"@{n}（{len(codebook.concepts[n].terms)} 词 terms）",
+                 placeholder="编码本的概念词表，如 @领导 — the codebook's lexicons",
+                 help="@概念 代表其中任一词：@领导 找到 包联领导、分管领导、区长… — @name stands for any of its terms")
 inside = c1.toggle("词内也匹配 also inside words", key="sc_inside", on_change=_new_table,
                    help="不按整词：包联 也匹配 包联领导、包联人 — not whole words: 包联 also finds 包联领导, 包联人")
 scope = document_scope(p, "sc_where")
