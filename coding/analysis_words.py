@@ -16,7 +16,9 @@ import unicodedata
 from collections import Counter
 from collections.abc import Collection, Iterable
 from functools import lru_cache
+from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from coding import analysis_data as data
@@ -118,21 +120,47 @@ def kwic(project, word: str | None = None, *, code: str | None = None, width: in
     return hits[columns].astype({"start": int, "end": int})
 
 
-def word_hits(project, query: str, words: pd.DataFrame | None = None) -> pd.DataFrame:
+class WordIndex(NamedTuple):
+    """:func:`sentence_words` as plain arrays, with the row positions of each word: built once by a caller that
+    looks up many terms (converting the table's text columns is the costly part)."""
+
+    positions: dict[str, np.ndarray]
+    word: np.ndarray
+    segment: np.ndarray
+    document: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    speaker: np.ndarray
+    speaker_role: np.ndarray
+
+
+def word_index(words: pd.DataFrame) -> WordIndex:
+    """The :class:`WordIndex` of a :func:`sentence_words` table."""
+    arrays = [words[c].to_numpy(dtype=object) if c in ("word", "speaker", "speaker_role")
+              else words[c].to_numpy() for c in ("word", "segment_id", "document_id", "start", "end", "speaker",
+                                                  "speaker_role")]
+    return WordIndex(words.groupby("word", sort=False).indices if not words.empty else {}, *arrays)
+
+
+def word_hits(project, query: str, words: pd.DataFrame | None = None, index: WordIndex | None = None) -> pd.DataFrame:
     """Where ``query`` (a run of whole jieba words) occurs: document_id, start, end, speaker, speaker_role.
-    ``words``: :func:`sentence_words`, when the caller searches for several queries."""
+    ``words``: :func:`sentence_words`, or ``index``: its :func:`word_index`, when the caller searches for several
+    queries."""
     target = [w for w in project.tokens(query.strip())] if query.strip() else []
     if not target:
         raise BaolianError("the search word is empty", field="word", hint="type a word, e.g. 包联")
-    words = sentence_words(project) if words is None else words
-    ws, segs = words["word"].tolist(), words["segment_id"].tolist()
-    n, rows = len(target), []
-    for i in (words.index[words["word"] == target[0]] if not words.empty else []):
-        j = i + n - 1
-        if j < len(ws) and segs[j] == segs[i] and ws[i:j + 1] == target:
-            rows.append((words.at[i, "document_id"], int(words.at[i, "start"]), int(words.at[j, "end"]),
-                         words.at[i, "speaker"], words.at[i, "speaker_role"]))
-    return pd.DataFrame(rows, columns=["document_id", "start", "end", "speaker", "speaker_role"])
+    if index is None:
+        index = word_index(sentence_words(project) if words is None else words)
+    first = index.positions.get(target[0], ())
+    n = len(target)
+    if n > 1:  # the following words too, in the same sentence
+        ws, segs = index.word, index.segment
+        first = [i for i in first if i + n <= len(ws) and segs[i + n - 1] == segs[i] and list(ws[i:i + n]) == target]
+    first = np.sort(np.asarray(first, dtype=np.int64))
+    last = first + n - 1
+    return pd.DataFrame({"document_id": index.document[first], "start": index.start[first].astype(np.int64),
+                         "end": index.end[last].astype(np.int64), "speaker": index.speaker[first],
+                         "speaker_role": index.speaker_role[first]})
 
 
 def text_hits(project, query: str, texts: dict[int, str] | None = None) -> pd.DataFrame:

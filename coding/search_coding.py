@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from coding import analysis_data as data
-from coding.analysis_words import sentence_words, text_hits, word_hits
+from coding.analysis_words import sentence_words, text_hits, word_hits, word_index
 from coding.decisions import coded_spans, is_covered
 from coding.errors import BaolianError
 
@@ -74,8 +74,8 @@ def find_passages(project, query: str, *, unit: str = "sentence", match: str = "
         texts = data.document_texts(project, data.documents_frame(project)["document_id"])  # once for all the terms
         find = lambda term: text_hits(project, term, texts)  # noqa: E731
     else:
-        words = sentence_words(project)  # once for all the terms
-        find = lambda term: word_hits(project, term, words)  # noqa: E731
+        index = word_index(sentence_words(project))  # once for all the terms
+        find = lambda term: word_hits(project, term, index=index)  # noqa: E731
     hits = pd.concat([find(term).assign(term=term, group=group) for group, members in groups.items()
                       for term in members], ignore_index=True)
     if documents is not None:
