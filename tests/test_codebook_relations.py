@@ -85,3 +85,34 @@ def test_yaml_errors_name_file_line_and_field(tmp_path):
     with pytest.raises(BaolianError, match="unknown code 'M33'") as err:
         load_codebook(path)
     assert err.value.file == str(path) and err.value.line and err.value.field == "relations[0].target"
+
+
+def test_exports_carry_the_relations(new_location, tmp_path):
+    import csv
+
+    from coding.exports import export
+    from coding.project import Project
+
+    path = tmp_path / "codebook.yaml"
+    cb = add_relation(load_codebook(CODEBOOK), "F1", "M3", "促成 enables")
+    save_codebook(add_relation(cb, "M2", "M5", "提供信息", direction="both", note="上门"), path)
+    p = Project.init(new_location("rel-export"), codebook=path)
+    try:
+        folder = tmp_path / "csv"
+        folder.mkdir()
+        export(p, "csv", folder)
+        rows = list(csv.DictReader(open(folder / "relations.csv", encoding="utf-8-sig")))
+        assert [(r["source"], r["label"], r["target"], r["direction"], r["note"]) for r in rows] == [
+            ("F1", "促成 enables", "M3", "one-way", ""), ("M2", "提供信息", "M5", "both", "上门")]
+        export(p, "csv", folder, codes=["M5"])  # only relations touching the codes exported
+        assert [r["source"] for r in csv.DictReader(open(folder / "relations.csv", encoding="utf-8-sig"))] == ["M2"]
+        markdown = export(p, "md", tmp_path / "paper.md").read_text(encoding="utf-8")
+        assert "附录：编码关系" in markdown and "F1 治理任务逆向发包" in markdown and "| 双向 |" in markdown
+        assert markdown.index("附录：编码本") < markdown.index("附录：编码关系")
+    finally:
+        p.close()
+    plain = Project.init(new_location("rel-none"), codebook=CODEBOOK)
+    try:
+        assert "编码关系" not in export(plain, "md", tmp_path / "plain.md").read_text(encoding="utf-8")
+    finally:
+        plain.close()

@@ -145,11 +145,26 @@ def codebook_table(t: Tables) -> PaperTable:
                   [0.12, 0.24, 0.22, 0.2, 0.22], [False] * 5, appendix=True)
 
 
+DIRECTIONS = {"one-way": "单向", "both": "双向", "none": "关联（无方向）"}  # words: every font has them
+
+
+def relations_paper_table(t: Tables) -> PaperTable:
+    """Appendix: the relations between codes (the codebook's theoretical links)."""
+    frame = t.relations.assign(source_label=t.relations["source"] + " " + t.relations["source_name"],
+                               target_label=t.relations["target"] + " " + t.relations["target_name"],
+                               arrow=t.relations["direction"].map(DIRECTIONS))
+    notes = f"编码本 {t.meta['codebook']}，版本 {t.meta['codebook_version']} 中记录的编码关系。"
+    return _table("relations", "附录：编码关系", ["编码", "关系", "方向", "编码", "备注"], frame,
+                  ["source_label", "label", "arrow", "target_label", "note"], notes,
+                  [0.25, 0.18, 0.1, 0.25, 0.22], [False] * 5, appendix=True)
+
+
 def paper_tables(t: Tables) -> list[PaperTable]:
     """Frequency table, quotes table, three-level coding table, the summary table when there are summaries,
-    codebook appendix (in that order)."""
+    codebook appendix, and the relations between codes when there are any (in that order)."""
     summaries = [summaries_table(t)] if not t.summaries.empty else []
-    return [frequency_table(t), quotes_table(t), levels_table(t), *summaries, codebook_table(t)]
+    relations = [relations_paper_table(t)] if not t.relations.empty else []
+    return [frequency_table(t), quotes_table(t), levels_table(t), *summaries, codebook_table(t), *relations]
 
 
 META_LABELS = {

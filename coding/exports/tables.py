@@ -278,6 +278,21 @@ def codebook_appendix(codebook, codes: Iterable[str] | None = None) -> pd.DataFr
     return pd.DataFrame(rows, columns=CODEBOOK_COLUMNS)
 
 
+RELATION_COLUMNS = ["source", "source_name", "label", "target", "target_name", "direction", "note"]
+
+
+def relations_table(codebook, codes: Iterable[str] | None = None) -> pd.DataFrame:
+    """The codebook's relations between codes (with ``codes``: those touching one of them and its sub-codes)."""
+    if codebook is None:
+        return pd.DataFrame(columns=RELATION_COLUMNS)
+    wanted = expand_codes(codebook, codes)
+    names = {c.id: c.name for c in codebook.codes}
+    rows = [{"source": r.source, "source_name": names[r.source], "label": r.label, "target": r.target,
+             "target_name": names[r.target], "direction": r.direction, "note": r.note or ""}
+            for r in codebook.relations if wanted is None or {r.source, r.target} & wanted]
+    return pd.DataFrame(rows, columns=RELATION_COLUMNS)
+
+
 @dataclass
 class Tables:
     """Everything an export needs, computed once."""
@@ -289,6 +304,7 @@ class Tables:
     levels: pd.DataFrame
     codebook: pd.DataFrame
     summaries: pd.DataFrame = field(default_factory=pd.DataFrame)  # documents x codes (coding.summaries)
+    relations: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RELATION_COLUMNS))
     data: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
@@ -304,13 +320,15 @@ def build(project, filters: Filters, *, data: bool = False) -> Tables:
                     levels=coding_levels(segs, codebook, dict(zip(freq["code"], freq["segments"]))),
                     codebook=codebook_appendix(codebook, filters.codes),
                     summaries=summary_table(project, codes=expand_codes(codebook, filters.codes),
-                                            coder=filters.coder, documents=filters.documents))
+                                            coder=filters.coder, documents=filters.documents),
+                    relations=relations_table(codebook, filters.codes))
     if data:
         from coding.exports.document_table import document_table
         from coding.exports.memo_table import memo_table
 
         tables.data = {"documents": document_table(project, filters.documents), **data_tables(project, filters),
-                       "memos": memo_table(project, filters), "summaries": tables.summaries}
+                       "memos": memo_table(project, filters), "summaries": tables.summaries,
+                       "relations": tables.relations}
     return tables
 
 

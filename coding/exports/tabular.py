@@ -8,7 +8,8 @@ from :func:`coding.analysis.code_frequencies`, shares in per cent), ``matrix`` (
 ``cooccurrence`` / ``cooccurrence_paragraph`` (code × code in the same sentence / paragraph: count, Jaccard),
 ``segments`` (every coded segment with document, speaker, code, coder, status), ``quotes``, ``coding_levels``,
 ``memos`` (every memo with what it is on, the segment's text, code, coder and times), ``summaries`` (documents ×
-codes: each coder's summary, :func:`coding.summaries.summary_table`), ``codebook``.
+codes: each coder's summary, :func:`coding.summaries.summary_table`), ``codebook``, ``relations`` (between codes:
+source, label, target, direction, note).
 
 XLSX: every text cell is stored as text, never as a formula or an error value (a segment that begins with
 ``=``, ``+``, ``-`` or ``@`` is shown as written and Excel does not evaluate it, also after editing the cell);
@@ -33,7 +34,7 @@ from coding.normalise import XML_INVALID
 
 SHEETS = ["metadata", "frequencies", "frequencies_by_kind", "frequencies_by_speaker_role", "frequencies_by_case",
           "frequencies_by_coder", "matrix", "cooccurrence", "cooccurrence_paragraph", "segments", "quotes",
-          "coding_levels", "documents", "memos", "summaries", "codebook"]
+          "coding_levels", "documents", "memos", "summaries", "codebook", "relations"]
 NUMBER_FORMATS = {"jaccard": "0.000"}  # and "0.0" for every *_pct column (shares in per cent)
 EXCEL_MAX = 32767  # characters per cell, counted by Excel in UTF-16 code units
 _FORMULA_START = ("=", "+", "-", "@")  # what Excel reads as the start of a formula when a cell is entered
