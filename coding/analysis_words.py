@@ -197,26 +197,9 @@ def word_frequencies(project, *, by: str = "none", top: int | None = 50, min_len
     (:func:`chinese_stopwords` unless ``stopwords`` is given, plus ``extra_stopwords``), punctuation,
     numbers and words shorter than ``min_length`` are left out. Columns: <by>, word, count, share (of the
     group's counted words), documents; the ``top`` words per group, most frequent first."""
-    check_grouping(project, by, WORD_BY, what="group words")
-    stop = set(chinese_stopwords() if stopwords is None else stopwords) | set(extra_stopwords)
     columns = [by, "word", "count", "share", "documents"]
-    words = sentence_words(project)
-    if documents is not None:
-        words = words[words["document_id"].isin(set(documents))]
-    if words.empty:
-        return pd.DataFrame(columns=columns)
-    keep = {w: is_content_word(w, stop, min_length) for w in words["word"].unique()}
-    words = words[words["word"].map(keep)]
-    if by == "code":
-        words = _words_by_code(project, words, status=status, coder=coder, layer=layer, as_user=as_user,
-                               documents=documents)
-    elif by in ("kind", "document"):
-        docs = data.documents_frame(project).set_index("document_id")
-        words = words.assign(**{by: words["document_id"].map(docs[by])})
-    elif by == "none":
-        words = words.assign(none=ALL_VALUE)
-    elif by not in words.columns:  # var:NAME, a document variable (— where a document has none)
-        words = words.assign(**{by: words["document_id"].map(values_by_document(data.documents_frame(project), by))})
+    words = grouped_words(project, by=by, min_length=min_length, stopwords=stopwords, extra_stopwords=extra_stopwords,
+                          status=status, coder=coder, layer=layer, as_user=as_user, documents=documents)
     if words.empty:
         return pd.DataFrame(columns=columns)
     out = words.groupby([by, "word"]).agg(count=("word", "size"), documents=("document_id", "nunique")).reset_index()
@@ -225,6 +208,34 @@ def word_frequencies(project, *, by: str = "none", top: int | None = 50, min_len
     if top is not None:
         out = out.groupby(by, sort=False).head(top)
     return out[columns].reset_index(drop=True)
+
+
+def grouped_words(project, *, by: str = "none", min_length: int = 2, stopwords: Iterable[str] | None = None,
+                  extra_stopwords: Iterable[str] = (), status: Iterable[str] = ("accepted",), coder: str | None = None,
+                  layer: str = "coding", as_user: str | None = None,
+                  documents: Collection[int] | None = None) -> pd.DataFrame:
+    """The content words counted by :func:`word_frequencies` (one row per occurrence: document_id, word, …) with
+    the group each belongs to in a column named ``by`` (a word of a sentence with two codes is in both)."""
+    check_grouping(project, by, WORD_BY, what="group words")
+    stop = set(chinese_stopwords() if stopwords is None else stopwords) | set(extra_stopwords)
+    words = sentence_words(project)
+    if documents is not None:
+        words = words[words["document_id"].isin(set(documents))]
+    if words.empty:
+        return words.assign(**{by: pd.Series(dtype=object)})
+    keep = {w: is_content_word(w, stop, min_length) for w in words["word"].unique()}
+    words = words[words["word"].map(keep)]
+    if by == "code":
+        return _words_by_code(project, words, status=status, coder=coder, layer=layer, as_user=as_user,
+                              documents=documents)
+    if by in ("kind", "document"):
+        docs = data.documents_frame(project).set_index("document_id")
+        return words.assign(**{by: words["document_id"].map(docs[by])})
+    if by == "none":
+        return words.assign(none=ALL_VALUE)
+    if by not in words.columns:  # var:NAME, a document variable (— where a document has none)
+        return words.assign(**{by: words["document_id"].map(values_by_document(data.documents_frame(project), by))})
+    return words
 
 
 def _words_by_code(project, words: pd.DataFrame, **selection) -> pd.DataFrame:

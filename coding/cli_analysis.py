@@ -7,6 +7,7 @@ Registered on the main app by :func:`register`:
     baolian analysis cooc   [--level sentence|paragraph] [--square [--jaccard]]
     baolian analysis kwic   WORD | --code M1 [--width 20] [--limit N]
     baolian analysis words  [--by none|kind|document|speaker_role|speaker|code] [--top 30]
+    baolian analysis keywords --by speaker_role --group 信访人 [--top 30] [--min-count 3]
     baolian analysis codeline DOC [--level paragraph|sentence] [--rollup] [--out FILE.png|FILE.svg]
     baolian analysis chart  mechanisms|cooc|matrix --out FILE.png|FILE.svg
 
@@ -76,8 +77,9 @@ def _show(frame: pd.DataFrame, title: str, as_json: bool, *, index: bool = False
     table = Table(title=title)
     for col in data.columns:
         table.add_column(str(col), justify="right" if is_numeric_dtype(data[col]) else "left")
-    for row in data.itertuples(index=False):  # cells hold document text: never read as rich markup
-        table.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
+    formats = [".2g" if str(col) == "p" else ".3f" for col in data.columns]  # a p value: 3.4e-07, not 0.000
+    for row in data.itertuples(index=False):
+        table.add_row(*[format(v, f) if isinstance(v, float) else str(v) for v, f in zip(row, formats)])
     out.print(table)
 
 
@@ -183,6 +185,27 @@ def words(
     _show(table, f"词频 Word frequencies by {by}", as_json, meta={"by": by})
 
 
+def keywords(
+    by: Annotated[str, typer.Option("--by", help="kind | document | speaker_role | speaker | code | var:NAME")],
+    group: Annotated[str, typer.Option("--group", help="The group whose keywords to find, e.g. 信访人 or M5.")],
+    top: Annotated[int, typer.Option("--top", min=1, help="Keywords shown.")] = 30,
+    min_count: Annotated[int, typer.Option("--min-count", min=1, help="Fewest uses in the group.")] = 3,
+    min_length: Annotated[int, typer.Option("--min-length", min=1, help="Shortest word counted.")] = 2,
+    stop: Annotated[Optional[list[str]], typer.Option("--stop", help="Extra stop word (repeatable).",
+                                                      show_default=False)] = None,
+    coder: CoderOpt = None, pending: PendingOpt = False, suggested: SuggestedOpt = False, final: FinalOpt = False,
+    where: WhereOpt = None, as_json: JsonOpt = False, project: ProjOpt = None,
+) -> None:
+    """Keywords (keyness): the words one group uses markedly more than the rest (G², log ratio)."""
+    from coding.analysis_keywords import keywords as find
+
+    p, sel = _open_selection(project, coder, pending, suggested, final, where)
+    table = find(p, by=by, group=group, top=top, min_count=min_count, min_length=min_length,
+                 extra_stopwords=stop or (),
+                 **(sel if by == "code" else {k: v for k, v in sel.items() if k == "documents"}))
+    _show(table, f"特征词 Keywords of {group} ({by})", as_json, meta={"by": by, "group": group})
+
+
 def codeline(
     document: Annotated[str, typer.Argument(help="Document id, title or file name.", show_default=False)],
     level: Annotated[str, typer.Option("--level", help="paragraph | sentence")] = "paragraph",
@@ -261,7 +284,7 @@ def register(app) -> None:
                       "lines, charts.",
                       no_args_is_help=True)
     for name, func in (("freq", freq), ("matrix", matrix), ("cooc", cooc), ("kwic", kwic), ("words", words),
-                       ("codeline", codeline), ("chart", chart)):
+                       ("keywords", keywords), ("codeline", codeline), ("chart", chart)):
         sub.command(name)(func)
     app.add_typer(sub, name="analysis")
 

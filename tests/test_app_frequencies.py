@@ -213,3 +213,22 @@ def test_code_line_view(monkeypatch, coded):
     at.toggle(key="line_rollup").set_value(False).run()
     (shown,) = [d.value for d in at.dataframe if "position" in d.value.columns]
     assert list(zip(shown["code"], shown["position"])) == list(zip(sentences["code"], sentences["position"]))
+
+
+def test_keywords_view(monkeypatch, coded):
+    from coding.analysis_keywords import keywords
+
+    at = open_page(monkeypatch, coded["path"])
+    at.radio(key="analysis_view").set_value("keywords").run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="kw_by").value == "speaker_role"
+    assert "包联人" in at.selectbox(key="kw_group").options
+    at.selectbox(key="kw_group").set_value("包联人").run()
+    at.number_input(key="kw_min").set_value(2).run()
+    p = Project.open(coded["path"])
+    try:
+        expected = keywords(p, by="speaker_role", group="包联人", min_count=2)
+    finally:
+        p.close()
+    (shown,) = [d.value for d in at.dataframe if "g2" in d.value.columns]
+    assert len(shown) == len(expected) > 0 and shown["word"].tolist() == expected["word"].tolist()

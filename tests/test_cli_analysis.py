@@ -60,6 +60,16 @@ def test_kwic_words_and_errors(small, capsys):  # noqa: F811
     assert [(r["word"], r["count"]) for r in json.loads(out)["rows"]] == [("包联", 3)]
     code, out, _ = run(capsys, "analysis", "words", "--stop", "包联", "--top", "1", "--json", "--project", url)
     assert json.loads(out)["rows"][0]["word"] == "包联领导"
+    code, out, _ = run(capsys, "analysis", "keywords", "--by", "document", "--group", "访谈A", "--min-count", "1",
+                       "--json", "--project", url)
+    found = json.loads(out)
+    assert found["group"] == "访谈A" and found["rows"][0]["word"] == "包联" and found["rows"][0]["count_rest"] == 0
+    code, out, _ = run(capsys, "analysis", "keywords", "--by", "document", "--group", "访谈A", "--min-count", "1",
+                       "--project", url)
+    assert code == 0 and "特征词 Keywords of 访谈A" in out
+    assert f" {format(found['rows'][0]['p'], '.2g')} " in out  # p with two significant digits (a tiny p is not 0.000)
+    code, _, err = run(capsys, "analysis", "keywords", "--by", "document", "--group", "无此文档", "--project", url)
+    assert code == 2 and "no words in group '无此文档'" in err and "访谈A" in err
     code, _, err = run(capsys, "analysis", "freq", "--by", "page", "--project", url)
     assert code == 2 and "cannot group by 'page'" in err and "Traceback" not in err
     code, _, err = run(capsys, "analysis", "kwic", "--project", url)
