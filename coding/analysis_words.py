@@ -62,19 +62,19 @@ def sentence_words(project) -> pd.DataFrame:
     """One row per word of every sentence on a live document: document_id, segment_id, speaker,
     speaker_role, word, start, end (code points in the document). Whitespace words are left out."""
     sents = data.segments_frame(project, "sentence", words=True)
-    out = {"document_id": [], "segment_id": [], "word": [], "start": [], "end": []}
-    for doc, seg, start, stored in zip(sents["document_id"], sents["segment_id"], sents["start"], sents["words"]):
-        pos = int(start)
-        for w in (stored or "").split(WORD_SEP):
-            if w.strip():
-                out["document_id"].append(doc)
-                out["segment_id"].append(seg)
-                out["word"].append(w)
-                out["start"].append(pos)
-                out["end"].append(pos + len(w))
-            pos += len(w)
-    words = pd.DataFrame(out).astype({"document_id": "int64", "segment_id": "int64", "start": "int64",
-                                      "end": "int64", "word": object})
+    lists = [(stored or "").split(WORD_SEP) for stored in sents["words"]]
+    counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    flat = [w for words in lists for w in words]
+    lengths = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
+    owner = np.repeat(np.arange(len(sents)), counts)  # the sentence of each word
+    before = np.cumsum(lengths) - lengths  # characters of all the words before it
+    first = np.cumsum(counts) - counts  # each sentence's first word
+    start = sents["start"].to_numpy(np.int64)[owner] + before - np.repeat(before[first] if len(flat) else first, counts)
+    keep = np.fromiter((not w.isspace() and w != "" for w in flat), dtype=bool, count=len(flat))
+    words = pd.DataFrame({"document_id": sents["document_id"].to_numpy(np.int64)[owner][keep],
+                          "segment_id": sents["segment_id"].to_numpy(np.int64)[owner][keep],
+                          "start": start[keep], "end": (start + lengths)[keep]})
+    words.insert(2, "word", pd.Series(np.array(flat, dtype=object)[keep], dtype=object))
     return words.merge(sents[["segment_id", "speaker", "speaker_role"]], on="segment_id", how="left")
 
 
