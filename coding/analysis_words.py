@@ -24,6 +24,7 @@ import pandas as pd
 from coding import analysis_data as data
 from coding.document_variables import check_grouping, values_by_document
 from coding.errors import BaolianError
+from coding.script import fold
 
 WORD_SEP = "\x1f"
 WORD_BY = {"none": "不分组 none", "kind": "文档类型 kind", "document": "文档 document",
@@ -170,8 +171,8 @@ def text_hits(project, query: str, texts: dict[int, str] | None = None) -> pd.Da
         raise BaolianError("the search word is empty", field="word", hint="type a word, e.g. 包联")
     if texts is None:
         texts = data.document_texts(project, data.documents_frame(project)["document_id"])
-    pattern = re.compile(re.escape(query.strip()))
-    rows = [(doc, m.start(), m.end()) for doc, text in texts.items() for m in pattern.finditer(text)]
+    pattern = re.compile(re.escape(fold(query.strip())))  # 包联 finds 包聯 too (coding.script)
+    rows = [(doc, m.start(), m.end()) for doc, text in texts.items() for m in pattern.finditer(fold(text))]
     return pd.DataFrame(rows, columns=["document_id", "start", "end"])
 
 

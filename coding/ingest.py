@@ -15,6 +15,7 @@ from coding.coding_rows import _segment_for
 from coding.corpus import DEFAULT_MAX_BYTES, DocumentComment, DocumentMeta, ImportedDocument, Refusal, collect
 from coding.memos import insert_memo
 from coding.roles import Permission, acting, require
+from coding.script import fold
 from coding.segment import segment_text
 from coding.store import Document, record_event
 from coding.words import WordSegmenter
@@ -49,13 +50,15 @@ def segment_rows(text: str, speakers: Iterable[str], segmenter: WordSegmenter) -
     """Segments of ``text`` as (unit, idx, start, end, speaker, words) rows for the segments table.
 
     Sentences carry their words: the sentence text with :data:`WORD_SEP`
-    between words (``"".join(words) == sentence``), built by C-level joins
-    rather than a Python loop over tokens.
+    between words, built by C-level joins rather than a Python loop over tokens. Words are cut from the
+    text in simplified characters (:func:`coding.script.fold`, same length): ``"".join(words)`` is the
+    sentence as written when it is in simplified characters, and its simplified form otherwise.
     """
     rows = []
     cut, sep = segmenter.cut, WORD_SEP
+    folded = fold(text)
     for seg in segment_text(text, speakers=tuple(speakers)):
-        words = sep.join(cut(text[seg.start:seg.end])) if seg.unit == "sentence" else None
+        words = sep.join(cut(folded[seg.start:seg.end])) if seg.unit == "sentence" else None
         rows.append((seg.unit, seg.index, seg.start, seg.end, seg.speaker, words))
     return rows
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .errors import BaolianError
+from .script import fold
 
 FEATURES = ("words", "words+chars", "words+chargrams")
 CLASS_WEIGHTS = ("none", "balanced", "sqrt")
@@ -106,6 +107,7 @@ def make_doc(nlp: Any, text: str, features: str = "words") -> Any:
     bigrams to the word n-grams: paraphrases that share characters but not jieba words (走访/访问,
     家里/到家) then share features. Models saved before this setting existed use ``words``.
     """
+    text = fold(text)  # traditional characters seen as simplified (coding.script), as the rules see them
     doc = nlp.make_doc(text)
     if features == "words":
         return doc

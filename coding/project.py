@@ -219,7 +219,10 @@ class Project:
         return WordSegmenter(self.user_words())
 
     def tokens(self, text: str) -> list[str]:
-        return [w for w in self.segmenter.cut(text) if w.strip()]
+        """The words of ``text`` as the project stores them (in simplified characters, :mod:`coding.script`)."""
+        from coding.script import fold
+
+        return [w for w in self.segmenter.cut(fold(text)) if w.strip()]
 
     # -- documents -----------------------------------------------------------------
     def import_paths(self, paths: Iterable[str | Path], **options):

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np  # imported here, not on the first scan: forked workers would each import it again
 
+from coding.script import fold
+
 if TYPE_CHECKING:
     from coding.rules import CompiledCodebook
 
@@ -27,7 +29,7 @@ class _Scan:
     __slots__ = ("text", "tokens", "hits", "_starts", "_ends", "_trigger_lasts", "_trigger_kws", "_cc")
 
     def __init__(self, cc: CompiledCodebook, text: str) -> None:
-        self.text = text
+        text = self.text = fold(text)  # traditional characters matched as simplified; offsets unchanged
         tokens = self.tokens = cc.segmenter.cut(text) if text else []
         ends = self._ends = list(itertools.accumulate(map(len, tokens)))
         # A term on word boundaries is one token, or a run of tokens whose first two make a prefix of it
