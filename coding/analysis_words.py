@@ -89,7 +89,8 @@ def kwic(project, word: str | None = None, *, code: str | None = None, width: in
          status: Iterable[str] = ("accepted",), coder: str | None = None, layer: str = "coding",
          limit: int | None = None, as_user: str | None = None,
          documents: Collection[int] | None = None) -> pd.DataFrame:
-    """Keyword in context: every occurrence of ``word`` (a run of whole jieba words) or every coding of
+    """Keyword in context: every occurrence of ``word`` (a run of whole jieba words; ``@name``: any term of the
+    codebook's concept lexicon ``name``, :func:`lexicon_terms`) or every coding of
     ``code`` and its sub-codes (the coded text is the keyword). ``width`` characters of context each side.
     Columns: document_id, document, kind, speaker, speaker_role, start, end, left, keyword, right
     (+ code for a code search). ``as_user`` while blinded finds only their own codings of ``code``."""
@@ -100,7 +101,9 @@ def kwic(project, word: str | None = None, *, code: str | None = None, width: in
         raise BaolianError("the context width must be 0 or more", field="width")
     docs = data.documents_frame(project).set_index("document_id")
     if word is not None:
-        hits = word_hits(project, word)
+        terms = lexicon_terms(project, word.strip())
+        index = word_index(sentence_words(project)) if len(terms) > 1 else None
+        hits = pd.concat([word_hits(project, term, index=index) for term in terms], ignore_index=True)
         if documents is not None:
             hits = hits[hits["document_id"].isin(set(documents))]
         columns = KWIC_COLUMNS
@@ -119,6 +122,20 @@ def kwic(project, word: str | None = None, *, code: str | None = None, width: in
     hits["document"] = hits["document_id"].map(docs["document"])
     hits["kind"] = hits["document_id"].map(docs["kind"])
     return hits[columns].astype({"start": int, "end": int})
+
+
+def lexicon_terms(project, term: str) -> list[str]:
+    """What ``term`` finds: itself, or for ``@name`` every term of the codebook's concept lexicon ``name``
+    (``@领导``: 领导, 包联领导, 分管领导, 区长 …); an unknown lexicon is refused with some known ones named."""
+    if not (term.startswith("@") and len(term) > 1):
+        return [term]
+    codebook = project.codebook()
+    concepts = codebook.concepts if codebook is not None else {}
+    concept = concepts.get(term[1:])
+    if concept is None:
+        known = "、".join(f"@{n}" for n in list(concepts)[:8]) or "none (the codebook has no concepts)"
+        raise BaolianError(f"unknown concept {term}", field="query", hint=f"use a concept of the codebook, e.g. {known}")
+    return list(dict.fromkeys(concept.terms))
 
 
 class WordIndex(NamedTuple):

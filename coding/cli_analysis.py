@@ -145,7 +145,8 @@ def cooc(
 
 
 def kwic(
-    word: Annotated[Optional[str], typer.Argument(help="Word to find (whole jieba words).", show_default=False)]
+    word: Annotated[Optional[str], typer.Argument(help="Word to find (whole jieba words); @name: any term of "
+                                                  "that codebook lexicon, e.g. @领导.", show_default=False)]
     = None,
     code: Annotated[Optional[str], typer.Option("--code", help="Show the codings of this code instead.",
                                                 show_default=False)] = None,

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from coding import analysis_data as data
-from coding.analysis_words import sentence_words, text_hits, word_hits, word_index
+from coding.analysis_words import lexicon_terms, sentence_words, text_hits, word_hits, word_index
 from coding.decisions import coded_spans, is_covered
 from coding.errors import BaolianError
 
@@ -32,22 +32,7 @@ def search_terms(query: str) -> list[str]:
 def term_groups(project, terms: list[str]) -> dict[str, list[str]]:
     """Each term of a query with what finds it: a word finds itself; ``@name`` finds any term of the codebook's
     concept lexicon ``name`` (``@当面上门``: 面对面, 上门, 到家里 …), so "every term" means one of each lexicon."""
-    groups: dict[str, list[str]] = {}
-    concepts = None
-    for term in terms:
-        if term.startswith("@") and len(term) > 1:
-            if concepts is None:
-                codebook = project.codebook()
-                concepts = codebook.concepts if codebook is not None else {}
-            concept = concepts.get(term[1:])
-            if concept is None:
-                known = "、".join(f"@{n}" for n in list(concepts)[:8]) or "none (the codebook has no concepts)"
-                raise BaolianError(f"unknown concept {term}", field="query",
-                                   hint=f"use a concept of the codebook, e.g. {known}")
-            groups[term] = list(dict.fromkeys(concept.terms))
-        else:
-            groups[term] = [term]
-    return groups
+    return {term: lexicon_terms(project, term) for term in terms}
 
 
 def find_passages(project, query: str, *, unit: str = "sentence", match: str = "any", code: str | None = None,

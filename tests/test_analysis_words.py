@@ -46,6 +46,12 @@ def test_kwic_matches_whole_words_only(small):  # noqa: F811
     assert len(phrase) == 1 and phrase.iloc[0]["keyword"] == "包联制度"
     assert kwic(p, "联领").empty  # inside a word: no hit
     assert len(kwic(p, "包联", limit=2)) == 2
+    # @name: every term of a codebook lexicon (@问责通报: 督办, 问责 … ; @领导: 包联领导 …), in document order
+    lexicon = kwic(p, "@问责通报", width=2)
+    assert lexicon["keyword"].tolist() == ["督办", "问责"] and lexicon["start"].is_monotonic_increasing
+    assert kwic(p, "@领导")["keyword"].tolist() == ["包联领导", "包联领导"]
+    with pytest.raises(BaolianError, match="unknown concept @无此词表"):
+        kwic(p, "@无此词表")
 
 
 def test_kwic_for_a_code(small):  # noqa: F811

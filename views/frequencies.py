@@ -182,7 +182,8 @@ try:
         codable = codes[codes["codable"].astype(bool)]
         if mode == "word":
             term = k2.text_input("词语 word", key="kwic_word", placeholder="如 包联领导",
-                                 help="按结巴分词的整词检索，不匹配词内子串 — whole jieba words, not substrings")
+                                 help="按结巴分词的整词检索，不匹配词内子串；@概念 为编码本概念词表中任一词（如 @领导） — "
+                                      "whole jieba words, not substrings; @name: any term of a codebook lexicon")
         else:
             term = k2.selectbox("编码 code", codable["code"].tolist(), key="kwic_code",
                                 format_func=dict(zip(codable["code"], codable["label"])).get)
