@@ -39,6 +39,8 @@ ACTIONS = {
     "codebook.merge": "合并编码 merged codes",
     "coder.add": "新编码员 new coder",
     "setting.set": "更改设置 changed a setting",
+    "query.save": "保存查询 saved a coding query",
+    "query.delete": "删除查询 deleted a coding query",
     "model.train": "训练模型 trained a model",
     "user.add": "添加账户 added an account",
     "user.remove": "停用账户 removed an account",
@@ -196,6 +198,8 @@ def _summary(event: Event, user: str | None, codes: dict[int, str], titles: dict
         parts.append(f"({target.action if target else 'event'} #{event.after.get('undoes')})")
     if event.action == "document.variables" and isinstance(event.before, dict) and isinstance(event.after, dict):
         parts.append(_variable_changes(event.before.get("extra") or {}, event.after.get("extra") or {}))
+    if event.action.startswith("query.") and isinstance(event.before, dict):
+        parts.append("、".join(map(str, event.before)))
     if event.action == "setting.set" and isinstance(event.after, dict):
         parts.append(", ".join(map(str, event.after)))
     if event.action.startswith("document.") and isinstance(data.get("filename"), str) and not isinstance(doc, int):

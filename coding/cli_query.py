@@ -14,8 +14,9 @@ from coding.errors import BaolianError
 
 
 def query(
-    codes: Annotated[list[str], typer.Argument(help="Codes the unit must carry (all of them; --any: one of them). "
-                                               "A code stands for its sub-codes too.", show_default=False)],
+    codes: Annotated[Optional[list[str]], typer.Argument(
+        help="Codes the unit must carry (all of them; --any: one of them). A code stands for its sub-codes too.",
+        show_default=False)] = None,
     any_code: Annotated[bool, typer.Option("--any", help="Units with any of the codes, not all.")] = False,
     exclude: Annotated[Optional[list[str]], typer.Option("--not", help="Leave out units with this code (in the "
                                                          "same window); repeatable.", show_default=False)] = None,
@@ -27,22 +28,50 @@ def query(
     code: Annotated[Optional[str], typer.Option("--code", help="Mark units already coded with this code by you "
                                                 "(--user); with --apply, code the others.", show_default=False)] = None,
     apply: Annotated[bool, typer.Option("--apply", help="Code the units found with --code, as --user.")] = False,
+    save: Annotated[Optional[str], typer.Option("--save", help="Also save the query under this name (as --user).",
+                                                show_default=False)] = None,
+    saved: Annotated[Optional[str], typer.Option("--saved", help="Run the query saved under this name.",
+                                                 show_default=False)] = None,
+    list_saved: Annotated[bool, typer.Option("--list", help="List the saved queries.")] = False,
     coder: CoderOpt = None, pending: PendingOpt = False, final: FinalOpt = False, where: WhereOpt = None,
     project: ProjectOpt = None, as_json: JsonOpt = False,
 ) -> None:
-    """Coding query: units with M2 AND M5 (or --any), --not F3, in the same sentence or --near N."""
+    """Coding query: units with M2 AND M5 (or --any), --not F3, in the same sentence or --near N; --save NAME to
+    keep it, --saved NAME to run it again, --list to see the saved ones."""
     from rich.table import Table
 
     from coding.assignments import visible_documents
     from coding.cli_login import acting_user
     from coding.coding_query import CodingQuery, run_query
 
+    from coding.saved_queries import save_query, saved_queries
+
     if apply and not code:
         raise BaolianError("--apply needs --code", field="--apply", hint="name the code to apply, e.g. --code M4")
-    asked = CodingQuery.of(codes, match="any" if any_code else "all", exclude=exclude or (), level=level, near=near,
-                           roles=roles or ())
     p, sel = _open_selection(project, coder, pending, False, final, where)
     user = acting_user(p)
+    stored = saved_queries(p)
+    if list_saved:
+        if as_json:
+            _print_json({name: q.describe() for name, q in stored.items()})
+        for name, q in ([] if as_json else stored.items()):
+            out.print(f"{name}: {q.describe()}")
+        return
+    if saved is not None:
+        if codes:
+            raise BaolianError("give codes or --saved, not both", field="--saved", hint="drop the codes to run it")
+        if saved not in stored:
+            raise BaolianError(f"no saved query {saved!r}", field="--saved",
+                               hint=f"saved: {', '.join(stored) or 'none (save one with --save NAME)'}")
+        asked = stored[saved]
+    else:
+        asked = CodingQuery.of(codes or (), match="any" if any_code else "all", exclude=exclude or (), level=level,
+                               near=near, roles=roles or ())
+    if save is not None:
+        if not user:
+            raise BaolianError("saving a query needs a coder name", field="--user",
+                               hint="run as baolian --user NAME query … --save NAME")
+        out.print(f"💾 已保存查询 saved: {save_query(p, save, asked, coder=user)}")
     if apply and not user:
         raise BaolianError("coding needs a coder name", field="--user", hint="run as baolian --user NAME query …")
     if apply:  # a blinded coder codes only in their assigned documents

@@ -97,3 +97,33 @@ def test_only_units_said_by_a_role(monkeypatch, demo):
     frame = at.dataframe[0].value
     spans = expected(demo, CodingQuery.of(["M2"], roles=["包联人"]), status=("accepted", "pending"))
     assert 0 < len(frame) == len(spans) < every and set(frame["角色 Role"]) == {"包联人"}
+
+
+def test_save_load_and_delete_a_query(monkeypatch, demo):
+    from coding.saved_queries import saved_queries
+
+    at = open_app(monkeypatch, demo, PAGE, coder="ann", timeout=120, no_errors=True, state={"cq_pending": True})
+    at.multiselect(key="cq_codes").set_value(["M2", "M5"]).run()
+    at.number_input(key="cq_near").set_value(1).run()
+    at.text_input(key="cq_save_name").input("上门与<b>一事一策</b>").run()
+    at.button(key="cq_save").click().run()
+    assert not at.exception and not at.error
+    assert any("已保存查询" in s.value for s in at.success)
+    p = Project.open(demo)
+    try:
+        assert saved_queries(p) == {"上门与<b>一事一策</b>": CodingQuery.of(["M2", "M5"], near=1)}
+    finally:
+        p.close()
+    # another session loads it into the fields
+    other = open_app(monkeypatch, demo, PAGE, coder="bob", timeout=120, no_errors=True, state={"cq_pending": True})
+    other.selectbox(key="cq_saved").set_value("上门与<b>一事一策</b>").run()
+    assert other.multiselect(key="cq_codes").value == ["M2", "M5"] and other.number_input(key="cq_near").value == 1
+    assert len(other.dataframe[0].value) == len(expected(demo, CodingQuery.of(["M2", "M5"], near=1),
+                                                         status=("accepted", "pending")))
+    at.button(key="cq_delete").click().run()
+    assert not at.exception and any("已删除查询" in s.value for s in at.success)
+    p = Project.open(demo)
+    try:
+        assert saved_queries(p) == {}
+    finally:
+        p.close()

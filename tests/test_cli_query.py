@@ -51,6 +51,23 @@ def test_query_list_code_and_undo(cli_project, capsys):  # noqa: F811
     assert json.loads(out)["rows"] == []
 
 
+def test_saved_queries(cli_project, capsys):  # noqa: F811
+    p = str(cli_project)
+    code, out, err = run(capsys, "--user", "ann", "query", "M2", "M5", "--near", "1", "--save", "上门与一事一策",
+                         "--project", p)
+    assert code == 0 and "已保存查询 saved: 上门与一事一策" in out, err
+    code, out, _ = run(capsys, "query", "--list", "--project", p)
+    assert "上门与一事一策: M2 AND M5 (sentence, near 1)" in out
+    code, out, _ = run(capsys, "query", "--saved", "上门与一事一策", "--project", p, "--json")
+    assert code == 0 and json.loads(out)["query"] == "M2 AND M5 (sentence, near 1)"
+    code, _, err = run(capsys, "query", "--saved", "无此查询", "--project", p)
+    assert code == 2 and "no saved query '无此查询'" in err and "上门与一事一策" in err
+    code, _, err = run(capsys, "query", "M2", "--saved", "上门与一事一策", "--project", p)
+    assert code == 2 and "not both" in err
+    code, _, err = run(capsys, "query", "M2", "--save", "x", "--project", p)
+    assert code == 2 and "needs a coder name" in err
+
+
 def test_query_refuses_bad_input(cli_project, capsys):  # noqa: F811
     p = str(cli_project)
     for args, words in ((("M2", "--apply"), "--apply needs --code"), (("M2", "M9"), "unknown code M9"),

@@ -12,8 +12,11 @@ import streamlit as st
 
 from coding.analysis_data import data_version, visible_coder
 from coding.coding_query import LEVELS, MATCHES, MAX_NEAR, CodingQuery, run_query, speaker_roles
+from coding.errors import BaolianError
 from coding.exports.passages import passages_docx
-from views._shared import (OPEN, PICK, code_picked, coder, document_scope, md, open_links, pick_rows, project,
+from coding.roles import Permission
+from coding.saved_queries import delete_query, save_query, saved_queries
+from views._shared import (OPEN, PICK, can, code_picked, coder, document_scope, md, open_links, pick_rows, project,
                            run_action, working_documents)
 
 ALL = "*"
@@ -48,6 +51,38 @@ if "cq_codes" not in state:  # a link (e.g. a co-occurrence pair of 统计分析
         state["cq_codes"] = linked
         if st.query_params.get("level") in LEVELS:
             state["cq_level"] = st.query_params["level"]
+saved = saved_queries(p)
+
+
+def _load_saved() -> None:
+    """The saved query picked fills the query's fields."""
+    chosen = saved.get(state.get("cq_saved"))
+    if chosen is not None:
+        state.update(cq_codes=[c for c in chosen.codes if c in all_codes], cq_match=chosen.match,
+                     cq_exclude=[c for c in chosen.exclude if c in all_codes], cq_level=chosen.level,
+                     cq_near=chosen.near, cq_roles=[r for r in chosen.roles if r in speaker_roles(p)])
+        _new_table()
+
+
+def _save(name: str, query: CodingQuery) -> None:
+    try:
+        state["cq_flash"] = f"已保存查询 saved: {md(save_query(p, name, query, coder=me))}"
+        state["cq_saved"] = name.strip()
+    except BaolianError as exc:
+        state["cq_error"] = f"未保存 Not saved: {md(exc)}"
+
+
+def _delete(name: str) -> None:
+    try:
+        state["cq_flash"] = f"已删除查询 deleted: {md(delete_query(p, name.strip(), coder=me))}"
+        state.pop("cq_saved", None)
+    except BaolianError as exc:
+        state["cq_error"] = f"未删除 Not deleted: {md(exc)}"
+
+
+if saved:
+    st.selectbox("已存查询 Saved queries", list(saved), index=None, key="cq_saved", on_change=_load_saved,
+                 format_func=lambda n: f"{n} — {saved[n].describe()}", placeholder="载入一个已存查询 load a saved query")
 c1, c2, c3 = st.columns([3, 1.6, 3])
 wanted = c1.multiselect("编码 Codes", list(all_codes), format_func=label, key="cq_codes", on_change=_new_table,
                         placeholder="如 M2、M5 e.g. M2, M5")
@@ -77,6 +112,16 @@ if not wanted:
 query = run_action(CodingQuery.of, wanted, match=match, exclude=unwanted, level=level, near=int(near), roles=roles)
 if query is None:
     st.stop()
+with st.expander("💾 保存或删除查询 Save or delete this query"):
+    s1, s2, s3 = st.columns([3, 1, 1])
+    name = s1.text_input("查询名称 Name", key="cq_save_name", value=state.get("cq_saved") or "",
+                         placeholder="如 上门与一事一策")
+    s2.button("保存 Save", key="cq_save", on_click=_save, args=(name, query),
+              disabled=not (me and can(Permission.CODE) and name.strip()))
+    s3.button("删除 Delete", key="cq_delete", on_click=_delete, args=(name,),
+              disabled=not (me and name.strip() in saved))
+if state.get("cq_error"):
+    st.error(state.pop("cq_error"))
 selection = {"status": ("accepted", "pending") if pending else ("accepted",),
              "coder": None if who == ALL else who, "layer": "final" if final else "coding", "as_user": me}
 if visible_coder(p, selection["coder"], me) != selection["coder"]:
