@@ -7,6 +7,7 @@ from __future__ import annotations
 from coding.codebook import load_codebook
 from coding.codebook_edit import add_relation
 from coding.codebook.io import save_codebook
+from coding.decisions import memos
 from coding.project import Project
 from coding.refi import export_qdpx, import_refi
 from coding.refi.guids import code_guid
@@ -42,6 +43,17 @@ def test_relations_are_exported_as_links_and_come_back(new_location, tmp_path):
         ("促成 enables", "OneWay", code_guid("F1"), code_guid("M3")),
         ("提供信息 informs", "Bidirectional", code_guid("M2"), code_guid("M5")),
         ("相关 goes with", "Associative", code_guid("F3"), code_guid("M4"))]
+    notes = {n.get("guid"): n.findtext(f"{NS}PlainTextContent") for n in root.iterfind(f"{NS}Notes/{NS}Note")}
+    refs = [[notes[r.get("targetGUID")] for r in x.iterfind(f"{NS}NoteRef")] for x in links]
+    assert refs == [[], ["上门才知道"], []]  # a relation's note is a Note its link refers to
+    same = Project.init(new_location("links-same"), codebook=CODEBOOK)  # the codebook without the relations
+    try:
+        report = import_refi(same, out, user="carol")
+        assert report.relations_added == 3 and related(same.codebook()) == related(codebook)
+        assert [r.note for r in same.codebook().relations] == [None, "上门才知道", None]
+        assert not any(m["text"] == "上门才知道" for m in memos(same))  # not also a memo
+    finally:
+        same.close()
     fresh = Project.init(new_location("links-fresh"))
     try:
         report = import_refi(fresh, out, user="carol")

@@ -66,8 +66,10 @@ def _relations(refi: RefiFile, keys: dict[str, str], in_codebook: set[str], had:
             continue
         if (source, target, label) not in had:
             had.add((source, target, label))
-            out.append({"source": source, "target": target, "label": label,
-                        "direction": FROM_REFI.get(link.direction or "", "none")})
+            relation = {"source": source, "target": target, "label": label,
+                        "direction": FROM_REFI.get(link.direction or "", "none")}
+            note = "\n\n".join(refi.notes[g].text.strip() for g in link.notes if g in refi.notes and refi.notes[g].text.strip())
+            out.append({**relation, "note": note} if note else relation)
     return out
 
 

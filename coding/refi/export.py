@@ -327,20 +327,28 @@ def export_qdpx(project, out: Path, *, user: str | None = None, only_coder: str 
                 _sub(vv, "TextValue").text = _clean(values[d.id][name])
 
     # -- notes ----------------------------------------------------------------------------------
-    if notes:
+    codebook = project.codebook()
+    relations = [r for r in (codebook.relations if codebook is not None else [])
+                 if r.source in codes.names and r.target in codes.names]
+    relation_notes = {id(r): guid("relation-note", r.source, r.target, r.label) for r in relations if r.note}
+    if notes or relation_notes:
         notes_el = _sub(root, "Notes")
         for (note, memo, coder), name in zip(notes, _unique([_note_name(m.text) for _, m, _ in notes])):
             n = _sub(notes_el, "Note", guid=note, name=name,
                      creatingUser=user_guid(coder) if coder else None, creationDateTime=_when(memo.created_at))
             _sub(n, "PlainTextContent").text = _clean(memo.text)
-    codebook = project.codebook()
-    relations = [r for r in (codebook.relations if codebook is not None else [])
-                 if r.source in codes.names and r.target in codes.names]
+        for r in relations:  # a relation's note, referred to from its link
+            if id(r) in relation_notes:
+                n = _sub(notes_el, "Note", guid=relation_notes[id(r)], name=_clean(f"{r.source}–{r.target} {r.label}"))
+                _sub(n, "PlainTextContent").text = _clean(r.note)
     if relations:  # relations between codes (F1 --促成--> M3) as links from code to code
         links = _sub(root, "Links")
         for r in relations:
-            _sub(links, "Link", guid=guid("link", r.source, r.target, r.label), name=_clean(r.label),
-                 direction=REFI_DIRECTIONS[r.direction], originGUID=code_guid(r.source), targetGUID=code_guid(r.target))
+            link = _sub(links, "Link", guid=guid("link", r.source, r.target, r.label), name=_clean(r.label),
+                        direction=REFI_DIRECTIONS[r.direction], originGUID=code_guid(r.source),
+                        targetGUID=code_guid(r.target))
+            if id(r) in relation_notes:
+                _sub(link, "NoteRef", targetGUID=relation_notes[id(r)])
     _sub(root, "Description").text = _clean(stamp)
     for note in on_project:
         _sub(root, "NoteRef", targetGUID=note)

@@ -215,6 +215,7 @@ class _Writer:
                                               CodeApplication.status == "accepted"))}
             for sel in source.selections:
                 self.selection(doc_id, sel, existing)
+        self.used_notes.update(g for link in self.refi.links for g in link.notes)  # a relation's note, not a memo
         for note in [*self.refi.project_notes, *self.refi.notes]:
             if note not in self.used_notes:
                 self.memo(note)

@@ -78,6 +78,7 @@ class RLink:
     direction: str | None  # OneWay, Bidirectional, Associative
     origin: str  # code GUID
     target: str  # code GUID
+    notes: list[str] = field(default_factory=list)  # Note GUIDs (NoteRef)
 
 
 @dataclass
@@ -192,7 +193,7 @@ def _read_project(zf: zipfile.ZipFile, path: Path) -> RefiFile:
         origin, target = normal(link.get("originGUID") or ""), normal(link.get("targetGUID") or "")
         if origin in known_codes and target in known_codes:
             out.links.append(RLink(normal(link.get("guid")), (link.get("name") or "").strip(), link.get("direction"),
-                                   origin, target))
+                                   origin, target, [normal(r.get("targetGUID")) for r in link.iterfind(_q("NoteRef"))]))
         else:
             out.skipped.append(f"Link {link.get('name') or link.get('guid')} (only links between two codes are "
                                "imported, as relations)")
