@@ -34,6 +34,9 @@ PendingOpt = Annotated[bool, typer.Option("--pending", help="Also count suggesti
 SuggestedOpt = Annotated[bool, typer.Option("--suggested", help="Count every machine suggestion, decided or not.")]
 FinalOpt = Annotated[bool, typer.Option("--final", help="Count the adjudicated (final) coding.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+MinLengthOpt = Annotated[int, typer.Option("--min-length", min=1, help="Shortest word counted.")]
+StopOpt = Annotated[Optional[list[str]], typer.Option("--stop", help="Extra stop word (repeatable).",
+                                                      show_default=False)]
 ProjOpt = Annotated[Optional[str], typer.Option("--project", "-p", help="Project (.sqlite path or URL).",
                                                 show_default=False)]
 
@@ -171,9 +174,7 @@ def words(
     by: Annotated[str, typer.Option("--by", help="none | kind | document | speaker_role | speaker | code | "
                                     "var:NAME (a document variable)")] = "none",
     top: Annotated[int, typer.Option("--top", min=1, help="Words per group.")] = 30,
-    min_length: Annotated[int, typer.Option("--min-length", min=1, help="Shortest word counted.")] = 2,
-    stop: Annotated[Optional[list[str]], typer.Option("--stop", help="Extra stop word (repeatable).",
-                                                      show_default=False)] = None,
+    min_length: MinLengthOpt = 2, stop: StopOpt = None,
     coder: CoderOpt = None, pending: PendingOpt = False, suggested: SuggestedOpt = False, final: FinalOpt = False,
     where: WhereOpt = None, as_json: JsonOpt = False, project: ProjOpt = None,
 ) -> None:
@@ -182,8 +183,14 @@ def words(
 
     p, sel = _open_selection(project, coder, pending, suggested, final, where)
     table = word_frequencies(p, by=by, top=top, min_length=min_length, extra_stopwords=stop or (),
-                             **(sel if by == "code" else {k: v for k, v in sel.items() if k == "documents"}))
+                             **_word_selection(sel, by))
     _show(table, f"词频 Word frequencies by {by}", as_json, meta={"by": by})
+
+
+def _word_selection(sel: dict, by: str) -> dict:
+    """What word counts take of the selection: all of it for the words of coded sentences (by code), else only
+    the chosen documents."""
+    return sel if by == "code" else {k: v for k, v in sel.items() if k == "documents"}
 
 
 def keywords(
@@ -191,9 +198,7 @@ def keywords(
     group: Annotated[str, typer.Option("--group", help="The group whose keywords to find, e.g. 信访人 or M5.")],
     top: Annotated[int, typer.Option("--top", min=1, help="Keywords shown.")] = 30,
     min_count: Annotated[int, typer.Option("--min-count", min=1, help="Fewest uses in the group.")] = 3,
-    min_length: Annotated[int, typer.Option("--min-length", min=1, help="Shortest word counted.")] = 2,
-    stop: Annotated[Optional[list[str]], typer.Option("--stop", help="Extra stop word (repeatable).",
-                                                      show_default=False)] = None,
+    min_length: MinLengthOpt = 2, stop: StopOpt = None,
     coder: CoderOpt = None, pending: PendingOpt = False, suggested: SuggestedOpt = False, final: FinalOpt = False,
     where: WhereOpt = None, as_json: JsonOpt = False, project: ProjOpt = None,
 ) -> None:
@@ -202,8 +207,7 @@ def keywords(
 
     p, sel = _open_selection(project, coder, pending, suggested, final, where)
     table = find(p, by=by, group=group, top=top, min_count=min_count, min_length=min_length,
-                 extra_stopwords=stop or (),
-                 **(sel if by == "code" else {k: v for k, v in sel.items() if k == "documents"}))
+                 extra_stopwords=stop or (), **_word_selection(sel, by))
     _show(table, f"特征词 Keywords of {group} ({by})", as_json, meta={"by": by, "group": group})
 
 
