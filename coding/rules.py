@@ -78,6 +78,7 @@ from coding.errors import BaolianError
 from coding.rule_literals import rarest_first, required_literal_sets, required_literals, split_literal_sets
 from coding.rule_scan import _Scan, _window
 from coding.rule_vetoes import VetoTable
+from coding.script import fold_codebook
 from coding.words import WordSegmenter
 
 SCORE_MODES = ("max", "noisy_or")
@@ -138,6 +139,7 @@ class CompiledCodebook:
                                    + ("" if score == "max" else f":{score}"))
         self.score_mode = score
         self._engine = engine
+        codebook = self._matched = fold_codebook(codebook)  # matched on folded text: its terms folded too
         self.segmenter = WordSegmenter(codebook.terms(), engine)
         self._kw: dict[str, int] = {}  # literal -> keyword id
         self._kw_term: list[bool] = []  # used as a term (boundary-checked), not only as a regex trigger
@@ -255,7 +257,7 @@ class CompiledCodebook:
     def _term_ids(self, terms: Iterable[str]) -> frozenset[int]:
         out: set[int] = set()
         for term in terms:
-            literals = self.codebook.concept_terms(term) if term.startswith("@") else [term]
+            literals = self._matched.concept_terms(term) if term.startswith("@") else [term]
             out.update(self._keyword(t, term=True) for t in literals)
         return frozenset(out)
 

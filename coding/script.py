@@ -7,7 +7,8 @@ written in simplified ones, while the stored text, what is shown and every offse
 into it is one into the text. Simplified text comes back unchanged (the demo corpus: not one character of 61,900
 differs). Used where words are cut or terms matched: the words stored for each sentence
 (:mod:`coding.ingest`), the codebook's rules (:mod:`coding.rule_scan`), the model's features
-(:mod:`coding.model_features`), search words and plain-string search (:mod:`coding.analysis_words`).
+(:mod:`coding.model_features`), search words and plain-string search (:mod:`coding.analysis_words`); a
+codebook written in traditional characters is folded the same way for matching (:func:`fold_codebook`).
 """
 
 from __future__ import annotations
@@ -39,3 +40,21 @@ def by_character(text: str) -> str:
     character whose simplified form is not one character stays as it is)."""
     convert = _converter().convert
     return "".join(simple if len(simple := convert(ch)) == 1 else ch for ch in text)
+
+
+def fold_codebook(codebook):
+    """The codebook as the rules match it: its terms, lexicons, regexes and vetoes in simplified characters (a
+    team may write them in traditional ones). The same object when nothing changes (a simplified codebook), or
+    when the folded copy would not validate."""
+    import json
+
+    from pydantic import ValidationError
+
+    text = codebook.model_dump_json(exclude_defaults=True, exclude_none=True)
+    folded = fold(text)
+    if folded == text:
+        return codebook
+    try:
+        return type(codebook).model_validate(json.loads(folded))
+    except ValidationError:  # e.g. two names that differ only in their script: match as written
+        return codebook

@@ -88,3 +88,19 @@ def test_annotate_codes_traditional_units_with_evidence_as_written(simplified, t
             [(c["code"], [(e["start"], e["end"]) for e in c["evidence"]]) for c in b]
         assert all(e["text"] == t[e["start"]:e["end"]] for c in b for e in c["evidence"])
     json.dumps(t_codes, ensure_ascii=False)  # the contract's JSON
+
+
+def test_a_codebook_written_in_traditional_characters_matches_both_scripts(tmp_path, simplified, traditional):
+    from coding.codebook import load_codebook
+
+    path = tmp_path / "codebook_traditional.yaml"
+    path.write_text(opencc.OpenCC("s2t").convert(CODEBOOK.read_text(encoding="utf-8")), encoding="utf-8")
+    written = load_codebook(path)
+    assert "領導" in written.concepts  # the lexicons too
+    ours, theirs = Annotator(compile_codebook(CODEBOOK)), Annotator(compile_codebook(written))
+    assert theirs.compiled.codebook is written  # kept as written; only matched folded
+    lines = [s for s in simplified.splitlines() if s.strip()]
+    a, b = ours.codes_for(lines), theirs.codes_for(lines)
+    same = sum(x == y for x, y in zip(a, b, strict=True))
+    assert sum(map(len, a)) > 20 and same >= 0.95 * len(lines)
+    assert sum(map(len, theirs.codes_for(traditional.splitlines()))) >= 0.95 * sum(map(len, a))
