@@ -207,12 +207,15 @@ class Project:
 
     # -- words -------------------------------------------------------------------
     def user_words(self) -> list[str]:
-        """Project user dictionary plus every term of the codebook."""
+        """Project user dictionary plus every term of the codebook, in simplified characters (words are cut from
+        text folded to simplified, :mod:`coding.script`)."""
+        from coding.script import fold
+
         words = set(self.setting("user_words", []) or [])
         codebook = self.codebook()
         if codebook is not None:
             words.update(codebook.terms())
-        return sorted(words)
+        return sorted({fold(w) for w in words})
 
     @cached_property
     def segmenter(self) -> WordSegmenter:

@@ -104,3 +104,17 @@ def test_a_codebook_written_in_traditional_characters_matches_both_scripts(tmp_p
     same = sum(x == y for x, y in zip(a, b, strict=True))
     assert sum(map(len, a)) > 20 and same >= 0.95 * len(lines)
     assert sum(map(len, theirs.codes_for(traditional.splitlines()))) >= 0.95 * sum(map(len, a))
+
+
+def test_a_traditional_codebooks_terms_stay_whole_words(new_location, tmp_path):
+    from coding.project import Project
+    from coding.words import WordSegmenter
+
+    path = tmp_path / "codebook_traditional.yaml"
+    path.write_text(opencc.OpenCC("s2t").convert(CODEBOOK.read_text(encoding="utf-8")), encoding="utf-8")
+    assert "包联领导" not in WordSegmenter().cut("包联领导来了")  # not one word for jieba on its own
+    p = Project.init(new_location("trad-codebook"), codebook=path)
+    try:
+        assert "包联领导" in p.tokens("包聯領導來了") and "包联领导" in p.tokens("包联领导来了")
+    finally:
+        p.close()

@@ -27,6 +27,7 @@ from coding.refi.codes import plan_codes
 from coding.refi.guids import FINAL_USER_GUID, FINAL_USER_NAME
 from coding.refi.reader import RefiFile, RSelection, read_refi
 from coding.roles import Permission, authorize, coder_row_id, has_accounts
+from coding.script import fold
 from coding.store import Code, CodeApplication, Document, Memo, Segment, record_event
 from coding.words import WordSegmenter
 
@@ -126,7 +127,7 @@ def import_refi(project, path: Path, *, user: str | None) -> RefiImportReport:
         draft = plan_codes(r, project, refi, RefiImportReport(file=path.name, kind=refi.kind), where)
     segmenter = project.segmenter
     if draft.codebook is not None and refi.sources:
-        segmenter = WordSegmenter(sorted(set(project.user_words()) | set(draft.codebook.terms())))
+        segmenter = WordSegmenter(sorted(set(project.user_words()) | {fold(t) for t in draft.codebook.terms()}))
     segmented = {}
     for source in refi.sources:
         if source.text.strip():
