@@ -179,10 +179,16 @@ def open_links(found) -> list[str]:
     return [f"document_coding?doc={d}&at={a}" for d, a in zip(found["document_id"], found["start"])]
 
 
-def pick_rows(table, key: str, column_config: dict) -> list[int]:
-    """Passages found (search, coding query) in a table with a tick box per row (:data:`PICK`, first column),
-    nothing else editable, and a link to each on the Document coding page (:data:`OPEN`, :func:`open_links`);
-    the positions of the rows ticked. ``table`` holds text only through st.data_editor."""
+def pick_rows(found, columns: dict, key: str, column_config: dict) -> list[int]:
+    """Passages found (search, coding query: document_id, start, end, coded) in a table: a tick box per row
+    (:data:`PICK`, ticked unless already coded), the page's own ``columns`` (name -> values), the span, whether it
+    is coded, and a link to it on the Document coding page (:data:`OPEN`); nothing else editable. The positions
+    of the rows ticked. Text is shown only through st.data_editor."""
+    import pandas as pd
+
+    table = pd.DataFrame({PICK: ~found["coded"].astype(bool), **columns,
+                          "位置 Chars": [f"{a}–{b}" for a, b in zip(found["start"], found["end"])],
+                          "已编码 Coded": found["coded"].astype(bool), OPEN: open_links(found)}).astype({PICK: bool})
     edited = st.data_editor(table, key=key, hide_index=True, num_rows="fixed", width="stretch",
                             height=min(38 + 35 * len(table), 600), disabled=[c for c in table.columns if c != PICK],
                             column_config={PICK: st.column_config.CheckboxColumn(PICK, width="small"), OPEN: LINK,

@@ -7,7 +7,6 @@ Units are shown only through st.data_editor, which renders no markdown or HTML.
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from coding.analysis_data import data_version, visible_coder
@@ -16,8 +15,8 @@ from coding.errors import BaolianError
 from coding.exports.passages import passages_docx
 from coding.roles import Permission
 from coding.saved_queries import delete_query, save_query, saved_queries
-from views._shared import (OPEN, PICK, can, code_picked, coder, document_scope, md, open_links, pick_rows, project,
-                           run_action, working_documents)
+from views._shared import (can, code_picked, coder, document_scope, md, pick_rows, project, run_action,
+                           working_documents)
 
 ALL = "*"
 
@@ -142,19 +141,15 @@ st.caption(f"{md(query.describe())}：{len(found)} 处 units"
            + (f"；其中 {n_coded} 处你已编码为 {target} — {n_coded} already coded {target} by you"
               if target and me else ""))
 
-table = pd.DataFrame({
-    PICK: ~found["coded"].astype(bool),
+columns = {
     "内容 Text": found["text"],
     "编码 Codes": found["codes"],
     "邻近 Near": found["near"],
     "文档 Document": found["document"],
     "说话人 Speaker": found["speaker"],
     "角色 Role": found["speaker_role"],
-    "位置 Chars": [f"{a}–{b}" for a, b in zip(found["start"], found["end"])],
-    "已编码 Coded": found["coded"].astype(bool),
-    OPEN: open_links(found),
-}).astype({PICK: bool})
-picked = pick_rows(table, f"cq_editor_{state.get('cq_gen', 0)}", {
+}
+picked = pick_rows(found, columns, f"cq_editor_{state.get('cq_gen', 0)}", {
     "内容 Text": st.column_config.TextColumn("内容 Text", width="large"),
     "文档 Document": st.column_config.TextColumn("文档 Document", width="medium"),
     "邻近 Near": st.column_config.TextColumn("邻近 Near", width="small",

@@ -6,14 +6,12 @@ Passages are shown only through st.data_editor, which renders no markdown or HTM
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from coding.analysis_data import data_version
 from coding.exports.passages import passages_docx
 from coding.search_coding import MATCHES, UNITS, find_passages
-from views._shared import (OPEN, PICK, code_picked, coder, document_scope, open_links, pick_rows, project, run_action,
-                           working_documents)
+from views._shared import code_picked, coder, document_scope, pick_rows, project, run_action, working_documents
 
 p = project()
 me = coder()
@@ -83,16 +81,12 @@ n_coded = int(found["coded"].sum())
 st.caption(f"{len(found)} 处段落 passages，{int(found['hits'].sum())} 次命中 hits"
            + (f"；其中 {n_coded} 处你已编码为 {code} — {n_coded} already coded {code} by you" if code and me else ""))
 
-table = pd.DataFrame({
-    PICK: ~found["coded"].astype(bool),
+columns = {
     "段落 Passage": found["text"],
     "检索词 Terms": found["terms"],
     "文档 Document": found["document"],
-    "位置 Chars": [f"{a}–{b}" for a, b in zip(found["start"], found["end"])],
-    "已编码 Coded": found["coded"].astype(bool),
-    OPEN: open_links(found),
-}).astype({PICK: bool})
-picked = pick_rows(table, f"sc_editor_{state.get('sc_gen', 0)}", {
+}
+picked = pick_rows(found, columns, f"sc_editor_{state.get('sc_gen', 0)}", {
     "段落 Passage": st.column_config.TextColumn("段落 Passage", width="large"),
     "文档 Document": st.column_config.TextColumn("文档 Document", width="medium"),
     "检索词 Terms": st.column_config.TextColumn("检索词 Terms", width="small")})
