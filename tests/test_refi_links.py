@@ -82,3 +82,33 @@ def test_links_from_another_program_become_relations(project, tmp_path):
         (names["信息机制"], "关联 related", names["化解结果"], "none")]
     again = import_refi(project, path, user="carol")
     assert again.relations_added == 0 and len(project.codebook().relations) == 2
+
+
+def test_summaries_travel_as_notes_of_both_their_document_and_their_code(new_location, tmp_path):
+    from coding.summaries import set_summaries, summaries
+
+    source = Project.init(new_location("sum-src"), codebook=CODEBOOK)
+    try:
+        source.import_paths(sorted(CORPUS.glob("interviews/*.txt"))[:2])
+        first, second = (d.id for d in source.documents())
+        set_summaries(source, "M5", {first: "一户一策：就业与社保", second: "看病是关键"}, coder="ann")
+        out = export_qdpx(source, tmp_path / "s.qdpx")
+        titles = {d.id: d.title for d in source.documents()}
+        before = {(titles[r.document_id], r.code, r.coder, r.text) for r in summaries(source).itertuples()}
+    finally:
+        source.close()
+    root = qde_of(out)
+    xsd("Project-mrt2019.xsd").assertValid(root)
+    notes = {n.get("guid"): n.findtext(f"{NS}PlainTextContent") for n in root.iterfind(f"{NS}Notes/{NS}Note")}
+    code_refs = [notes[r.get("targetGUID")] for c in root.iter(f"{NS}Code") if c.get("guid") == code_guid("M5")
+                 for r in c.iterfind(f"{NS}NoteRef")]
+    source_refs = [notes[r.get("targetGUID")] for t in root.iter(f"{NS}TextSource") for r in t.iterfind(f"{NS}NoteRef")]
+    assert sorted(code_refs) == sorted(source_refs) == ["一户一策：就业与社保", "看病是关键"]
+    fresh = Project.init(new_location("sum-fresh"))
+    try:
+        report = import_refi(fresh, out, user="carol")
+        titles = {d.id: d.title for d in fresh.documents()}
+        assert {(titles[r.document_id], r.code, r.coder, r.text) for r in summaries(fresh).itertuples()} == before
+        assert report.memos_added == 2  # one memo each, not one on the document and another on the code
+    finally:
+        fresh.close()

@@ -237,6 +237,8 @@ def export_qdpx(project, out: Path, *, user: str | None = None, only_coder: str 
                 (segments[memo.segment_id], note, coder, memo))
         elif memo.document_id is not None:
             on_source.setdefault(memo.document_id, []).append(note)
+            if key is not None and key in codes.names:  # a summary (a document and a code): referred to by both
+                on_code.setdefault(key, []).append(note)
         elif key is not None and key in codes.names:
             on_code.setdefault(key, []).append(note)
         else:

@@ -198,9 +198,13 @@ class _Writer:
     def run(self) -> None:
         self.used_notes: set[str] = set()
         self.memo_ids: list[int] = []
+        # a note referred to by a code and by a source is a summary (a memo on both), written with the source
+        on_source = {note for source in self.refi.sources for note in source.notes}
+        code_of_note = {note: self.code_of[code.guid] for code in self.refi.codes for note in code.notes}
         for code in self.refi.codes:
             for note in code.notes:
-                self.memo(note, code_id=self.code_of[code.guid])
+                if note not in on_source:
+                    self.memo(note, code_id=self.code_of[code.guid])
         doc_by_sha: dict[str, int] = {}
         for source in self.refi.sources:
             if not source.text.strip():
@@ -210,7 +214,7 @@ class _Writer:
             if doc_id is None:
                 continue
             for note in source.notes:
-                self.memo(note, document_id=doc_id)
+                self.memo(note, document_id=doc_id, code_id=code_of_note.get(note))
             existing = {(a.start, a.end, a.code_id, a.coder_id, a.layer): a.id for a in self.s.scalars(
                 select(CodeApplication).where(CodeApplication.document_id == doc_id,
                                               CodeApplication.status == "accepted"))}
@@ -218,8 +222,8 @@ class _Writer:
                 self.selection(doc_id, sel, existing)
         self.used_notes.update(g for link in self.refi.links for g in link.notes)  # a relation's note, not a memo
         for note in [*self.refi.project_notes, *self.refi.notes]:
-            if note not in self.used_notes:
-                self.memo(note)
+            if note not in self.used_notes:  # (a summary whose source was not imported stays on its code)
+                self.memo(note, code_id=code_of_note.get(note))
 
     def document(self, source, doc_by_sha: dict[str, int]) -> int | None:
         sha = hashlib.sha256(source.text.encode("utf-8")).hexdigest()
