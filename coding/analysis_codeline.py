@@ -25,8 +25,7 @@ def code_line(project, document_id: int, *, level: str = "paragraph", status: It
     counts sub-codes under their level-1 code (M4.2 -> M4). The other keywords are the analyses' selection."""
     if level not in LEVELS:
         raise BaolianError(f"unknown level {level!r}", field="level", hint=f"use one of: {', '.join(LEVELS)}")
-    segs = segments_frame(project, level)
-    segs = segs[segs["document_id"] == int(document_id)].reset_index(drop=True)
+    segs = segments_frame(project, level, documents=[int(document_id)])
     if segs.empty:
         raise BaolianError(f"document #{document_id} has no {level}s", field="document",
                            hint="pick a document of the project (not in the trash)")

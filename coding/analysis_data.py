@@ -122,15 +122,19 @@ def document_texts(project, ids: Iterable[int]) -> dict[int, str]:
         return dict(s.execute(select(Document.id, Document.text).where(Document.id.in_(ids))).all())
 
 
-def segments_frame(project, unit: str = "sentence", *, words: bool = False) -> pd.DataFrame:
-    """Segments of one unit on live documents, with the speaker's role (from the document's participants)."""
+def segments_frame(project, unit: str = "sentence", *, words: bool = False,
+                   documents: Collection[int] | None = None) -> pd.DataFrame:
+    """Segments of one unit on live documents (``documents``: only these), with the speaker's role (from the
+    document's participants)."""
     cols = [Segment.id, Segment.document_id, Segment.idx, Segment.start, Segment.end, Segment.speaker]
     if words:
         cols.append(Segment.words)
+    query = (select(*cols).join(Document, Document.id == Segment.document_id)
+             .where(Segment.unit == unit, Document.deleted_at.is_(None)))
+    if documents is not None:
+        query = query.where(Segment.document_id.in_([int(d) for d in documents]))
     with project.read() as s:
-        rows = s.execute(select(*cols).join(Document, Document.id == Segment.document_id)
-                         .where(Segment.unit == unit, Document.deleted_at.is_(None))
-                         .order_by(Segment.document_id, Segment.start)).all()
+        rows = s.execute(query.order_by(Segment.document_id, Segment.start)).all()
     names = ["segment_id", "document_id", "idx", "start", "end", "speaker"] + (["words"] if words else [])
     segs = pd.DataFrame(rows, columns=names)
     roles = _roles(project)

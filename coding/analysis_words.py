@@ -181,15 +181,22 @@ def word_hits(project, query: str, words: pd.DataFrame | None = None, index: Wor
                          "speaker_role": index.speaker_role[first]})
 
 
+def folded_texts(project) -> dict[int, str]:
+    """Document id -> the text of each live document in simplified characters (:func:`coding.script.fold`, same
+    length), what plain-string search looks in."""
+    texts = data.document_texts(project, data.documents_frame(project)["document_id"])
+    return {doc: fold(text) for doc, text in texts.items()}
+
+
 def text_hits(project, query: str, texts: dict[int, str] | None = None) -> pd.DataFrame:
-    """Where ``query`` occurs as a plain string, inside words too (包联 in 包联领导): document_id, start, end, on live
-    documents, occurrences not overlapping. ``texts``: document id -> text, when the caller searches for several."""
+    """Where ``query`` occurs as a plain string, inside words too (包联 in 包联领导, 包聯): document_id, start, end,
+    on live documents, occurrences not overlapping. ``texts``: :func:`folded_texts`, when the caller searches for
+    several."""
     if not query.strip():
         raise BaolianError("the search word is empty", field="word", hint="type a word, e.g. 包联")
-    if texts is None:
-        texts = data.document_texts(project, data.documents_frame(project)["document_id"])
+    texts = folded_texts(project) if texts is None else texts
     pattern = re.compile(re.escape(fold(query.strip())))  # 包联 finds 包聯 too (coding.script)
-    rows = [(doc, m.start(), m.end()) for doc, text in texts.items() for m in pattern.finditer(fold(text))]
+    rows = [(doc, m.start(), m.end()) for doc, text in texts.items() for m in pattern.finditer(text)]
     return pd.DataFrame(rows, columns=["document_id", "start", "end"])
 
 

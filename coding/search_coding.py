@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from coding import analysis_data as data
-from coding.analysis_words import lexicon_terms, sentence_words, text_hits, word_hits, word_index
+from coding.analysis_words import folded_texts, lexicon_terms, sentence_words, text_hits, word_hits, word_index
 from coding.decisions import coded_spans, is_covered
 from coding.errors import BaolianError
 
@@ -29,23 +29,18 @@ def search_terms(query: str) -> list[str]:
     return list(dict.fromkeys(t for t in _TERM_SEP.split(query or "") if t))
 
 
-def term_groups(project, terms: list[str]) -> dict[str, list[str]]:
-    """Each term of a query with what finds it: a word finds itself; ``@name`` finds any term of the codebook's
-    concept lexicon ``name`` (``@当面上门``: 面对面, 上门, 到家里 …), so "every term" means one of each lexicon."""
-    return {term: lexicon_terms(project, term) for term in terms}
-
-
 def find_passages(project, query: str, *, unit: str = "sentence", match: str = "any", code: str | None = None,
                   coder: str | None = None, documents: Iterable[int] | None = None,
                   inside_words: bool = False) -> pd.DataFrame:
     """Passages (the sentence, the paragraph, or the words themselves, as ``unit`` says) with any of the query's
     terms (``match="all"``: with every one of them, in the same sentence or paragraph; ``@name`` stands for any
-    term of the codebook's concept ``name``, :func:`term_groups`), in document order:
+    term of the codebook's concept ``name``, :func:`coding.analysis_words.lexicon_terms`: "every term" then means
+    one of each lexicon), in document order:
     document_id, document, start, end, hits (how many times a term occurs in it), terms (which), text, coded
     (``coder`` has already coded it with ``code``: a coding of the code covers it). ``documents``: only these
     (e.g. a blinded coder's assigned documents). ``inside_words``: a term is found wherever its characters are,
     also inside a longer word (包联 in 包联领导), as the other programs search."""
-    groups = term_groups(project, search_terms(query))
+    groups = {term: lexicon_terms(project, term) for term in search_terms(query)}  # what finds each term
     if not groups:
         raise BaolianError("the search is empty", field="query", hint="type one or more words, e.g. 上门 走访")
     if unit not in UNITS:
@@ -56,7 +51,7 @@ def find_passages(project, query: str, *, unit: str = "sentence", match: str = "
         raise BaolianError("every term at once needs a sentence or paragraph to look in", field="match",
                            hint="choose unit sentence or paragraph, or match any")
     if inside_words:
-        texts = data.document_texts(project, data.documents_frame(project)["document_id"])  # once for all the terms
+        texts = folded_texts(project)  # once for all the terms
         find = lambda term: text_hits(project, term, texts)  # noqa: E731
     else:
         index = word_index(sentence_words(project))  # once for all the terms

@@ -83,9 +83,10 @@ def summary_grid(project, code: str, *, coder: str | None, status: Iterable[str]
             own[int(r.document_id)] = r.text
         else:
             others.setdefault(int(r.document_id), []).append(f"{r.coder or '?'}: {r.text}")
+    chosen = set(documents) if documents is not None else None
     rows = []
     for doc in project.documents():
-        if documents is not None and doc.id not in set(documents):
+        if chosen is not None and doc.id not in chosen:
             continue
         if only_coded and doc.id not in texts and doc.id not in own and doc.id not in others:
             continue

@@ -35,6 +35,12 @@ def ask(url: str, version: tuple, query: CodingQuery, selection: tuple, code: st
     return run_query(_p, query, **dict(selection), code=code or None, code_coder=who)
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def roles_of(url: str, version: tuple, _p) -> list[str]:
+    """The speaker roles of the project's sentences, read once per data version (not on every rerun)."""
+    return speaker_roles(_p)
+
+
 def _new_table() -> None:
     """Another query: the ticks of the last table do not carry over."""
     state["cq_gen"] = state.get("cq_gen", 0) + 1
@@ -51,6 +57,7 @@ if "cq_codes" not in state:  # a link (e.g. a co-occurrence pair of 统计分析
         if st.query_params.get("level") in LEVELS:
             state["cq_level"] = st.query_params["level"]
 saved = saved_queries(p)
+known_roles = roles_of(p.url, data_version(p), p)
 
 
 def _load_saved() -> None:
@@ -59,7 +66,7 @@ def _load_saved() -> None:
     if chosen is not None:
         state.update(cq_codes=[c for c in chosen.codes if c in all_codes], cq_match=chosen.match,
                      cq_exclude=[c for c in chosen.exclude if c in all_codes], cq_level=chosen.level,
-                     cq_near=chosen.near, cq_roles=[r for r in chosen.roles if r in speaker_roles(p)])
+                     cq_near=chosen.near, cq_roles=[r for r in chosen.roles if r in known_roles])
         _new_table()
 
 
@@ -98,7 +105,7 @@ who = d3.selectbox("编码员 coder", [ALL, *coders], format_func=lambda c: "全
                    key="cq_coder", on_change=_new_table)
 pending = d4.toggle("包括待定建议 include pending", key="cq_pending", on_change=_new_table)
 final = d5.toggle("裁决后的编码 adjudicated", key="cq_final", on_change=_new_table)
-roles = st.multiselect("说话人角色 Said by", speaker_roles(p), key="cq_roles", on_change=_new_table,
+roles = st.multiselect("说话人角色 Said by", known_roles, key="cq_roles", on_change=_new_table,
                        placeholder="任何人 anyone", help="只要这些角色说的句/段（如 包联人、信访人）— only units said by "
                                                        "these speaker roles (from the documents' participants)")
 scope = document_scope(p, "cq_where", on_change=_new_table)

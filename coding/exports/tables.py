@@ -278,21 +278,6 @@ def codebook_appendix(codebook, codes: Iterable[str] | None = None) -> pd.DataFr
     return pd.DataFrame(rows, columns=CODEBOOK_COLUMNS)
 
 
-RELATION_COLUMNS = ["source", "source_name", "label", "target", "target_name", "direction", "note"]
-
-
-def relations_table(codebook, codes: Iterable[str] | None = None) -> pd.DataFrame:
-    """The codebook's relations between codes (with ``codes``: those touching one of them and its sub-codes)."""
-    if codebook is None:
-        return pd.DataFrame(columns=RELATION_COLUMNS)
-    wanted = expand_codes(codebook, codes)
-    names = {c.id: c.name for c in codebook.codes}
-    rows = [{"source": r.source, "source_name": names[r.source], "label": r.label, "target": r.target,
-             "target_name": names[r.target], "direction": r.direction, "note": r.note or ""}
-            for r in codebook.relations if wanted is None or {r.source, r.target} & wanted]
-    return pd.DataFrame(rows, columns=RELATION_COLUMNS)
-
-
 @dataclass
 class Tables:
     """Everything an export needs, computed once."""
@@ -304,12 +289,13 @@ class Tables:
     levels: pd.DataFrame
     codebook: pd.DataFrame
     summaries: pd.DataFrame = field(default_factory=pd.DataFrame)  # documents x codes (coding.summaries)
-    relations: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RELATION_COLUMNS))
+    relations: pd.DataFrame = field(default_factory=pd.DataFrame)  # between codes (exports.relation_table)
     data: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def build(project, filters: Filters, *, data: bool = False) -> Tables:
     """The tables for ``filters``; with ``data`` also the analysis tables of the CSV and XLSX exports."""
+    from coding.exports.relation_table import relations_table
     from coding.summaries import summary_table
 
     codebook = project.codebook()
