@@ -34,6 +34,7 @@ ACTIONS = {
     "document.delete": "删除文档 deleted a document",
     "document.restore": "恢复文档 restored a document",
     "document.variables": "文档变量 changed document variables",
+    "variable.types": "变量类型 set variable types",
     "autocode.document": "自动编码 auto-coded a document",
     "codebook.load": "载入编码本 loaded the codebook",
     "codebook.merge": "合并编码 merged codes",
@@ -198,6 +199,10 @@ def _summary(event: Event, user: str | None, codes: dict[int, str], titles: dict
         parts.append(f"({target.action if target else 'event'} #{event.after.get('undoes')})")
     if event.action == "document.variables" and isinstance(event.before, dict) and isinstance(event.after, dict):
         parts.append(_variable_changes(event.before.get("extra") or {}, event.after.get("extra") or {}))
+    if event.action == "variable.types" and isinstance(event.before, dict) and isinstance(event.after, dict):
+        before, after = event.before.get("variable_types") or {}, event.after.get("variable_types") or {}
+        parts.append("; ".join(f"{n}: {before.get(n, 'text')} → {after.get(n, 'text')}"
+                               for n in dict.fromkeys([*before, *after]) if before.get(n) != after.get(n)))
     if event.action.startswith("query.") and isinstance(event.before, dict):
         parts.append("、".join(map(str, event.before)))
     if event.action == "setting.set" and isinstance(event.after, dict):

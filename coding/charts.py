@@ -28,16 +28,17 @@ def _style(chart):
 
 
 def frequency_chart(freq: pd.DataFrame, *, by: str = "kind", measure: str = "segments", group: str | None = None,
-                    title: str = "编码频次 Code frequencies") -> alt.Chart:
-    """Horizontal stacked bars: ``measure`` per code (codebook order), coloured by the ``by`` value.
-    ``freq`` is :func:`coding.analysis.code_frequencies` output; ``group`` keeps one root (e.g. "M")."""
+                    title: str = "编码频次 Code frequencies", order: list[str] | None = None) -> alt.Chart:
+    """Horizontal stacked bars: ``measure`` per code (codebook order), coloured by the ``by`` value (its values
+    in ``order`` when given, e.g. a number variable's in numeric order). ``freq`` is
+    :func:`coding.analysis.code_frequencies` output; ``group`` keeps one root (e.g. "M")."""
     data = freq if group is None else freq[freq["group"] == group]
     data = data.copy()
     if by == "kind":
         data["kind"] = data["kind"].map(KIND_TITLES).fillna(data["kind"])
     data[by] = data[by].astype(str)
     order = data.sort_values("position")["label"].drop_duplicates().tolist()
-    colour_sort = [KIND_TITLES[k] for k in KIND_ORDER] if by == "kind" else "ascending"
+    colour_sort = [KIND_TITLES[k] for k in KIND_ORDER] if by == "kind" else order or "ascending"
     chart = alt.Chart(data).mark_bar().encode(
         y=alt.Y("label:N", sort=order, title="编码 code", axis=alt.Axis(labelLimit=260)),
         x=alt.X(f"sum({measure}):Q", title=TITLES.get(measure, measure), axis=alt.Axis(format="d", tickMinStep=1)),

@@ -41,11 +41,11 @@ def export_command(
     fmt = check_format(fmt)  # before opening the project: a typo gets the list of formats at once
     resolve_out(fmt, out_path)
     p = _open(project)
-    if where and fmt in ("qdc", "qdpx"):
+    if where and fmt == "qdc":
         from coding.errors import BaolianError
 
-        raise BaolianError("a REFI-QDA export holds the whole project", field="--where",
-                           hint="leave out --where, or export csv, xlsx, docx, latex or md")
+        raise BaolianError("a REFI-QDA codebook holds every code, not documents", field="--where",
+                           hint="leave out --where, or export qdpx (a project of the chosen documents)")
     documents = where_documents(p, where)
     # in blind mode before adjudication a coder (global --user, else --user here) exports only their own codings
     written = export(p, fmt, out_path, coder=coder, status=status, n_quotes=quotes, codes=code, user=user,

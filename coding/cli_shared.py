@@ -69,8 +69,9 @@ def where_documents(p, where: list[str] | None) -> list[int] | None:
     if not where:
         return None
     from coding.document_variables import documents_where, parse_conditions
+    from coding.variable_types import variable_types
 
-    return documents_where(p, parse_conditions(where))
+    return documents_where(p, parse_conditions(where, variable_types(p)))
 
 
 def check_unit(unit: str) -> None:

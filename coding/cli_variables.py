@@ -1,5 +1,6 @@
-"""CLI commands `variables` (list), `variables set`, `variables rename` and `variables import`: document variables
-(街道, 年份, 职级 …) that analyses group by (`baolian analysis freq --by var:NAME`). Registered by :func:`register`."""
+"""CLI commands `variables` (list), `variables set`, `variables rename`, `variables type` and `variables import`:
+document variables (街道, 年份, 职级 …) that analyses group by (`baolian analysis freq --by var:NAME`) and filter
+on (`--where 年龄>=60`). Registered by :func:`register`."""
 
 from __future__ import annotations
 
@@ -17,18 +18,23 @@ variables_app = typer.Typer(help="Document variables (文档变量): list, set, 
 
 @variables_app.callback()
 def list_(ctx: typer.Context, project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
-    """Every live document with its kind, date and variables."""
+    """Every live document with its kind, date and variables (a typed variable's type beside its name; in JSON the
+    values of number variables as numbers)."""
     if ctx.invoked_subcommand is not None:
         return
     from rich.table import Table
 
     from coding.document_variables import variables_frame
+    from coding.variable_types import variable_types
 
-    frame = variables_frame(_open(project))
+    p = _open(project)
+    frame = variables_frame(p, typed=True)
+    types = variable_types(p)
     if as_json:
-        _print_json(frame.astype(object).where(frame.notna(), None).to_dict(orient="records"))
+        records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+        _print_json([{k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in r.items()} for r in records])
         return
-    table = Table(*(str(c) for c in frame.columns))
+    table = Table(*(f"{c} ({types[c]})" if c in types else str(c) for c in frame.columns))
     for row in frame.itertuples(index=False):
         table.add_row(*(str(v) if v is not None and v == v else "" for v in row))
     out.print(table)
@@ -61,6 +67,19 @@ def rename(old: Annotated[str, typer.Argument(help="The variable's name.", show_
     p = _open(project)
     changed = rename_variable(p, old, new, by=acting_user(p))
     out.print(f"🏷️ {old} → {new} ({changed} documents)", markup=False)
+
+
+@variables_app.command("type")
+def type_(name: Annotated[str, typer.Argument(help="The variable's name.", show_default=False)],
+          kind: Annotated[str, typer.Argument(help="text | integer | float | date | boolean", show_default=False)],
+          project: ProjectOpt = None) -> None:
+    """Set a variable's type (an admin): every document's value is checked and converted, or nothing changes."""
+    from coding.variable_types import TYPES, check_type, set_variable_type
+
+    p = _open(project)
+    kind = check_type(kind)
+    changed = set_variable_type(p, name, kind, by=acting_user(p))
+    out.print(f"🏷️ {name}: {TYPES[kind]} ({changed} values rewritten)", markup=False)
 
 
 @variables_app.command("import")

@@ -6,7 +6,7 @@ Errors name the file, the row as the spreadsheet numbers it (the header is row 1
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -28,12 +28,19 @@ def read_variable_table(project, path) -> dict[int, dict[str, str]]:
         data = path.read_bytes()
     except OSError as exc:
         raise BaolianError(f"cannot read the file ({exc.strerror or exc})", file=path, hint="check the path") from None
-    return parse_variable_table(data, str(path), project.documents())
+    from coding.variable_types import variable_types
+
+    return parse_variable_table(data, str(path), project.documents(), types=variable_types(project))
 
 
-def parse_variable_table(data: bytes, name: str, documents: Sequence) -> dict[int, dict[str, str]]:
+def parse_variable_table(data: bytes, name: str, documents: Sequence,
+                         types: Mapping[str, str] | None = None) -> dict[int, dict[str, str]]:
     """{document id: {variable: value}} from the spreadsheet ``data`` (.xlsx, or .csv in UTF-8 with or without
-    BOM or GB18030, as ``name`` ends); ``documents`` have id, title and filename. An empty cell changes nothing."""
+    BOM or GB18030, as ``name`` ends); ``documents`` have id, title and filename. An empty cell changes nothing.
+    The values of typed variables (``types``: {name: type}) are checked here, so that an error names the row."""
+    from coding.variable_types import canonical
+
+    types = types or {}
     frame = _frame(data, name)
     columns = [str(c).strip() for c in frame.columns]
     frame.columns = columns
@@ -56,7 +63,10 @@ def parse_variable_table(data: bytes, name: str, documents: Sequence) -> dict[in
         if ref not in by_key:
             raise BaolianError(f"no document {ref!r} in the project", file=name, line=row, field=key,
                                hint="check the name against the project's documents (baolian documents)")
-        values = {n: value_text(record[n]) for n in names}
+        try:
+            values = {n: canonical(types.get(n, "text"), record[n], field=f"column {n!r}") for n in names}
+        except BaolianError as exc:
+            raise BaolianError(exc.message, file=name, line=row, field=exc.field, hint=exc.hint) from None
         changes.setdefault(by_key[ref], {}).update({n: v for n, v in values.items() if v is not None})
     return changes
 

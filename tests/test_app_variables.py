@@ -149,3 +149,43 @@ def test_memos_and_document_coding_of_the_documents_chosen(monkeypatch, demo):
     labels = coding.selectbox(key="dc_doc").options  # "#13 [政策文件 policy] title"
     assert sorted(int(label[1:].split(" ")[0]) for label in labels) == sorted(policies)
     assert coding.selectbox(key="dc_doc").value in policies
+
+
+def test_an_admin_types_a_variable_and_the_analysis_filters_a_range(monkeypatch, demo):
+    p = Project.open(demo)
+    try:
+        ids = [d.id for d in p.documents()][:4]
+        set_variables(p, {ids[0]: {"年龄": "9"}, ids[1]: {"年龄": "60"}, ids[2]: {"年龄": "100"},
+                          ids[3]: {"年龄": "不详"}}, by="admin")
+    finally:
+        p.close()
+    at = open_app(monkeypatch, demo, OVERVIEW, coder="ann", timeout=120, no_errors=True)
+    at.selectbox(key="ov_type_name").set_value("年龄").run()
+    at.selectbox(key="ov_type_kind_年龄").set_value("integer").run()
+    next(b for b in at.button if "设定类型" in b.label).click().run()
+    assert any("不详" in e.value and "not a whole number" in e.value for e in at.error)  # refused, with the reason
+    p = Project.open(demo)
+    try:
+        set_variables(p, {ids[3]: {"年龄": ""}}, by="admin")
+    finally:
+        p.close()
+    at = open_app(monkeypatch, demo, OVERVIEW, coder="ann", timeout=120, no_errors=True)
+    at.selectbox(key="ov_type_name").set_value("年龄").run()
+    at.selectbox(key="ov_type_kind_年龄").set_value("integer").run()
+    next(b for b in at.button if "设定类型" in b.label).click().run()
+    assert not at.exception and not at.error
+    assert any("年龄 → 整数" in s.value for s in at.success)
+    ages = editor(at)["年龄"].dropna().tolist()
+    assert sorted(ages) == [9, 60, 100]  # numbers in the editor, not text
+
+    at = open_app(monkeypatch, demo, ANALYSIS, timeout=120, no_errors=True)
+    at.toggle(key="freq_pending").set_value(True).run()
+    at.selectbox(key="freq_by").set_value("var:年龄").run()
+    (wide,) = [d.value for d in at.dataframe if "total" in d.value.columns]
+    assert list(wide.columns)[2:] == ["9", "60", "100", "—", "total"]  # in numeric order
+    at.selectbox(key="analysis_where").set_value("年龄").run()
+    at.slider(key="analysis_where_年龄_range").set_range(50, 100).run()
+    assert not at.exception and not at.error
+    assert any("2 份文档 documents" in c.value and "[50, 100]" in c.value for c in at.caption)
+    (wide,) = [d.value for d in at.dataframe if "total" in d.value.columns]
+    assert list(wide.columns)[2:] == ["60", "100", "total"]

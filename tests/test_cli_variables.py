@@ -46,3 +46,25 @@ def test_variables_bad_input(cli_project, capsys, tmp_path):  # noqa: F811
     assert code == 2 and "bad.csv:2: filename: no document 'nope.txt'" in err
     code, _, err = run(capsys, "analysis", "freq", "--by", "var:街道", "--project", p)
     assert code == 2 and "cannot group by 'var:街道'" in err
+
+
+def test_variables_type_and_compare(cli_project, capsys):  # noqa: F811
+    p = str(cli_project)
+    assert run(capsys, "import", str(CORPUS / "interviews"), "--project", p)[0] == 0
+    for doc, age in (("1", "９"), ("2", "60"), ("3", "100")):
+        assert run(capsys, "--user", "ann", "variables", "set", doc, "年龄", age, "--project", p)[0] == 0
+    code, out, err = run(capsys, "--user", "ann", "variables", "type", "年龄", "integer", "--project", p)
+    assert code == 0 and "整数" in out and "(1 values rewritten)" in out, err  # ９ → 9
+    code, out, _ = run(capsys, "variables", "--project", p)
+    assert "年龄 (integer)" in out
+    code, out, _ = run(capsys, "variables", "--json", "--project", p)
+    assert {r["document_id"]: r["年龄"] for r in json.loads(out)}.items() >= {1: 9, 2: 60, 3: 100}.items()
+    code, out, err = run(capsys, "analysis", "freq", "--by", "document", "--where", "年龄>=60", "--json",
+                         "--project", p)
+    assert code == 0 and json.loads(out)["documents"] == [2, 3], err  # 9 < 60 although "9" > "60" as text
+    code, _, err = run(capsys, "analysis", "freq", "--where", "kind>=1", "--project", p)
+    assert code != 0 and "'kind' is a text variable" in err and "Traceback" not in err
+    code, _, err = run(capsys, "--user", "ann", "variables", "type", "年龄", "number", "--project", p)
+    assert code != 0 and "unknown variable type 'number'" in err and "Traceback" not in err
+    code, _, err = run(capsys, "--user", "ann", "variables", "set", "1", "年龄", "九岁", "--project", p)
+    assert code != 0 and "not a whole number" in err

@@ -234,17 +234,69 @@ def test_exports_of_the_documents_chosen(project, docs, tmp_path):
     assert len(list(whole["segments"].iter_rows())) == 4
 
 
+def test_a_refi_qda_project_of_the_documents_chosen(project, docs, new_location, tmp_path):
+    """qdpx with chosen documents: only their sources, codings, memos and cases, the whole codebook, schema-valid,
+    and an import of it brings exactly that."""
+    import zipfile
+
+    from coding.decisions import add_memo
+    from coding.exports import export
+    from coding.project import Project
+    from coding.refi import import_refi
+
+    from .test_refi import NS, qde_of, xsd
+
+    a, b = docs["访谈A"], docs["政策B"]
+    sa, sb = project.segments(a, "sentence"), project.segments(b, "sentence")
+    add_code(project, a, sa[1].start, sa[1].end, "M1", coder="ann")
+    add_code(project, b, sb[0].start, sb[0].end, "M2", coder="ann")
+    add_memo(project, "A 的备忘", coder="ann", document_id=a)
+    add_memo(project, "B 的备忘", coder="ann", document_id=b)
+    add_memo(project, "项目备忘", coder="ann")
+    out = export(project, "qdpx", tmp_path / "b.qdpx", documents=[b])
+    root = qde_of(out)
+    xsd("Project-mrt2019.xsd").assertValid(root)
+    assert [s.get("name") for s in root.iterfind("q:Sources/q:TextSource", NS)] == ["政策B"]
+    assert len(root.findall(".//q:Coding", NS)) == 1
+    notes = {n.findtext("q:PlainTextContent", namespaces=NS) or n.get("name") for n in root.iterfind("q:Notes/q:Note", NS)}
+    assert any("B 的备忘" in n for n in notes) and any("项目备忘" in n for n in notes)
+    assert not any("A 的备忘" in n for n in notes)
+    whole = qde_of(export(project, "qdpx", tmp_path / "all.qdpx"))
+    assert len(whole.findall("q:Sources/q:TextSource", NS)) == 3 and len(whole.findall(".//q:Coding", NS)) == 2
+    assert len(root.findall(".//q:CodeBook//q:Code", NS)) == len(whole.findall(".//q:CodeBook//q:Code", NS))
+    with zipfile.ZipFile(out) as zf:
+        assert f"1 documents chosen (document ids {b})" in zf.read("project.qde").decode("utf-8")
+    fresh = Project.init(new_location("qdpx-chosen"))
+    try:
+        import_refi(fresh, out, user="carol")
+        assert [d.title for d in fresh.documents()] == ["政策B"]
+    finally:
+        fresh.close()
+
+
 def test_cli_export_where(cli_project, capsys, tmp_path):  # noqa: F811
     from .test_cli import run
 
     p = str(cli_project)
-    assert run(capsys, "import", str(CORPUS / "interviews"), "--project", p)[0] == 0
+    assert run(capsys, "import", str(CORPUS), "--project", p)[0] == 0
     code, out, err = run(capsys, "export", "xlsx", "--out", str(tmp_path / "i.xlsx"), "--where", "kind=interview",
                          "--project", p)
     assert code == 0, err
-    code, _, err = run(capsys, "export", "qdpx", "--out", str(tmp_path / "p.qdpx"), "--where", "kind=interview",
+    code, _, err = run(capsys, "export", "qdc", "--out", str(tmp_path / "p.qdc"), "--where", "kind=interview",
                        "--project", p)
-    assert code == 2 and "holds the whole project" in err
+    assert code == 2 and "holds every code, not documents" in err
+    code, out, err = run(capsys, "export", "qdpx", "--out", str(tmp_path / "p.qdpx"), "--where", "kind=interview",
+                         "--project", p)
+    assert code == 0, err
+    from coding.project import Project
+
+    from .test_refi import NS, qde_of
+
+    opened = Project.open(cli_project)
+    kinds = {d.title: d.kind for d in opened.documents()}
+    opened.close()
+    names = [s.get("name") for s in qde_of(tmp_path / "p.qdpx").iterfind("q:Sources/q:TextSource", NS)]
+    assert names and {kinds[n] for n in names} == {"interview"}
 
 
 def test_the_history_says_what_changed(project, docs):

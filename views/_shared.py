@@ -147,18 +147,34 @@ def run_action(action, *args, success: str | None = None, **kwargs):
 
 def document_scope(p: Project, key: str, on_change=None) -> tuple[int, ...] | None:
     """A filter "only documents with" a document variable, kind or case (MAXQDA's activation by variables):
-    the ids of the documents chosen, or None for all documents. ``on_change``: called when the choice changes."""
+    the ids of the documents chosen, or None for all documents. A whole-number, number or date variable is
+    filtered by a range, the others by values. ``on_change``: called when the choice changes."""
     from coding.analysis import KIND_LABELS
+    from coding.analysis_data import NO_VALUE
     from coding.document_variables import condition_values, documents_where, variable_names
+    from coding.variable_types import TYPES, typed, variable_types
 
+    types = variable_types(p)
     fields = {"": "全部文档 all documents", "kind": "文档类型 kind", "case": "案例 case",
-              **{n: f"变量 variable: {n}" for n in variable_names(p)}}
+              **{n: f"变量 variable: {n}" + (f" ({TYPES[types[n]].split()[0]})" if n in types else "")
+                 for n in variable_names(p)}}
     left, right = st.columns([2, 4])
     field = left.selectbox("只看文档 Only documents with", list(fields), format_func=fields.get, key=key,
                            on_change=on_change)
     if not field:
         return None
-    chosen = right.multiselect("取值 values", condition_values(p, field), key=f"{key}_{field}",
+    values = condition_values(p, field)
+    kind = types.get(field, "text") if field not in ("kind", "case") else "text"
+    present = [typed(kind, v) for v in values if v != NO_VALUE]
+    if kind in ("integer", "float", "date") and len(present) > 1:
+        low, high = right.slider("范围 range", min_value=present[0], max_value=present[-1],
+                                 value=(present[0], present[-1]), key=f"{key}_{field}_range", on_change=on_change)
+        if (low, high) == (present[0], present[-1]):
+            return None
+        documents = tuple(documents_where(p, {field: [f"{low}..{high}"]}))
+        st.caption(f"{len(documents)} 份文档 documents: {md(field)} ∈ [{md(low)}, {md(high)}]")
+        return documents
+    chosen = right.multiselect("取值 values", values, key=f"{key}_{field}",
                                format_func=lambda v: KIND_LABELS.get(v, v) if field == "kind" else v,
                                placeholder="选择取值 pick values", on_change=on_change)
     if not chosen:

@@ -70,7 +70,7 @@ def _maker(fmt: str, user: str | None):
     def make() -> bytes:
         data, _name = export_bytes(project_, fmt, coder=filters_.coder, status=filters_.status,
                                    codes=filters_.codes, n_quotes=filters_.n_quotes, user=user, as_user=user,
-                                   documents=None if fmt in ("qdc", "qdpx") else filters_.documents)
+                                   documents=None if fmt == "qdc" else filters_.documents)
         return data
     return make
 
@@ -95,9 +95,10 @@ for column, fmt in zip(st.columns(4) + st.columns(4), FORMATS):
                            key=f"exp_dl_{fmt}", help=FORMATS[fmt][1], on_click="ignore", width="stretch",
                            disabled=not _available(fmt))
 st.caption("CSV：每表一个 CSV 文件（zip）；Excel：每表一个工作表；Word / LaTeX / Markdown：频次表、典型引语、三级编码表、"
-           "附录编码本；REFI-QDA：整个项目，不受筛选影响。 CSV: one file per table (zip); Excel: one sheet per table; "
-           "Word / LaTeX / Markdown: frequencies, quotes, three-level coding table, codebook appendix; REFI-QDA: "
-           "the whole project, filters do not apply.")
+           "附录编码本；REFI-QDA 项目：所选文档（未选则整个项目）及其编码、备忘，连同完整编码本，其余筛选不适用。"
+           " CSV: one file per table (zip); Excel: one sheet per table; Word / LaTeX / Markdown: frequencies, quotes, "
+           "three-level coding table, codebook appendix; REFI-QDA project: the documents chosen (else all) with "
+           "their codings and memos and the whole codebook; the other filters do not apply.")
 
 st.subheader("预览 Preview")
 st.caption(f"编码本 codebook {t.meta['codebook']} v{t.meta['codebook_version']} · {md(filters.describe())} · "

@@ -23,7 +23,7 @@ from coding.analysis_keywords import keywords
 from coding.analysis_data import data_version, visible_coder
 from coding.analysis_words import WORD_BY, kwic, word_frequencies
 from coding.charts import chart_bytes, code_document_heatmap, code_line_chart, cooccurrence_heatmap, frequency_chart
-from coding.document_variables import VAR_PREFIX, variable_names
+from coding.document_variables import VAR_PREFIX, condition_values, variable_names
 from coding.errors import BaolianError
 from views._shared import coder as acting_user, document_scope, md
 from views._shared import project
@@ -117,6 +117,7 @@ try:
         measure = f3.selectbox("计量 measure", list(MEASURES), format_func=MEASURES.get, key="freq_measure")
         rollup = f4.toggle("子编码并入上级 roll up sub-codes", key="freq_rollup", help="M1.1–M1.3 计入 M1")
         freq = run("freq", by=by, rollup=rollup, **selection)
+        order = condition_values(p, by.removeprefix(VAR_PREFIX)) if by.startswith(VAR_PREFIX) else None
         if group != ALL:
             freq = freq[freq["group"] == group]
         if freq.empty:
@@ -124,11 +125,12 @@ try:
         else:
             st.caption(f"共 {int(freq['count'].sum())} 处编码 coded segments"
                        + ("（含待定建议 including pending）" if pending else ""))
-            show_chart(frequency_chart(freq, by=by, measure=measure, title=f"编码频次 Code frequencies ({measure})"),
+            show_chart(frequency_chart(freq, by=by, measure=measure, title=f"编码频次 Code frequencies ({measure})",
+                                       order=order),
                        "baolian_frequencies", "freq_chart")
             shown = freq.assign(kind=freq["kind"].map(KIND_LABELS).fillna(freq["kind"])) if by == "kind" else freq
             table = frequency_table(shown.assign(count=shown[measure]), by=by,
-                                    order=list(KIND_LABELS.values()) if by == "kind" else None)
+                                    order=list(KIND_LABELS.values()) if by == "kind" else order)
             st.dataframe(table, hide_index=True, width="stretch",
                          column_config={"code": "编码 code", "name": "名称 name", "total": "合计 total"})
             csv_button(table, "baolian_frequencies", "freq_csv")
@@ -249,7 +251,10 @@ try:
                     "per_10k_rest": st.column_config.NumberColumn("其余每万词 rest per 10k", format="%.1f"),
                     "log_ratio": st.column_config.NumberColumn("log ratio", format="%.2f"),
                     "g2": st.column_config.NumberColumn("G²", format="%.2f"),
-                    "p": st.column_config.NumberColumn("p", format="%.2g"), "documents": "文档数 documents"})
+                    "p": st.column_config.NumberColumn("p", format="%.2g"),
+                    "p_adj": st.column_config.NumberColumn(
+                        "校正 p_adj", format="%.2g", help="Benjamini–Hochberg 多重检验校正 (false discovery rate)"),
+                    "documents": "文档数 documents"})
                 csv_button(found, f"baolian_keywords_{kby}_{group}", "kw_csv")
 
     elif view == "line":

@@ -5,10 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from coding.analysis import coder_progress, documents_by_kind, status_counts
-from coding.document_variables import check_name, set_variables, value_text, variables_frame
 from coding.roles import Permission
-from coding.variable_tables import parse_variable_table
-from views._shared import can, coder, md, project, run_action
+from views._shared import can, coder, md, project
+from views._variables import variables_section
 
 p = project()
 me = coder()
@@ -121,62 +120,4 @@ else:
     )
 
 # -- document variables -------------------------------------------------------------------------------------
-st.subheader("文档变量 Document variables")
-st.caption("每份文档的属性（如 街道、年份、受访者职级），统计分析可按变量分组；管理员可在表中修改，清空即删除。"
-           " — Facts about each document (district, year, rank …) that analyses group by (按 by: 变量 variable); "
-           "admins edit them here (an empty cell removes the value) or import a spreadsheet (below, or "
-           "`baolian variables import`).")
-variables = variables_frame(p)
-FIXED = {"document_id": "#", "document": "文档 document", "kind": "类型 kind", "date": "日期 date"}
-if variables.empty:
-    st.info("暂无文档 no documents yet")
-elif not (me and can(Permission.MANAGE)):
-    st.dataframe(variables, hide_index=True, width="stretch", column_config=FIXED)
-else:
-    state = st.session_state
-    if state.get("ov_vars_flash"):
-        st.success(state.pop("ov_vars_flash"))
-    for name in state.get("ov_new_vars", []):
-        if name not in variables.columns:
-            variables[name] = None
-    names = [c for c in variables.columns if c not in FIXED]
-    v1, v2 = st.columns([3, 1])
-    new_name = v1.text_input("新变量 New variable", key="ov_new_name", placeholder="如 街道",
-                             label_visibility="collapsed")
-    if v2.button("➕ 添加变量列 Add column", key="ov_add_var", disabled=not new_name.strip()):
-        name = run_action(check_name, new_name)
-        if name is not None and name not in variables.columns:
-            state["ov_new_vars"] = [*state.get("ov_new_vars", []), name]
-            state["ov_vars_gen"] = state.get("ov_vars_gen", 0) + 1
-            st.rerun()
-    with st.expander("📄 从表格导入 Import from a spreadsheet (.xlsx / .csv)"):
-        st.caption("每行一份文档：一列 document_id、document（标题）或 filename，其余每列一个变量；空格不改动。"
-                   " — One row per document: a column document_id, document (title) or filename, every other "
-                   "column a variable; empty cells change nothing.")
-        sheet = st.file_uploader("变量表 Variables table", type=["xlsx", "csv"], key="ov_vars_file")
-        if st.button("导入变量 Import variables", key="ov_vars_import", disabled=sheet is None):
-            changes = run_action(parse_variable_table, sheet.getvalue(), sheet.name, p.documents())
-            done = run_action(set_variables, p, changes, by=me) if changes is not None else None
-            if done is not None:
-                state["ov_vars_gen"] = state.get("ov_vars_gen", 0) + 1
-                state["ov_vars_flash"] = (f"已导入 imported {md(sheet.name)}: {done} 份文档有变化 documents changed "
-                                          f"（{len(changes)} 行 rows）")
-                st.rerun()
-    with st.form("ov_vars_form", border=False):
-        edited = st.data_editor(
-            variables, key=f"ov_vars_{state.get('ov_vars_gen', 0)}", hide_index=True, num_rows="fixed",
-            width="stretch", disabled=list(FIXED),
-            column_config={**FIXED, **{n: st.column_config.TextColumn(n, max_chars=2000) for n in names}})
-        if st.form_submit_button("💾 保存变量 Save variables", type="primary"):
-            changes: dict[int, dict[str, str | None]] = {}
-            for (_, old), (_, new) in zip(variables.iterrows(), edited.iterrows()):
-                for name in names:
-                    before, after = value_text(old[name]), value_text(new[name])
-                    if before != after:
-                        changes.setdefault(int(old["document_id"]), {})[name] = after
-            done = run_action(set_variables, p, changes, by=me) if changes else 0
-            if done is not None:
-                state["ov_new_vars"] = []
-                state["ov_vars_gen"] = state.get("ov_vars_gen", 0) + 1
-                state["ov_vars_flash"] = f"已保存 saved: {done} 份文档 documents"
-                st.rerun()
+variables_section(p, me, can_manage=bool(me and can(Permission.MANAGE)))

@@ -67,7 +67,8 @@ def export(project, fmt: str, out: str | Path, *, coder: str | None = None,
     coder's codings (everyone's when None); ``codes``: only these codes; ``n_quotes``: quotes per code in
     the quotes table; ``user``: the user REFI-QDA records as the exporter (qdpx); ``as_user``: who is
     asking — in blind mode before adjudication a coder exports only their own codings (and memos);
-    ``documents``: the tables count only these documents (REFI-QDA exports are always the whole project).
+    ``documents``: only these documents (the tables count only them; a REFI-QDA project holds only them, with
+    the whole codebook; a REFI-QDA codebook is always whole).
     """
     fmt = check_format(fmt)
     path = resolve_out(fmt, out)
@@ -83,7 +84,8 @@ def export(project, fmt: str, out: str | Path, *, coder: str | None = None,
     if fmt == "qdpx":
         from coding.refi import export_qdpx
 
-        return export_qdpx(project, path, user=user, only_coder=own)
+        return export_qdpx(project, path, user=user, only_coder=own,
+                           documents=None if documents is None else list(documents))
     from coding.exports import tables as tb
 
     filters = tb.make_filters(status, coder, codes, n_quotes, documents)

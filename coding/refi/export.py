@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,11 +28,14 @@ from coding.refi.reader import SIDECAR
 from coding.refi.schema import CODEBOOK_NS, PROJECT_NS
 from coding.roles import Permission, authorize
 from coding.store import Code, CodeApplication, Coder, Document, Memo, Segment
+from coding.variable_types import REFI_TYPES, YES, variable_types
 
 ORIGIN = "Baolian 包联"
 # Document metadata written as REFI variables (all Text: dates may be partial, e.g. 2020-10). "title" only for a
 # document whose source name had to be made unique ("访谈 (2)"), so that a re-import restores its title.
 VARIABLES = ("kind", "date", "source", "filename", "participants", "title")
+VALUE_ELEMENTS = {"text": "TextValue", "integer": "IntegerValue", "float": "FloatValue", "date": "DateValue",
+                  "boolean": "BooleanValue"}  # a typed document variable's value (coding.variable_types)
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
@@ -178,16 +182,21 @@ def _sub(parent, tag: str, **attrs) -> etree._Element:
                             {k: _clean(v) for k, v in attrs.items() if v is not None})
 
 
-def export_qdpx(project, out: Path, *, user: str | None = None, only_coder: str | None = None) -> Path:
-    """Write the whole project as a REFI-QDA ``.qdpx`` zip (project.qde + Sources/<GUID>.txt).
+def export_qdpx(project, out: Path, *, user: str | None = None, only_coder: str | None = None,
+                documents: Collection[int] | None = None) -> Path:
+    """Write the project as a REFI-QDA ``.qdpx`` zip (project.qde + Sources/<GUID>.txt).
 
     ``only_coder``: only this coder's codings and memos, and no adjudicated layer (what a coder in blind
-    mode may see, see :func:`coding.exports.export`)."""
+    mode may see, see :func:`coding.exports.export`). ``documents``: only these documents, with their codings,
+    memos and cases (the whole codebook, and the memos on codes and the project, go with them); all when None."""
     out = Path(out)
     with project.read() as s:
         if user:
             authorize(s, user, Permission.READ)
         docs = list(s.scalars(select(Document).where(Document.deleted_at.is_(None)).order_by(Document.id)))
+        if documents is not None:
+            chosen = set(documents)
+            docs = [d for d in docs if d.id in chosen]
         doc_ids = {d.id for d in docs}
         adjudicator = aliased(Coder)
         apps = [
@@ -212,7 +221,8 @@ def export_qdpx(project, out: Path, *, user: str | None = None, only_coder: str 
             memos = [m for m in memos if m[1] == only_coder]
         stamp, last_change = _stamp(project, s, (
             f"accepted codings and memos of {only_coder} only (blind mode)" if only_coder else
-            "accepted codings of every coder and the adjudicated layer; pending suggestions and rejections left out"))
+            "accepted codings of every coder and the adjudicated layer; pending suggestions and rejections left out")
+            + ("" if documents is None else f"; {len(docs)} documents chosen (document ids {_ids(docs)})"))
         segments = {seg.id: seg for seg in s.scalars(
             select(Segment).where(Segment.id.in_([m.segment_id for m, _, _ in memos if m.segment_id] or [-1])))}
     sha = {d.id: _sha(d.text) for d in docs}
@@ -268,10 +278,12 @@ def export_qdpx(project, out: Path, *, user: str | None = None, only_coder: str 
             values[d.id]["title"] = d.title
     own = list(dict.fromkeys(k for d in docs for k in (d.extra or {}) if k not in VARIABLES))  # document variables
     used_vars = [v for v in (*VARIABLES, *own) if any(v in vals for vals in values.values())]
+    types = {name: kind for name, kind in variable_types(project).items() if name in own}  # typed own variables
     if used_vars:
         variables = _sub(root, "Variables")
         for name in used_vars:
-            _sub(variables, "Variable", guid=guid("variable", name), name=name, typeOfVariable="Text")
+            _sub(variables, "Variable", guid=guid("variable", name), name=name,
+                 typeOfVariable=REFI_TYPES[types.get(name, "text")])
     case_docs: dict[str, list[int]] = {}
     for d in docs:
         for case in d.cases or []:
@@ -326,7 +338,10 @@ def export_qdpx(project, out: Path, *, user: str | None = None, only_coder: str 
             if name in values[d.id]:
                 vv = _sub(el, "VariableValue")
                 _sub(vv, "VariableRef", targetGUID=guid("variable", name))
-                _sub(vv, "TextValue").text = _clean(values[d.id][name])
+                kind = types.get(name, "text")
+                value = values[d.id][name]
+                _sub(vv, VALUE_ELEMENTS[kind]).text = (_clean(value) if kind == "text" else
+                                                      str(value == YES).lower() if kind == "boolean" else value)
 
     # -- notes ----------------------------------------------------------------------------------
     codebook = project.codebook()
@@ -382,6 +397,11 @@ def _unique(names: list[str]) -> list[str]:
         used.add(candidate)
         out.append(candidate)
     return out
+
+
+def _ids(docs) -> str:
+    ids = [str(d.id) for d in docs]
+    return ", ".join(ids) if len(ids) <= 20 else ", ".join(ids[:20]) + f" … ({len(ids) - 20} more)"
 
 
 def _note_name(text: str) -> str:

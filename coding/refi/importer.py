@@ -29,10 +29,12 @@ from coding.refi.reader import RefiFile, RSelection, read_refi
 from coding.roles import Permission, authorize, coder_row_id, has_accounts
 from coding.script import fold
 from coding.store import Code, CodeApplication, Document, Memo, Segment, record_event
+from coding.variable_types import adopt_types
 from coding.words import WordSegmenter
 
 FALLBACK_CODER = "REFI-QDA import"
 KNOWN_VARIABLES = ("kind", "date", "source", "filename", "participants", "title")
+FROM_REFI = {"Integer": "integer", "Float": "float", "Date": "date", "Boolean": "boolean"}  # other types: text
 
 
 @dataclass
@@ -142,6 +144,9 @@ def import_refi(project, path: Path, *, user: str | None) -> RefiImportReport:
         code_ids = {k: i for k, i in s.execute(select(Code.key, Code.id))}
         code_of = {g: code_ids[k] for g, k in plan.keys.items()}
         _Writer(s, refi, report, importer, code_of, segmented).run()
+        wanted = {name: FROM_REFI[kind] for name, kind in refi.variable_types.items()
+                  if kind in FROM_REFI and name not in KNOWN_VARIABLES}
+        report.skipped += adopt_types(s, wanted, coder_id=importer)
         record_event(s, "refi.import", "project", None, coder_id=importer, after={
             "file": path.name, "kind": refi.kind, "origin": refi.origin, "codes_added": report.codes_added,
             "documents_added": report.documents_added, "documents_merged": report.documents_merged,

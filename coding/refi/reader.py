@@ -93,6 +93,7 @@ class RefiFile:
     notes: dict[str, RNote] = field(default_factory=dict)
     project_notes: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # what was not imported, for the report
+    variable_types: dict[str, str] = field(default_factory=dict)  # variable name -> typeOfVariable (Text, Integer …)
     # Baolian's own codebook (keys, English names, definitions, rules), written beside project.qde by our export
     codebook_yaml: str | None = None
     codebook_where: str | None = None
@@ -159,6 +160,8 @@ def _read_project(zf: zipfile.ZipFile, path: Path) -> RefiFile:
     if codes is not None:
         _read_codes(codes, None, out, PROJECT_NS)
     variables = {normal(v.get("guid")): v.get("name") for v in root.iterfind(f"{_q('Variables')}/{_q('Variable')}")}
+    out.variable_types = {v.get("name"): v.get("typeOfVariable") or "Text"
+                          for v in root.iterfind(f"{_q('Variables')}/{_q('Variable')}")}
     for note in root.iterfind(f"{_q('Notes')}/{_q('Note')}"):
         g = normal(note.get("guid"))
         text = _source_text(zf, names, note, path, where)
@@ -341,7 +344,8 @@ def _read_source(zf, names, el, out: RefiFile, variables, case_of, path: Path, w
             raise RefiError(f"VariableRef {ref.get('targetGUID')} names no Variable", file=where,
                             line=vv.sourceline, field="VariableRef", hint="declare it under <Variables>")
         if value is not None and value.text is not None:
-            source.variables[name] = value.text.strip()
+            text = value.text.strip()
+            source.variables[name] = text[:10] if value.tag == _q("DateValue") else text  # no time zone
     return source
 
 
