@@ -10,6 +10,10 @@ For each word, with ``a`` occurrences in the group (of ``N1`` counted words) and
   freedom. G² ≥ 3.84 is p < .05, ≥ 10.83 p < .001, ≥ 15.13 p < .0001.
 - **Log ratio** (Hardie 2014): ``log2((a/N1) / (b/N2))``, a zero count taken as 0.5: the effect size, 1 = twice
   as frequent in the group.
+- **p_adj**: p adjusted for testing many words at once (Benjamini–Hochberg false discovery rate, over every word
+  the group uses at least ``min_count`` times, in either direction; scipy): a word with p_adj < .05 stays a
+  keyword when 5 % of the listed keywords may be there by chance. Thousands of words are compared, so p alone
+  flatters: a p of .01 is expected for one word in a hundred by chance.
 
 Only words the group uses more than the rest (positive keywords) with at least ``min_count`` occurrences in the
 group are listed, strongest G² first. Read-only, pandas.
@@ -22,11 +26,12 @@ from collections.abc import Collection, Iterable
 
 import numpy as np
 import pandas as pd
+from scipy.stats import false_discovery_control
 
 from coding.analysis_words import grouped_words
 from coding.errors import BaolianError
 
-COLUMNS = ["word", "count", "count_rest", "per_10k", "per_10k_rest", "log_ratio", "g2", "p", "documents"]
+COLUMNS = ["word", "count", "count_rest", "per_10k", "per_10k_rest", "log_ratio", "g2", "p", "p_adj", "documents"]
 
 
 def keywords(project, *, by: str, group: str, top: int | None = 30, min_count: int = 3, min_length: int = 2,
@@ -35,7 +40,8 @@ def keywords(project, *, by: str, group: str, top: int | None = 30, min_count: i
              as_user: str | None = None, documents: Collection[int] | None = None) -> pd.DataFrame:
     """The keywords of ``group`` (a value of ``by``: kind, document, speaker_role, speaker, code or var:NAME)
     against all the other groups' words: word, count, count_rest, per_10k (per 10,000 counted words of the
-    group), per_10k_rest, log_ratio, g2, p, documents (of the group the word occurs in)."""
+    group), per_10k_rest, log_ratio, g2, p, p_adj (Benjamini–Hochberg), documents (of the group the word
+    occurs in)."""
     if by == "none":
         raise BaolianError("keywords compare one group with the rest", field="by",
                            hint="group the words, e.g. by speaker_role, kind or code")
@@ -69,7 +75,11 @@ def keywords(project, *, by: str, group: str, top: int | None = 30, min_count: i
     table["log_ratio"] = np.log2((np.where(a > 0, a, 0.5) / n1) / (np.where(b > 0, b, 0.5) / n2))
     table["g2"] = log_likelihood(a, b, n1, n2)
     table["p"] = [chi2_p(g) for g in table["g2"]]
-    table = table[(table["count"] >= min_count) & (a / n1 > b / n2)].reset_index()
+    tested = table["count"] >= min_count
+    table["p_adj"] = np.nan
+    if tested.any():
+        table.loc[tested, "p_adj"] = false_discovery_control(table.loc[tested, "p"].to_numpy(float), method="bh")
+    table = table[tested & (a / n1 > b / n2)].reset_index()
     table = table.sort_values(["g2", "count", "word"], ascending=[False, False, True])
     if top is not None:
         table = table.head(top)

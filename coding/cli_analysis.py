@@ -80,7 +80,7 @@ def _show(frame: pd.DataFrame, title: str, as_json: bool, *, index: bool = False
     table = Table(title=title)
     for col in data.columns:
         table.add_column(str(col), justify="right" if is_numeric_dtype(data[col]) else "left")
-    formats = [".2g" if str(col) == "p" else ".3f" for col in data.columns]  # a p value: 3.4e-07, not 0.000
+    formats = [".2g" if str(col) in ("p", "p_adj") else ".3f" for col in data.columns]  # a p value: 3.4e-07, not 0.000
     for row in data.itertuples(index=False):
         table.add_row(*[format(v, f) if isinstance(v, float) else str(v) for v, f in zip(row, formats)])
     out.print(table)

@@ -47,6 +47,29 @@ def test_keywords_of_a_document_against_the_rest(project, tmp_path):
     assert keywords(project, by="document", group="访谈A", min_count=99).empty
 
 
+def test_p_is_adjusted_for_every_word_tested(project, tmp_path):
+    """p_adj is Benjamini–Hochberg over every word the group uses min_count times, in either direction,
+    checked against statsmodels' implementation."""
+    from statsmodels.stats.multitest import multipletests
+
+    from coding.analysis_words import word_frequencies
+
+    import_small(project, tmp_path)
+    freq = word_frequencies(project, by="document", top=None)
+    counts = {(d, w): c for d, w, c in zip(freq["document"], freq["word"], freq["count"])}
+    n1 = sum(c for (d, _), c in counts.items() if d == "访谈A")
+    n2 = sum(c for (d, _), c in counts.items() if d != "访谈A")
+    words = sorted(w for d, w in counts if d == "访谈A")  # every word of A, once at least (min_count=1)
+    a = np.array([counts[("访谈A", w)] for w in words], float)
+    b = np.array([sum(c for (d, x), c in counts.items() if x == w and d != "访谈A") for w in words], float)
+    p = [chi2_p(g) for g in log_likelihood(a, b, n1, n2)]
+    expected = dict(zip(words, multipletests(p, method="fdr_bh")[1]))
+    found = keywords(project, by="document", group="访谈A", min_count=1, top=None)
+    assert len(found) < len(words)  # the family is larger than the keywords listed
+    for word, p_adj, raw in zip(found["word"], found["p_adj"], found["p"]):
+        assert p_adj == pytest.approx(expected[word]) and p_adj >= raw
+
+
 def test_keywords_of_a_code_against_the_other_coded_sentences(project, tmp_path):
     docs = import_small(project, tmp_path)
     a, b = docs["访谈A"], docs["政策B"]
