@@ -35,6 +35,8 @@ ACTIONS = {
     "document.restore": "恢复文档 restored a document",
     "document.variables": "文档变量 changed document variables",
     "variable.types": "变量类型 set variable types",
+    "link.add": "链接 linked two passages",
+    "link.remove": "删除链接 removed a link",
     "autocode.document": "自动编码 auto-coded a document",
     "codebook.load": "载入编码本 loaded the codebook",
     "codebook.merge": "合并编码 merged codes",
@@ -120,7 +122,8 @@ def _about_code(event: Event, code: Code, undone: dict) -> bool:
 def _about_document(event: Event, document_id: int, undone: dict) -> bool:
     if event.entity == "document" and event.entity_id == document_id:
         return True
-    return any(d.get("document_id") == document_id for d in _rows(event, undone))
+    return any(document_id in (d.get("document_id"), d.get("source_document_id"), d.get("target_document_id"))
+               for d in _rows(event, undone))
 
 
 def _codes_of(session, fingerprint: str | None) -> dict[str, dict] | None:
@@ -203,6 +206,11 @@ def _summary(event: Event, user: str | None, codes: dict[int, str], titles: dict
         before, after = event.before.get("variable_types") or {}, event.after.get("variable_types") or {}
         parts.append("; ".join(f"{n}: {before.get(n, 'text')} → {after.get(n, 'text')}"
                                for n in dict.fromkeys([*before, *after]) if before.get(n) != after.get(n)))
+    if event.action.startswith("link.") and isinstance(data.get("source_document_id"), int):
+        ends = [(data.get(f"{end}_document_id"), data.get(f"{end}_start"), data.get(f"{end}_end"))
+                for end in ("source", "target")]
+        parts.append(" → ".join(f"《{titles.get(d, f'#{d}')}》{a}–{b}" for d, a, b in ends)
+                     + (f" 「{data['label']}」" if data.get("label") else ""))
     if event.action.startswith("query.") and isinstance(event.before, dict):
         parts.append("、".join(map(str, event.before)))
     if event.action == "setting.set" and isinstance(event.after, dict):
@@ -285,7 +293,7 @@ def history(project, *, segment: int | None = None, code: str | None = None, doc
             if s.get(Document, int(document)) is None:
                 raise BaolianError(f"no document #{document} in this project", field="--document",
                                    hint="give a document id from `baolian documents`")
-            query = query.where(or_(Event.entity.in_(("code_application", "memo", "segment")),
+            query = query.where(or_(Event.entity.in_(("code_application", "memo", "segment", "segment_link")),
                                     (Event.entity == "document") & (Event.entity_id == int(document))))
             tests.append(lambda e, u, d=int(document): _about_document(e, d, u))
         if not tests and limit:

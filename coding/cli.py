@@ -43,10 +43,12 @@ app.callback()(global_options)
 
 def _register_commands() -> None:
     from coding import (cli_adjudicate, cli_admin, cli_agreement, cli_analysis, cli_autocode, cli_coding, cli_export,
-                        cli_memos, cli_project, cli_query, cli_search, cli_summaries, cli_team, cli_variables)
+                        cli_links, cli_memos, cli_project, cli_query, cli_search, cli_summaries, cli_team,
+                        cli_variables)
 
     for module in (cli_project, cli_autocode, cli_coding, cli_analysis, cli_export, cli_team, cli_agreement,
-                   cli_adjudicate, cli_admin, cli_memos, cli_search, cli_query, cli_summaries, cli_variables):
+                   cli_adjudicate, cli_admin, cli_memos, cli_links, cli_search, cli_query, cli_summaries,
+                   cli_variables):
         module.register(app)
 
 

@@ -20,7 +20,7 @@ from coding.store.models import utcnow
 
 
 UNDOABLE = ("coding.accept", "coding.reject", "coding.add", "coding.remove", "coding.resize", "memo.add", "memo.edit",
-            "memo.delete")
+            "memo.delete", "link.add", "link.remove")
 
 
 def history(project, *, coder: str | None = None, limit: int = 50, as_user: str | None = None) -> list[dict]:
@@ -87,6 +87,11 @@ def _revert(s: Session, event: Event, coder_id: int | None) -> None:
     coding since: undo never overwrites another coder's later edit. The undo event keeps what it removed."""
     if event.entity == "memo":
         _revert_memo(s, event)
+        return
+    if event.entity == "segment_link":
+        from coding.segment_links import revert_link
+
+        revert_link(s, event)
         return
     row = s.get(CodeApplication, event.entity_id)
     if row is not None:

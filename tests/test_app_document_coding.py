@@ -302,3 +302,30 @@ def test_undo_button_takes_back_my_last_decision(monkeypatch, demo):
     assert not at.exception and not at.error
     viewer = page(monkeypatch, location, dc_doc=1)  # nobody named: no undo
     assert "dc_undo" not in [b.key for b in viewer.button]
+
+
+def test_a_sentence_is_linked_to_another_document_and_the_link_removed(monkeypatch, demo):
+    from coding.segment_links import links
+
+    location, p = demo
+    at = page(monkeypatch, location, coder="测试链", dc_doc=2)
+    seg = segment(p, 2, at.selectbox(key="dc_seg").value)
+    at.selectbox(key="dc_link_doc").set_value(6).run()
+    target = p.segments(6, "sentence")[4]
+    at.selectbox(key="dc_link_sentence_6").set_value(target.id).run()
+    at.selectbox(key="dc_link_label").set_value("矛盾 contradicts").run()
+    at.button(key="dc_link_add").click().run()
+    assert not at.exception and not at.error
+    (link,) = [x for x in links(p) if x.coder == "测试链"]
+    assert (link.source.document_id, link.source.start, link.source.end) == (2, seg.start, seg.end)
+    assert (link.target.document_id, link.target.start, link.target.end) == (6, target.start, target.end)
+    assert link.label == "矛盾 contradicts"
+    (table,) = [d.value for d in at.dataframe if "关系 label" in d.value.columns]
+    row = table[table["#"] == link.id].iloc[0]
+    assert row["另一端 Other end"] == f"document_coding?doc=6&at={target.start}" and row["另一端 other passage"] == \
+        target.text[:120]
+    at.button(key="dc_link_add").click().run()  # the same link again: refused with the reason
+    assert any("already linked" in e.value for e in at.error)
+    at.selectbox(key="dc_link_remove_id").set_value(link.id).run()
+    at.button(key="dc_link_remove").click().run()
+    assert not at.exception and not [x for x in links(p) if x.coder == "测试链"]

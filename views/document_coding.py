@@ -29,13 +29,14 @@ from coding.highlight import (
     with_descendants,
 )
 from coding.roles import Permission
+from views._links import links_section
 from views._shared import can, coder, document_scope, esc, project, run_action
 
 KIND_LABELS = {"interview": "访谈", "policy": "政策", "minutes": "纪要", "news": "新闻", "other": "其他"}
 PER_PAGE = (20, 40, 80, 160)
 # Events that never change the codebook: the cached codebook stays valid across them.
 _HISTORY = 20
-_KEEPS_CODEBOOK = ("coding.", "memo.", "undo", "coder.", "autocode.", "document.", "setting.")
+_KEEPS_CODEBOOK = ("coding.", "memo.", "link.", "undo", "coder.", "autocode.", "document.", "setting.")
 
 
 # -- cached reads (documents never change once imported; the codebook only with a codebook event) --
@@ -399,3 +400,6 @@ with right:
         with st.expander(f"本文档其他备忘 Other memos of this document ({len(others)})"):
             for m in others:
                 st.text(f"📝 {m['coder'] or '?'} · {m['created_at']:%Y-%m-%d %H:%M}\n{m['text']}")
+
+    links_section(p, me, doc, seg, visible_documents(p, me), read_only=ro,
+                  can_manage=bool(me and can(Permission.MANAGE)))

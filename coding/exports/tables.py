@@ -310,11 +310,12 @@ def build(project, filters: Filters, *, data: bool = False) -> Tables:
                     relations=relations_table(codebook, filters.codes))
     if data:
         from coding.exports.document_table import document_table
+        from coding.exports.link_table import link_table
         from coding.exports.memo_table import memo_table
 
         tables.data = {"documents": document_table(project, filters.documents), **data_tables(project, filters),
-                       "memos": memo_table(project, filters), "summaries": tables.summaries,
-                       "relations": tables.relations}
+                       "memos": memo_table(project, filters), "links": link_table(project, filters),
+                       "summaries": tables.summaries, "relations": tables.relations}
     return tables
 
 

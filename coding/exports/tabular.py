@@ -34,7 +34,7 @@ from coding.normalise import XML_INVALID
 
 SHEETS = ["metadata", "frequencies", "frequencies_by_kind", "frequencies_by_speaker_role", "frequencies_by_case",
           "frequencies_by_coder", "matrix", "cooccurrence", "cooccurrence_paragraph", "segments", "quotes",
-          "coding_levels", "documents", "memos", "summaries", "codebook", "relations"]
+          "coding_levels", "documents", "memos", "links", "summaries", "codebook", "relations"]
 NUMBER_FORMATS = {"jaccard": "0.000"}  # and "0.0" for every *_pct column (shares in per cent)
 EXCEL_MAX = 32767  # characters per cell, counted by Excel in UTF-16 code units
 _FORMULA_START = ("=", "+", "-", "@")  # what Excel reads as the start of a formula when a cell is entered

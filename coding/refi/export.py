@@ -27,7 +27,7 @@ from coding.refi.guids import FINAL_USER_GUID, FINAL_USER_NAME, code_guid, guid,
 from coding.refi.reader import SIDECAR
 from coding.refi.schema import CODEBOOK_NS, PROJECT_NS
 from coding.roles import Permission, authorize
-from coding.store import Code, CodeApplication, Coder, Document, Memo, Segment
+from coding.store import Code, CodeApplication, Coder, Document, Memo, Segment, SegmentLink
 from coding.variable_types import REFI_TYPES, YES, variable_types
 
 ORIGIN = "Baolian 包联"
@@ -223,6 +223,10 @@ def export_qdpx(project, out: Path, *, user: str | None = None, only_coder: str 
             f"accepted codings and memos of {only_coder} only (blind mode)" if only_coder else
             "accepted codings of every coder and the adjudicated layer; pending suggestions and rejections left out")
             + ("" if documents is None else f"; {len(docs)} documents chosen (document ids {_ids(docs)})"))
+        passage_links = [(link, name) for link, name in s.execute(
+            select(SegmentLink, Coder.name).outerjoin(Coder, Coder.id == SegmentLink.coder_id).order_by(SegmentLink.id))
+            if link.source_document_id in doc_ids and link.target_document_id in doc_ids
+            and (only_coder is None or name == only_coder)]
         segments = {seg.id: seg for seg in s.scalars(
             select(Segment).where(Segment.id.in_([m.segment_id for m, _, _ in memos if m.segment_id] or [-1])))}
     sha = {d.id: _sha(d.text) for d in docs}
@@ -316,7 +320,17 @@ def export_qdpx(project, out: Path, *, user: str | None = None, only_coder: str 
             selections.append((a.start, a.end, key, coder or "", a, coding))
         for seg, note, coder, memo in segment_selections.get(d.id, []):
             selections.append((seg.start, seg.end, "", coder or "", memo, note))
+        for link, coder in passage_links:  # each end of a link between passages is a selection the Link refers to
+            for end in ("source", "target"):
+                if getattr(link, f"{end}_document_id") == d.id:
+                    selections.append((getattr(link, f"{end}_start"), getattr(link, f"{end}_end"), "", coder or "",
+                                       link, guid("link-selection", *_link_key(link, coder, sha), end)))
         for start, end, key, coder, row, ident in sorted(selections, key=lambda t: t[:4] + (t[5],)):
+            if isinstance(row, SegmentLink):
+                _sub(el, "PlainTextSelection", guid=ident, name=_clean(row.label or "链接 link"),
+                     startPosition=str(start), endPosition=str(end), creatingUser=user_guid(coder) if coder else None,
+                     creationDateTime=_when(row.created_at))
+                continue
             if isinstance(row, Memo):
                 sel = _sub(el, "PlainTextSelection", guid=guid("memo-selection", ident), startPosition=str(start),
                            endPosition=str(end), creatingUser=user_guid(coder) if coder else None,
@@ -358,8 +372,12 @@ def export_qdpx(project, out: Path, *, user: str | None = None, only_coder: str 
             if id(r) in relation_notes:
                 n = _sub(notes_el, "Note", guid=relation_notes[id(r)], name=_clean(f"{r.source}–{r.target} {r.label}"))
                 _sub(n, "PlainTextContent").text = _clean(r.note)
+    links = _sub(root, "Links") if relations or passage_links else None
+    for link, coder in passage_links:  # links between passages: from one selection to the other
+        key = _link_key(link, coder, sha)
+        _sub(links, "Link", guid=guid("passage-link", *key), name=_clean(link.label) or None, direction="OneWay",
+             originGUID=guid("link-selection", *key, "source"), targetGUID=guid("link-selection", *key, "target"))
     if relations:  # relations between codes (F1 --促成--> M3) as links from code to code
-        links = _sub(root, "Links")
         for r in relations:
             link = _sub(links, "Link", guid=guid("link", r.source, r.target, r.label), name=_clean(r.label),
                         direction=REFI_DIRECTIONS[r.direction], originGUID=code_guid(r.source),
@@ -397,6 +415,12 @@ def _unique(names: list[str]) -> list[str]:
         used.add(candidate)
         out.append(candidate)
     return out
+
+
+def _link_key(link: SegmentLink, coder: str | None, sha: dict[int, str]) -> tuple:
+    """What identifies a link between passages across projects (the texts, not their ids)."""
+    return (sha[link.source_document_id], link.source_start, link.source_end, sha[link.target_document_id],
+            link.target_start, link.target_end, link.label, coder or "")
 
 
 def _ids(docs) -> str:

@@ -28,7 +28,7 @@ from coding.refi.guids import FINAL_USER_GUID, FINAL_USER_NAME
 from coding.refi.reader import RefiFile, RSelection, read_refi
 from coding.roles import Permission, authorize, coder_row_id, has_accounts
 from coding.script import fold
-from coding.store import Code, CodeApplication, Document, Memo, Segment, record_event
+from coding.store import Code, CodeApplication, Document, Memo, Segment, SegmentLink, record_event
 from coding.variable_types import adopt_types
 from coding.words import WordSegmenter
 
@@ -52,6 +52,7 @@ class RefiImportReport:
     codings_added: int = 0
     codings_present: int = 0
     memos_added: int = 0
+    links_added: int = 0  # links between passages
     skipped: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -69,6 +70,8 @@ class RefiImportReport:
                 f"编码 codings: {self.codings_added} 新增 added, {self.codings_present} 已存在 already present",
                 f"备忘 memos: {self.memos_added} 新增 added",
             ]
+            if self.links_added:
+                out.append(f"链接 links between passages: {self.links_added} 新增 added")
         out += [f"改名 renamed: {r}" for r in self.renamed]
         out += [f"未导入 skipped: {s}" for s in self.skipped]
         return out
@@ -150,7 +153,8 @@ def import_refi(project, path: Path, *, user: str | None) -> RefiImportReport:
         record_event(s, "refi.import", "project", None, coder_id=importer, after={
             "file": path.name, "kind": refi.kind, "origin": refi.origin, "codes_added": report.codes_added,
             "documents_added": report.documents_added, "documents_merged": report.documents_merged,
-            "codings_added": report.codings_added, "memos_added": report.memos_added})
+            "codings_added": report.codings_added, "memos_added": report.memos_added,
+            "links_added": report.links_added})
     project.__dict__.pop("segmenter", None)
     return report
 
@@ -200,6 +204,23 @@ class _Writer:
         self.report.memos_added += 1
         self.memo_ids.append(memo.id)
 
+    def passage_links(self, doc_of: dict[str, int]) -> None:
+        """Links between two passages of imported documents, each once (by ends and label)."""
+        have = {(k.source_document_id, k.source_start, k.source_end, k.target_document_id, k.target_start,
+                 k.target_end, k.label) for k in self.s.scalars(select(SegmentLink))}
+        for link in self.refi.passage_links:
+            (src, s0, s1), (tgt, t0, t1) = link.origin, link.target
+            if src not in doc_of or tgt not in doc_of:
+                continue
+            key = (doc_of[src], s0, s1, doc_of[tgt], t0, t1, link.name[:100])
+            if key in have:
+                continue
+            have.add(key)
+            row = SegmentLink(source_document_id=key[0], source_start=s0, source_end=s1, target_document_id=key[3],
+                              target_start=t0, target_end=t1, label=key[6], coder_id=self.coder(None))
+            self.s.add(row)  # in the refi.import event's count, as the import's codings are
+            self.report.links_added += 1
+
     def run(self) -> None:
         self.used_notes: set[str] = set()
         self.memo_ids: list[int] = []
@@ -211,6 +232,7 @@ class _Writer:
                 if note not in on_source:
                     self.memo(note, code_id=self.code_of[code.guid])
         doc_by_sha: dict[str, int] = {}
+        doc_of: dict[str, int] = {}  # source GUID -> document id
         for source in self.refi.sources:
             if not source.text.strip():
                 self.report.skipped.append(f"empty source {source.name!r}")
@@ -218,6 +240,7 @@ class _Writer:
             doc_id = self.document(source, doc_by_sha)
             if doc_id is None:
                 continue
+            doc_of[source.guid] = doc_id
             for note in source.notes:
                 self.memo(note, document_id=doc_id, code_id=code_of_note.get(note))
             existing = {(a.start, a.end, a.code_id, a.coder_id, a.layer): a.id for a in self.s.scalars(
@@ -225,6 +248,7 @@ class _Writer:
                                               CodeApplication.status == "accepted"))}
             for sel in source.selections:
                 self.selection(doc_id, sel, existing)
+        self.passage_links(doc_of)
         self.used_notes.update(g for link in self.refi.links for g in link.notes)  # a relation's note, not a memo
         for note in [*self.refi.project_notes, *self.refi.notes]:
             if note not in self.used_notes:  # (a summary whose source was not imported stays on its code)

@@ -63,6 +63,16 @@ class RSource:
 
 
 @dataclass
+class RPassageLink:
+    """A Link from one selection (or coding) to another: a link between two passages (ATLAS.ti's hyperlinks)."""
+
+    guid: str
+    name: str
+    origin: tuple[str, int, int]  # (source GUID, start, end)
+    target: tuple[str, int, int]
+
+
+@dataclass
 class RNote:
     guid: str
     name: str
@@ -89,6 +99,7 @@ class RefiFile:
     users: dict[str, str] = field(default_factory=dict)  # GUID -> name
     codes: list[RCode] = field(default_factory=list)  # parents before children
     links: list[RLink] = field(default_factory=list)  # links between two codes (relations)
+    passage_links: list[RPassageLink] = field(default_factory=list)  # links between two selections
     sources: list[RSource] = field(default_factory=list)
     notes: dict[str, RNote] = field(default_factory=dict)
     project_notes: list[str] = field(default_factory=list)
@@ -192,14 +203,19 @@ def _read_project(zf: zipfile.ZipFile, path: Path) -> RefiFile:
                                     line=_line(root, coding.guid), field="CodeRef",
                                     hint="the codebook lacks this code; export the project again")
     _check_notes(out, root, where)
+    spans = {g: (source.guid, sel.start, sel.end) for source in out.sources for sel in source.selections
+             for g in (sel.guid, *(c.guid for c in sel.codings))}  # a selection, or a coding of it
     for link in root.iterfind(f"{_q('Links')}/{_q('Link')}"):
         origin, target = normal(link.get("originGUID") or ""), normal(link.get("targetGUID") or "")
+        name = (link.get("name") or "").strip()
         if origin in known_codes and target in known_codes:
-            out.links.append(RLink(normal(link.get("guid")), (link.get("name") or "").strip(), link.get("direction"),
+            out.links.append(RLink(normal(link.get("guid")), name, link.get("direction"),
                                    origin, target, [normal(r.get("targetGUID")) for r in link.iterfind(_q("NoteRef"))]))
+        elif origin in spans and target in spans and spans[origin] != spans[target]:
+            out.passage_links.append(RPassageLink(normal(link.get("guid")), name, spans[origin], spans[target]))
         else:
-            out.skipped.append(f"Link {link.get('name') or link.get('guid')} (only links between two codes are "
-                               "imported, as relations)")
+            out.skipped.append(f"Link {name or link.get('guid')} (only links between two codes, imported as "
+                               "relations, and between two passages are imported)")
     if SIDECAR in names:
         try:
             out.codebook_yaml = zf.read(names[SIDECAR]).decode("utf-8")

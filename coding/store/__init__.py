@@ -13,6 +13,7 @@ from coding.store.models import (
     Event,
     Memo,
     Segment,
+    SegmentLink,
     Setting,
     TrainedModel,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "Event",
     "Memo",
     "Segment",
+    "SegmentLink",
     "Setting",
     "TrainedModel",
     "open_engine",

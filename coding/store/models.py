@@ -218,6 +218,25 @@ class Memo(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
+class SegmentLink(Base):
+    """A link from one passage to another (ATLAS.ti's hyperlinks between quotations, MAXQDA's links, NVivo's
+    see-also links): two spans of documents, possibly the same document, with a label such as 解释 explains or
+    矛盾 contradicts. Spans are code points of the documents' text, as codings are; a link outlives the codings
+    on its spans."""
+
+    __tablename__ = "segment_links"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    source_start: Mapped[int] = mapped_column(Integer)
+    source_end: Mapped[int] = mapped_column(Integer)
+    target_document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    target_start: Mapped[int] = mapped_column(Integer)
+    target_end: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    coder_id: Mapped[int | None] = mapped_column(ForeignKey("coders.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class TrainedModel(Base):
     """A model trained from coders' decisions, stored inside the project (spaCy pipeline as bytes)."""
 
