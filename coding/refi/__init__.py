@@ -4,7 +4,8 @@ Positions in ``PlainTextSelection`` are Unicode code points of the stored docume
 endings, no BOM). See docs/refi-qda.md.
 """
 
-from coding.refi.export import export_qdc, export_qdpx
+from coding.refi.export import export_qdpx
+from coding.refi.export_codebook import export_qdc
 from coding.refi.importer import RefiImportReport, import_refi, import_refi_upload
 
 __all__ = ["RefiImportReport", "export_qdc", "export_qdpx", "import_refi", "import_refi_upload"]

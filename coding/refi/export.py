@@ -1,4 +1,5 @@
-"""Export a project as a REFI-QDA codebook (``.qdc``) or project (``.qdpx``).
+"""Export a project as a REFI-QDA project (``.qdpx``; the codebook ``.qdc`` and the shared XML helpers are in
+:mod:`coding.refi.export_codebook`).
 
 Deterministic: the same project gives byte-identical files (stable GUIDs, sorted elements, fixed zip
 timestamps). Exported codings are coders' accepted codings (layer 'coding') and the adjudicated layer
@@ -12,8 +13,6 @@ import hashlib
 import json
 import zipfile
 from collections.abc import Collection
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from lxml import etree
@@ -22,15 +21,23 @@ from sqlalchemy.orm import aliased
 
 from coding.codebook import dump_codebook
 from coding.errors import BaolianError
-from coding.normalise import XML_INVALID
+from coding.refi.export_codebook import (
+    ORIGIN,
+    clean_text,
+    code_elements,
+    export_stamp,
+    save_export,
+    select_codes,
+    xml_bytes,
+    xsd_datetime,
+)
 from coding.refi.guids import FINAL_USER_GUID, FINAL_USER_NAME, code_guid, guid, source_guid, user_guid
 from coding.refi.reader import SIDECAR
-from coding.refi.schema import CODEBOOK_NS, PROJECT_NS
+from coding.refi.schema import PROJECT_NS
 from coding.roles import Permission, authorize
 from coding.store import Code, CodeApplication, Coder, Document, Memo, Segment, SegmentLink
 from coding.variable_types import REFI_TYPES, YES, variable_types
 
-ORIGIN = "Baolian 包联"
 # Document metadata written as REFI variables (all Text: dates may be partial, e.g. 2020-10). "title" only for a
 # document whose source name had to be made unique ("访谈 (2)"), so that a re-import restores its title.
 VARIABLES = ("kind", "date", "source", "filename", "participants", "title")
@@ -39,22 +46,7 @@ VALUE_ELEMENTS = {"text": "TextValue", "integer": "IntegerValue", "float": "Floa
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
-@dataclass
-class _Codes:
-    rows: list[Code]  # exported codes, in codebook order
-    names: dict[str, str]  # key -> unique REFI name
-    descriptions: dict[str, str]
-
-
 REFI_DIRECTIONS = {"one-way": "OneWay", "both": "Bidirectional", "none": "Associative"}
-
-def _when(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
-
 
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -67,119 +59,13 @@ def _project_name(project) -> str:
     return Path(str(project.url).rsplit("/", 1)[-1]).stem or "Baolian project"
 
 
-def _descriptions(project) -> dict[str, str]:
-    codebook = project.codebook()
-    if codebook is None:
-        return {}
-    return {c.id: (c.definition or c.short or "").strip() for c in codebook.codes if (c.definition or c.short)}
-
-
-def _select_codes(session, project, needed: set[int]) -> _Codes:
-    """Live codes plus retired ones that exported codings use, with their ancestors; unique names."""
-    rows = list(session.scalars(select(Code).order_by(Code.position, Code.id)))
-    by_key = {r.key: r for r in rows}
-    keep = {r.key for r in rows if not r.retired or r.id in needed}
-    for key in list(keep):
-        parent = by_key[key].parent_key
-        while parent is not None and parent in by_key and parent not in keep:
-            keep.add(parent)
-            parent = by_key[parent].parent_key
-    chosen = [r for r in rows if r.key in keep]
-    names: dict[str, str] = {}
-    used: set[str] = set()
-    for r in chosen:
-        name = r.name.strip() or r.key
-        if name in used:
-            name = f"{name} ({r.key})"
-        used.add(name)
-        names[r.key] = name
-    return _Codes(chosen, names, _descriptions(project))
-
-
-def _code_elements(parent: etree._Element, ns: str, codes: _Codes, notes_by_code: dict[str, list[str]]) -> None:
-    kept = {r.key for r in codes.rows}
-    children: dict[str | None, list[Code]] = {}
-    for r in codes.rows:
-        parent_key = r.parent_key if r.parent_key in kept else None
-        children.setdefault(parent_key, []).append(r)
-
-    def add(into: etree._Element, row: Code) -> None:
-        el = etree.SubElement(into, f"{{{ns}}}Code", guid=code_guid(row.key), name=_clean(codes.names[row.key]),
-                              isCodable="true" if row.codable else "false")
-        if row.color:
-            el.set("color", row.color.upper())
-        if codes.descriptions.get(row.key):
-            etree.SubElement(el, f"{{{ns}}}Description").text = _clean(codes.descriptions[row.key])
-        if ns == PROJECT_NS:
-            for note in notes_by_code.get(row.key, []):
-                etree.SubElement(el, f"{{{ns}}}NoteRef", targetGUID=note)
-        for child in children.get(row.key, []):
-            add(el, child)
-
-    for root_code in children.get(None, []):
-        add(parent, root_code)
-
-
-def _write(tree: etree._Element, comment: str | None = None) -> bytes:
-    """The document; ``comment`` (the export stamp) goes before the root element."""
-    if comment:
-        tree.addprevious(etree.Comment(" " + _clean(comment).replace("--", "—") + " "))
-        return etree.tostring(tree.getroottree(), xml_declaration=True, encoding="UTF-8", pretty_print=True)
-    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-
-
-def _stamp(project, session, selection: str) -> tuple[str, str | None]:
-    """(the line every export carries: codebook and version, what was exported, date; the date as xsd:dateTime).
-
-    The date is the project's last change (the newest event), not the clock, so exporting an unchanged project
-    again gives the same bytes."""
-    from sqlalchemy import func
-
-    from coding.store import Event
-
-    codebook = project.codebook()
-    book = f"{codebook.title} v{codebook.version}" if codebook else "—"
-    when = _when(session.scalar(select(func.max(Event.at))))
-    return (f"Baolian 包联 export · 编码本 codebook: {book} · 筛选 filters: {selection} · "
-            f"数据截至 data as of: {when or '—'} · positions: Unicode code points of the stored text"), when
-
-
-def export_qdc(project, out: Path) -> Path:
-    """Write the project's codebook as a REFI-QDA ``.qdc`` (nested codes, colours, descriptions)."""
-    out = Path(out)
-    with project.read() as s:
-        codes = _select_codes(s, project, set())
-        stamp, _ = _stamp(project, s, "every code that is not retired")
-    if not codes.rows:
-        raise BaolianError("the project has no codebook to export", field="codebook",
-                           hint="load a codebook first (baolian init --codebook FILE)")
-    root = etree.Element(f"{{{CODEBOOK_NS}}}CodeBook", nsmap={None: CODEBOOK_NS}, origin=ORIGIN)
-    _code_elements(etree.SubElement(root, f"{{{CODEBOOK_NS}}}Codes"), CODEBOOK_NS, codes, {})
-    _save(out, _write(root, stamp))
-    return out
-
-
-def _save(out: Path, data: bytes) -> None:
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(data)
-    except OSError as err:
-        raise BaolianError(f"cannot write the export: {err.strerror or err}", file=out,
-                           hint="choose a folder you can write to") from None
-
-
 def _application_key(a: CodeApplication, sha: str, key: str, coder: str | None) -> tuple:
     return (sha, a.start, a.end, key, coder or "", a.layer)
 
 
-def _clean(text: str) -> str:
-    """Text without the control characters XML 1.0 cannot hold (a memo may contain one)."""
-    return XML_INVALID.sub("", text)
-
-
 def _sub(parent, tag: str, **attrs) -> etree._Element:
     return etree.SubElement(parent, f"{{{PROJECT_NS}}}{tag}",
-                            {k: _clean(v) for k, v in attrs.items() if v is not None})
+                            {k: clean_text(v) for k, v in attrs.items() if v is not None})
 
 
 def export_qdpx(project, out: Path, *, user: str | None = None, only_coder: str | None = None,
@@ -212,14 +98,14 @@ def export_qdpx(project, out: Path, *, user: str | None = None, only_coder: str 
                           Code.key, CodeApplication.id))
             if a.document_id in doc_ids and (only_coder is None or (a.layer == "coding" and name == only_coder))
         ]
-        codes = _select_codes(s, project, {a.code_id for a, _, _ in apps})
+        codes = select_codes(s, project, {a.code_id for a, _, _ in apps})
         coders = list(s.scalars(select(Coder.name).order_by(Coder.name)))
         memos = list(s.execute(
             select(Memo, Coder.name, Code.key).outerjoin(Coder, Coder.id == Memo.coder_id)
             .outerjoin(Code, Code.id == Memo.code_id).order_by(Memo.id)))
         if only_coder is not None:
             memos = [m for m in memos if m[1] == only_coder]
-        stamp, last_change = _stamp(project, s, (
+        stamp, last_change = export_stamp(project, s, (
             f"accepted codings and memos of {only_coder} only (blind mode)" if only_coder else
             "accepted codings of every coder and the adjudicated layer; pending suggestions and rejections left out")
             + ("" if documents is None else f"; {len(docs)} documents chosen (document ids {_ids(docs)})"))
@@ -242,7 +128,7 @@ def export_qdpx(project, out: Path, *, user: str | None = None, only_coder: str 
         if memo.document_id is not None and memo.document_id not in doc_ids:
             continue  # memo of a deleted document
         doc_key = sha.get(memo.document_id, "")
-        note = guid("note", doc_key, key or "", coder or "", _when(memo.created_at) or "", _sha(memo.text))
+        note = guid("note", doc_key, key or "", coder or "", xsd_datetime(memo.created_at) or "", _sha(memo.text))
         notes.append((note, memo, coder))
         if memo.application_id in app_guid:
             on_coding.setdefault(app_guid[memo.application_id], []).append(note)
@@ -274,7 +160,7 @@ def export_qdpx(project, out: Path, *, user: str | None = None, only_coder: str 
 
     # -- codebook, variables, cases ---------------------------------------------------------------
     if codes.rows:
-        _code_elements(_sub(_sub(root, "CodeBook"), "Codes"), PROJECT_NS, codes, on_code)
+        code_elements(_sub(_sub(root, "CodeBook"), "Codes"), PROJECT_NS, codes, on_code)
     titles = _unique([d.title for d in docs])
     values = {d.id: _variable_values(d) for d in docs}
     for d, title in zip(docs, titles):
@@ -327,22 +213,22 @@ def export_qdpx(project, out: Path, *, user: str | None = None, only_coder: str 
                                        link, guid("link-selection", *_link_key(link, coder, sha), end)))
         for start, end, key, coder, row, ident in sorted(selections, key=lambda t: t[:4] + (t[5],)):
             if isinstance(row, SegmentLink):
-                _sub(el, "PlainTextSelection", guid=ident, name=_clean(row.label or "链接 link"),
+                _sub(el, "PlainTextSelection", guid=ident, name=clean_text(row.label or "链接 link"),
                      startPosition=str(start), endPosition=str(end), creatingUser=user_guid(coder) if coder else None,
-                     creationDateTime=_when(row.created_at))
+                     creationDateTime=xsd_datetime(row.created_at))
                 continue
             if isinstance(row, Memo):
                 sel = _sub(el, "PlainTextSelection", guid=guid("memo-selection", ident), startPosition=str(start),
                            endPosition=str(end), creatingUser=user_guid(coder) if coder else None,
-                           creationDateTime=_when(row.created_at))
+                           creationDateTime=xsd_datetime(row.created_at))
                 _sub(sel, "NoteRef", targetGUID=ident)
                 continue
             final = row.layer == "final"
             selector = FINAL_USER_GUID if final else user_guid(coder)
             sel = _sub(el, "PlainTextSelection", guid=guid("selection", ident), startPosition=str(start),
-                       endPosition=str(end), creatingUser=selector, creationDateTime=_when(row.created_at))
+                       endPosition=str(end), creatingUser=selector, creationDateTime=xsd_datetime(row.created_at))
             coding = _sub(sel, "Coding", guid=ident, creatingUser=user_guid(coder) if coder else selector,
-                          creationDateTime=_when(row.created_at))
+                          creationDateTime=xsd_datetime(row.created_at))
             _sub(coding, "CodeRef", targetGUID=code_guid(key))
             for note in on_coding.get(ident, []):
                 _sub(coding, "NoteRef", targetGUID=note)
@@ -354,7 +240,7 @@ def export_qdpx(project, out: Path, *, user: str | None = None, only_coder: str 
                 _sub(vv, "VariableRef", targetGUID=guid("variable", name))
                 kind = types.get(name, "text")
                 value = values[d.id][name]
-                _sub(vv, VALUE_ELEMENTS[kind]).text = (_clean(value) if kind == "text" else
+                _sub(vv, VALUE_ELEMENTS[kind]).text = (clean_text(value) if kind == "text" else
                                                       str(value == YES).lower() if kind == "boolean" else value)
 
     # -- notes ----------------------------------------------------------------------------------
@@ -366,34 +252,34 @@ def export_qdpx(project, out: Path, *, user: str | None = None, only_coder: str 
         notes_el = _sub(root, "Notes")
         for (note, memo, coder), name in zip(notes, _unique([_note_name(m.text) for _, m, _ in notes])):
             n = _sub(notes_el, "Note", guid=note, name=name,
-                     creatingUser=user_guid(coder) if coder else None, creationDateTime=_when(memo.created_at))
-            _sub(n, "PlainTextContent").text = _clean(memo.text)
+                     creatingUser=user_guid(coder) if coder else None, creationDateTime=xsd_datetime(memo.created_at))
+            _sub(n, "PlainTextContent").text = clean_text(memo.text)
         for r in relations:  # a relation's note, referred to from its link
             if id(r) in relation_notes:
-                n = _sub(notes_el, "Note", guid=relation_notes[id(r)], name=_clean(f"{r.source}–{r.target} {r.label}"))
-                _sub(n, "PlainTextContent").text = _clean(r.note)
+                n = _sub(notes_el, "Note", guid=relation_notes[id(r)], name=clean_text(f"{r.source}–{r.target} {r.label}"))
+                _sub(n, "PlainTextContent").text = clean_text(r.note)
     links = _sub(root, "Links") if relations or passage_links else None
     for link, coder in passage_links:  # links between passages: from one selection to the other
         key = _link_key(link, coder, sha)
-        _sub(links, "Link", guid=guid("passage-link", *key), name=_clean(link.label) or None, direction="OneWay",
+        _sub(links, "Link", guid=guid("passage-link", *key), name=clean_text(link.label) or None, direction="OneWay",
              originGUID=guid("link-selection", *key, "source"), targetGUID=guid("link-selection", *key, "target"))
     if relations:  # relations between codes (F1 --促成--> M3) as links from code to code
         for r in relations:
-            link = _sub(links, "Link", guid=guid("link", r.source, r.target, r.label), name=_clean(r.label),
+            link = _sub(links, "Link", guid=guid("link", r.source, r.target, r.label), name=clean_text(r.label),
                         direction=REFI_DIRECTIONS[r.direction], originGUID=code_guid(r.source),
                         targetGUID=code_guid(r.target))
             if id(r) in relation_notes:
                 _sub(link, "NoteRef", targetGUID=relation_notes[id(r)])
-    _sub(root, "Description").text = _clean(stamp)
+    _sub(root, "Description").text = clean_text(stamp)
     for note in on_project:
         _sub(root, "NoteRef", targetGUID=note)
 
     if codebook is not None:
         files.append((SIDECAR, dump_codebook(codebook).encode("utf-8")))
-    _save(out, b"")
+    save_export(out, b"")
     try:
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for name, data in [("project.qde", _write(root, stamp)), *files]:
+            for name, data in [("project.qde", xml_bytes(root, stamp)), *files]:
                 info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = 0o644 << 16
