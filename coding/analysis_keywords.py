@@ -34,12 +34,14 @@ from coding.errors import BaolianError
 COLUMNS = ["word", "count", "count_rest", "per_10k", "per_10k_rest", "log_ratio", "g2", "p", "p_adj", "documents"]
 
 
-def keywords(project, *, by: str, group: str, top: int | None = 30, min_count: int = 3, min_length: int = 2,
+def keywords(project, *, by: str, group: str, against: str | None = None, top: int | None = 30,
+             min_count: int = 3, min_length: int = 2,
              stopwords: Iterable[str] | None = None, extra_stopwords: Iterable[str] = (),
              status: Iterable[str] = ("accepted",), coder: str | None = None, layer: str = "coding",
              as_user: str | None = None, documents: Collection[int] | None = None) -> pd.DataFrame:
     """The keywords of ``group`` (a value of ``by``: kind, document, speaker_role, speaker, code or var:NAME)
-    against all the other groups' words: word, count, count_rest, per_10k (per 10,000 counted words of the
+    against all the other groups' words, or against one other group ``against`` (信访人 against 包联人: the
+    "rest" columns are then that group's): word, count, count_rest, per_10k (per 10,000 counted words of the
     group), per_10k_rest, log_ratio, g2, p, p_adj (Benjamini–Hochberg), documents (of the group the word
     occurs in)."""
     if by == "none":
@@ -55,13 +57,17 @@ def keywords(project, *, by: str, group: str, top: int | None = 30, min_count: i
     if group not in groups:
         raise BaolianError(f"no words in group {group!r} of {by}", field="group",
                            hint=f"use one of: {', '.join(groups[:20]) or '(no groups: nothing is coded yet?)'}")
+    if against is not None and (against not in groups or against == group):
+        raise BaolianError(f"cannot compare {group!r} with {against!r}", field="against",
+                           hint=f"use another group of {by}: {', '.join(g for g in groups[:20] if g != group)}")
     inside = words[by].astype(str) == group
-    if by == "code":  # a sentence with two codes is in both groups: the rest is every other coded sentence once
-        rest_words = words[~inside].drop_duplicates(["document_id", "start"])
+    outside = ~inside if against is None else words[by].astype(str) == against
+    if by == "code":  # a sentence with two codes is in both groups: the rest counts each word once, none of group's
+        rest_words = words[outside].drop_duplicates(["document_id", "start"])
         rest_words = rest_words[~rest_words.set_index(["document_id", "start"]).index.isin(
             words[inside].set_index(["document_id", "start"]).index)]
     else:
-        rest_words = words[~inside]
+        rest_words = words[outside]
     mine = words[inside].groupby("word").agg(count=("word", "size"), documents=("document_id", "nunique"))
     rest = rest_words.groupby("word").size().rename("count_rest")
     n1, n2 = int(mine["count"].sum()), int(rest.sum())

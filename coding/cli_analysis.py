@@ -196,19 +196,23 @@ def _word_selection(sel: dict, by: str) -> dict:
 def keywords(
     by: Annotated[str, typer.Option("--by", help="kind | document | speaker_role | speaker | code | var:NAME")],
     group: Annotated[str, typer.Option("--group", help="The group whose keywords to find, e.g. 信访人 or M5.")],
+    against: Annotated[Optional[str], typer.Option("--against", help="Compare with this one group (e.g. 包联人) "
+                                                   "instead of all the others.", show_default=False)] = None,
     top: Annotated[int, typer.Option("--top", min=1, help="Keywords shown.")] = 30,
     min_count: Annotated[int, typer.Option("--min-count", min=1, help="Fewest uses in the group.")] = 3,
     min_length: MinLengthOpt = 2, stop: StopOpt = None,
     coder: CoderOpt = None, pending: PendingOpt = False, suggested: SuggestedOpt = False, final: FinalOpt = False,
     where: WhereOpt = None, as_json: JsonOpt = False, project: ProjOpt = None,
 ) -> None:
-    """Keywords (keyness): the words one group uses markedly more than the rest (G², log ratio)."""
+    """Keywords (keyness): the words one group uses markedly more than the rest, or than one other group
+    (--against), with G², p, BH-adjusted p and log ratio."""
     from coding.analysis_keywords import keywords as find
 
     p, sel = _open_selection(project, coder, pending, suggested, final, where)
-    table = find(p, by=by, group=group, top=top, min_count=min_count, min_length=min_length,
+    table = find(p, by=by, group=group, against=against, top=top, min_count=min_count, min_length=min_length,
                  extra_stopwords=stop or (), **_word_selection(sel, by))
-    _show(table, f"特征词 Keywords of {group} ({by})", as_json, meta={"by": by, "group": group})
+    _show(table, f"特征词 Keywords of {group} ({by})" + (f" against {against}" if against else ""), as_json,
+          meta={"by": by, "group": group, "against": against})
 
 
 def codeline(

@@ -96,3 +96,27 @@ def test_bad_requests_name_the_choices(project, tmp_path):
         keywords(project, by="colour", group="x")
     with pytest.raises(BaolianError, match="min_count"):
         keywords(project, by="document", group="访谈A", min_count=0)
+
+
+def test_a_group_against_one_other_group(project, tmp_path):
+    """--against: the reference is that one group's words, not all the others'."""
+    from coding.analysis_words import word_frequencies
+
+    docs = import_small(project, tmp_path)
+    freq = word_frequencies(project, by="document", top=None)
+    counts = {(d, w): c for d, w, c in zip(freq["document"], freq["word"], freq["count"])}
+    n_b = sum(c for (d, _), c in counts.items() if d == "政策B")
+    n_a = sum(c for (d, _), c in counts.items() if d == "访谈A")
+    found = keywords(project, by="document", group="访谈A", against="政策B", min_count=1, top=None).set_index("word")
+    for word, row in found.iterrows():
+        b = counts.get(("政策B", word), 0)
+        assert row["count_rest"] == b
+        assert row["g2"] == pytest.approx(log_likelihood(np.array([row["count"]], float), np.array([b], float),
+                                                         n_a, n_b)[0])
+    rest = keywords(project, by="document", group="访谈A", min_count=1, top=None).set_index("word")
+    shared = [w for w in found.index if counts.get(("删除C", w))]  # words C has too: counted only against all
+    assert all(rest.loc[w, "count_rest"] > found.loc[w, "count_rest"] for w in shared if w in rest.index)
+    assert len(docs) == 3
+    for bad in ("访谈A", "访谈Z"):
+        with pytest.raises(BaolianError, match=f"cannot compare '访谈A' with '{bad}'"):
+            keywords(project, by="document", group="访谈A", against=bad)

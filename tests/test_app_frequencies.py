@@ -232,3 +232,16 @@ def test_keywords_view(monkeypatch, coded):
         p.close()
     (shown,) = [d.value for d in at.dataframe if "g2" in d.value.columns]
     assert len(shown) == len(expected) > 0 and shown["word"].tolist() == expected["word"].tolist()
+    others = at.selectbox(key="kw_against").options
+    assert "包联人" not in others and others
+    other = others[0]
+    at.selectbox(key="kw_against").set_value(other).run()
+    assert not at.exception and not at.error
+    p = Project.open(coded["path"])
+    try:
+        expected = keywords(p, by="speaker_role", group="包联人", against=other, min_count=2)
+    finally:
+        p.close()
+    (shown,) = [d.value for d in at.dataframe if "g2" in d.value.columns]
+    assert shown["word"].tolist() == expected["word"].tolist() and shown["count_rest"].tolist() == \
+        expected["count_rest"].tolist()

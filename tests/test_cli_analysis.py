@@ -68,6 +68,12 @@ def test_kwic_words_and_errors(small, capsys):  # noqa: F811
                        "--project", url)
     assert code == 0 and "特征词 Keywords of 访谈A" in out
     assert f" {format(found['rows'][0]['p'], '.2g')} " in out  # p with two significant digits (a tiny p is not 0.000)
+    code, out, err = run(capsys, "analysis", "keywords", "--by", "document", "--group", "访谈A", "--against", "政策B",
+                         "--min-count", "1", "--json", "--project", url)
+    assert code == 0 and json.loads(out)["against"] == "政策B", err
+    code, _, err = run(capsys, "analysis", "keywords", "--by", "document", "--group", "访谈A", "--against", "访谈A",
+                       "--project", url)
+    assert code == 2 and "cannot compare '访谈A' with '访谈A'" in err
     code, _, err = run(capsys, "analysis", "keywords", "--by", "document", "--group", "无此文档", "--project", url)
     assert code == 2 and "no words in group '无此文档'" in err and "访谈A" in err
     code, _, err = run(capsys, "analysis", "freq", "--by", "page", "--project", url)

@@ -227,7 +227,7 @@ try:
         st.caption("某一组（如 信访人 的话、M5 的句子、政策文件）比其余各组明显多用的词：G²（对数似然）越大越显著，"
                    "log ratio 为效应量（1 = 两倍）。 — Words one group uses markedly more than the rest: G² "
                    "(log-likelihood) for significance, log ratio for size (1 = twice as often).")
-        k1, k2, k3, k4 = st.columns([2, 2, 1, 1])
+        k1, k2, k5, k3, k4 = st.columns([2, 2, 2, 1, 1])
         key_by = {k: v for k, v in {**WORD_BY, **{VAR_PREFIX + n: f"变量 variable: {n}" for n in variable_names(p)}}
                   .items() if k != "none"}
         kby = k1.selectbox("按 by", list(key_by), format_func=key_by.get, key="kw_by",
@@ -235,27 +235,31 @@ try:
         group_options = {"by": kby, "top": 1, **(selection if kby == "code" else scope)}
         groups = sorted(map(str, run("words", **group_options)[kby].unique()))
         group = k2.selectbox("组 group", groups, key="kw_group", index=None, placeholder="选择一组 pick a group")
+        against = k5.selectbox("对照 against", [g for g in groups if g != group], key="kw_against", index=None,
+                               placeholder="其余各组 all the others")
         top = k3.number_input("前 N top", 5, 500, 30, key="kw_top")
         least = k4.number_input("最少次数 min count", 1, 100, 3, key="kw_min")
         if group is None:
             st.info("选择要比较的一组 — pick the group to compare with the rest.")
         else:
-            found = run("keywords", by=kby, group=group, top=int(top), min_count=int(least),
+            found = run("keywords", by=kby, group=group, against=against, top=int(top), min_count=int(least),
                         **(selection if kby == "code" else scope))
             if found.empty:
                 st.info("没有特征词（试着降低最少次数）。No keywords (try a lower min count).")
             else:
                 st.dataframe(found, hide_index=True, width="stretch", column_config={
-                    "word": "词 word", "count": "组内次数 count", "count_rest": "其余 rest",
+                    "word": "词 word", "count": "组内次数 count",
+                    "count_rest": f"{against}次数 count" if against else "其余 rest",
                     "per_10k": st.column_config.NumberColumn("每万词 per 10k", format="%.1f"),
-                    "per_10k_rest": st.column_config.NumberColumn("其余每万词 rest per 10k", format="%.1f"),
+                    "per_10k_rest": st.column_config.NumberColumn(
+                        f"{against}每万词 per 10k" if against else "其余每万词 rest per 10k", format="%.1f"),
                     "log_ratio": st.column_config.NumberColumn("log ratio", format="%.2f"),
                     "g2": st.column_config.NumberColumn("G²", format="%.2f"),
                     "p": st.column_config.NumberColumn("p", format="%.2g"),
                     "p_adj": st.column_config.NumberColumn(
                         "校正 p_adj", format="%.2g", help="Benjamini–Hochberg 多重检验校正 (false discovery rate)"),
                     "documents": "文档数 documents"})
-                csv_button(found, f"baolian_keywords_{kby}_{group}", "kw_csv")
+                csv_button(found, f"baolian_keywords_{kby}_{group}" + (f"_vs_{against}" if against else ""), "kw_csv")
 
     elif view == "line":
         docs = {d.id: d.title for d in p.documents() if chosen_documents is None or d.id in set(chosen_documents)}
