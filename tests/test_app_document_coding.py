@@ -320,6 +320,7 @@ def test_a_sentence_is_linked_to_another_document_and_the_link_removed(monkeypat
     assert (link.source.document_id, link.source.start, link.source.end) == (2, seg.start, seg.end)
     assert (link.target.document_id, link.target.start, link.target.end) == (6, target.start, target.end)
     assert link.label == "矛盾 contradicts"
+    assert f">{seg.index + 1}🔗<" in text_html(at)  # the sentence's number carries the link mark
     (table,) = [d.value for d in at.dataframe if "关系 label" in d.value.columns]
     row = table[table["#"] == link.id].iloc[0]
     assert row["另一端 Other end"] == f"document_coding?doc=6&at={target.start}" and row["另一端 other passage"] == \

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from coding.segment_links import LABELS, Passage, add_link, links, remove_link
+from coding.segment_links import LABELS, Passage, add_link, remove_link
 from views._shared import run_action
 
 OPEN_LABEL = "另一端 Other end"
@@ -15,11 +15,11 @@ OPEN = st.column_config.LinkColumn(OPEN_LABEL, display_text="打开 open ↗", w
                                    help="在文档编码页打开另一端（新标签页）— open the other passage (new tab)")
 
 
-def links_section(p, me: str | None, doc, seg, documents: list, *, read_only: bool, can_manage: bool) -> None:
-    """``doc``: the document shown; ``seg``: the sentence chosen (a SegmentView); ``documents``: those one may
-    link to (DocumentSummary)."""
+def links_section(p, me: str | None, doc, seg, found: list, documents: list, *, read_only: bool,
+                  can_manage: bool) -> None:
+    """``doc``: the document shown; ``seg``: the sentence chosen (a SegmentView); ``found``: the document's links
+    (:func:`coding.segment_links.links`); ``documents``: those one may link to (DocumentSummary)."""
     st.markdown("##### 🔗 链接 Links")
-    found = links(p, document_id=doc.id, as_user=me)
     if found:
         rows = []
         for x in found:

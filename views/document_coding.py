@@ -29,6 +29,7 @@ from coding.highlight import (
     with_descendants,
 )
 from coding.roles import Permission
+from coding.segment_links import links
 from views._links import links_section
 from views._shared import can, coder, document_scope, esc, project, run_action
 
@@ -242,11 +243,15 @@ if st.session_state.get("dc_seg") not in sent_by_id and sel_options:
     st.session_state["dc_seg"] = next((s for s in sel_options if pending_here.get(s)), sel_options[0])
 selected = sent_by_id.get(st.session_state.get("dc_seg"))
 
+doc_links = links(p, document_id=doc.id, as_user=me)
+linked = [(e.start, e.end) for x in doc_links for e in (x.source, x.target) if e.document_id == doc.id]
+
 with left:
     parts = []
     for a, b in runs(page_paras):
         start, end = S.paragraphs[a].start, S.paragraphs[b].end
-        bounds = [(s.start, str(s.index + 1)) for s in page_sents if start <= s.start < end]
+        bounds = [(s.start, str(s.index + 1) + ("🔗" if any(x < s.end and y > s.start for x, y in linked) else ""))
+                  for s in page_sents if start <= s.start < end]  # 🔗: a link between passages starts or ends here
         parts.append(render_html(S.text, spans, start=start, end=end, segment_bounds=bounds,
                                  focus=(selected.start, selected.end) if selected else None))
     if parts:
@@ -401,5 +406,5 @@ with right:
             for m in others:
                 st.text(f"📝 {m['coder'] or '?'} · {m['created_at']:%Y-%m-%d %H:%M}\n{m['text']}")
 
-    links_section(p, me, doc, seg, visible_documents(p, me), read_only=ro,
+    links_section(p, me, doc, seg, doc_links, visible_documents(p, me), read_only=ro,
                   can_manage=bool(me and can(Permission.MANAGE)))
