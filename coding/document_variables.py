@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING
@@ -137,10 +138,13 @@ def set_variables(project, changes: Mapping[int, Mapping[str, object]], *, by: s
 
     with project.transaction() as s:
         coder_id = authorize(s, by, Permission.MANAGE)
-        return _apply(s, changes, types_in(s), coder_id)
+        return _apply(s, changes, types_in(s), coder_id, uuid.uuid4().hex)
 
 
-def _apply(s, changes: Mapping[int, Mapping[str, object]], types: Mapping[str, str], coder_id: int | None) -> int:
+def _apply(s, changes: Mapping[int, Mapping[str, object]], types: Mapping[str, str], coder_id: int | None,
+           batch: str) -> int:
+    """Write ``changes``; each changed document is a document.variables event of ``batch`` (one undo takes the
+    batch back)."""
     changed = 0
     for document_id, values in changes.items():
         doc = s.get(Document, int(document_id))
@@ -158,7 +162,7 @@ def _apply(s, changes: Mapping[int, Mapping[str, object]], types: Mapping[str, s
         if after != before:
             doc.extra = after
             record_event(s, "document.variables", "document", doc.id, before={"extra": before},
-                         after={"extra": after}, coder_id=coder_id)
+                         after={"extra": after, "batch": batch}, coder_id=coder_id)
             changed += 1
     return changed
 
@@ -181,11 +185,11 @@ def rename_variable(project, old: str, new: str, *, by: str | None) -> int:
         if clash:
             raise BaolianError(f"document #{clash[0]} already has a variable {new!r}", field="new name",
                                hint="pick another name, or clear that variable first")
-        types = types_in(s)
+        types, batch = types_in(s), uuid.uuid4().hex
         if old in types and new != old:
             types[new] = types.pop(old)
-            store_types(s, types, coder_id=coder_id)
-        return _apply(s, {i: {old: None, new: extra[old]} for i, extra in having}, types, coder_id)
+            store_types(s, types, coder_id=coder_id, batch=batch)
+        return _apply(s, {i: {old: None, new: extra[old]} for i, extra in having}, types, coder_id, batch)
 
 
 FIELDS = ("kind", "case")  # built-in fields a condition may name besides the variables

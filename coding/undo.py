@@ -15,12 +15,12 @@ from coding.assignments import shown_coder as _shown_coder
 from coding.coding_rows import _stale
 from coding.roles import Permission, authorize
 from coding.errors import BaolianError
-from coding.store import CodeApplication, Coder, Document, Event, Memo, Segment, record_event
+from coding.store import CodeApplication, Coder, Document, Event, Memo, Segment, Setting, record_event
 from coding.store.models import utcnow
 
 
 UNDOABLE = ("coding.accept", "coding.reject", "coding.add", "coding.remove", "coding.resize", "memo.add", "memo.edit",
-            "memo.delete", "link.add", "link.remove")
+            "memo.delete", "link.add", "link.remove", "document.variables", "variable.types")
 
 
 def history(project, *, coder: str | None = None, limit: int = 50, as_user: str | None = None) -> list[dict]:
@@ -82,11 +82,32 @@ def _revert_memo(s: Session, event: Event) -> None:
         s.add(Memo(**data))
 
 
+def _revert_variables(s: Session, event: Event) -> None:
+    """Put a document's variables (or the variable types) back as they were, unless changed again since."""
+    if event.action == "variable.types":
+        from coding.variable_types import SETTING
+
+        row = s.get(Setting, SETTING)
+        if (row.value if row is not None else {}) != event.after.get(SETTING):
+            raise BaolianError("the variable types were changed again since", field="variable",
+                               hint="set the type by hand instead")
+        row.value = event.before.get(SETTING) or {}
+        return
+    doc = s.get(Document, event.entity_id)
+    if doc is None or (doc.extra or {}) != event.after.get("extra"):
+        raise BaolianError(f"the variables of document #{event.entity_id} were changed again since",
+                           field="variable", hint="edit them by hand instead")
+    doc.extra = event.before.get("extra") or {}
+
+
 def _revert(s: Session, event: Event, coder_id: int | None) -> None:
     """Put back what ``event`` changed. Refused (:class:`StaleEdit`) when someone else has changed the
     coding since: undo never overwrites another coder's later edit. The undo event keeps what it removed."""
     if event.entity == "memo":
         _revert_memo(s, event)
+        return
+    if event.action in ("document.variables", "variable.types"):
+        _revert_variables(s, event)
         return
     if event.entity == "segment_link":
         from coding.segment_links import revert_link

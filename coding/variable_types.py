@@ -14,6 +14,7 @@ from __future__ import annotations
 import operator
 import re
 import unicodedata
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -150,8 +151,9 @@ def types_in(session) -> dict[str, str]:
     return dict(row.value or {}) if row is not None else {}
 
 
-def store_types(session, types: Mapping[str, str], *, coder_id: int | None) -> None:
-    """Write the ``variable_types`` setting inside the caller's transaction (an event when it changes)."""
+def store_types(session, types: Mapping[str, str], *, coder_id: int | None, batch: str | None = None) -> None:
+    """Write the ``variable_types`` setting inside the caller's transaction (an event when it changes, of
+    ``batch`` when given: undone with the values changed with it)."""
     row = session.get(Setting, SETTING)
     before = dict(row.value or {}) if row is not None else {}
     after = {name: kind for name, kind in types.items() if kind != "text"}
@@ -161,8 +163,8 @@ def store_types(session, types: Mapping[str, str], *, coder_id: int | None) -> N
         session.add(Setting(key=SETTING, value=after))
     else:
         row.value = after
-    record_event(session, "variable.types", "setting", None, before={SETTING: before}, after={SETTING: after},
-                 coder_id=coder_id)
+    record_event(session, "variable.types", "setting", None, before={SETTING: before},
+                 after={SETTING: after, **({"batch": batch} if batch else {})}, coder_id=coder_id)
 
 
 def set_variable_type(project, name: str, kind: str, *, by: str | None) -> int:
@@ -179,12 +181,13 @@ def set_variable_type(project, name: str, kind: str, *, by: str | None) -> int:
         if not having:
             raise BaolianError(f"no document has the variable {name!r}", field="variable",
                                hint="give a document a value first, or check the name with `baolian variables`")
-        changed = _convert(s, having, name, kind, coder_id)
-        store_types(s, {**types_in(s), name: kind}, coder_id=coder_id)
+        batch = uuid.uuid4().hex  # one undo takes back the type and the values converted
+        changed = _convert(s, having, name, kind, coder_id, batch)
+        store_types(s, {**types_in(s), name: kind}, coder_id=coder_id, batch=batch)
     return changed
 
 
-def _convert(session, docs, name: str, kind: str, coder_id: int | None) -> int:
+def _convert(session, docs, name: str, kind: str, coder_id: int | None, batch: str | None) -> int:
     """Rewrite ``name``'s value of each of ``docs`` in ``kind``'s canonical form: all, or none if one does not fit
     (the error names the document). Returns how many changed."""
     values = {d.id: canonical(kind, d.extra[name], field=f"{name} of document #{d.id} {d.title!r}") for d in docs}
@@ -193,14 +196,15 @@ def _convert(session, docs, name: str, kind: str, coder_id: int | None) -> int:
         before = dict(doc.extra)
         doc.extra = {**before, name: values[doc.id]}
         record_event(session, "document.variables", "document", doc.id, before={"extra": before},
-                     after={"extra": doc.extra}, coder_id=coder_id)
+                     after={"extra": doc.extra, **({"batch": batch} if batch else {})}, coder_id=coder_id)
     return len(changed)
 
 
-def adopt_types(session, wanted: Mapping[str, str], *, coder_id: int | None) -> list[str]:
+def adopt_types(session, wanted: Mapping[str, str]) -> list[str]:
     """Give variables the types another program declared (a REFI-QDA import), inside the caller's transaction,
     where the project has not typed them otherwise and every live document's value fits; the values are rewritten
-    in canonical form. Returns a line for each variable kept as it was, for the import's report."""
+    in canonical form. Returns a line for each variable kept as it was, for the import's report. These events
+    are the system's (no coder): the import did them, and a coder's undo leaves them alone."""
     from coding.document_variables import value_text
 
     types, notes = types_in(session), []
@@ -213,12 +217,12 @@ def adopt_types(session, wanted: Mapping[str, str], *, coder_id: int | None) -> 
             continue
         try:
             _convert(session, [d for d in docs if value_text((d.extra or {}).get(name)) is not None], name, kind,
-                     coder_id)
+                     None, None)
         except BaolianError as exc:
             notes.append(f"variable {name!r} kept as text: {exc}")
             continue
         types[name] = kind
-    store_types(session, types, coder_id=coder_id)
+    store_types(session, types, coder_id=None)
     return notes
 
 

@@ -46,7 +46,7 @@ def test_set_remove_and_list(project, docs):
     assert values(project)["访谈A"] == {"街道": "X街道"} and values(project)["政策B"] == {}
     with project.read() as s:
         events = [e for e in s.query(Event).order_by(Event.id) if e.action == "document.variables"]
-    assert len(events) == 4 and events[-1].before == {"extra": {"街道": "Y街道"}} and events[-1].after == {"extra": {}}
+    assert len(events) == 4 and events[-1].before == {"extra": {"街道": "Y街道"}} and events[-1].after["extra"] == {}
 
 
 @pytest.mark.parametrize(("name", "message"), [("", "needs a name"), ("kind", "built-in"), ("Title", "built-in"),

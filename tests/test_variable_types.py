@@ -221,3 +221,24 @@ def test_a_declared_type_the_values_do_not_fit_stays_text(project, docs, new_loc
         assert any("'年龄' kept as text" in line and "sixty" in line for line in report.skipped)
     finally:
         fresh.close()
+
+
+def test_undo_takes_back_values_and_a_type_with_its_conversion(project, docs):
+    from coding.decisions import undo_last
+
+    a, b = docs["访谈A"], docs["政策B"]
+    set_variables(project, {a: {"年龄": "６０"}, b: {"年龄": "45"}}, by="admin")
+    set_variable_type(project, "年龄", "integer", by="admin")
+    assert undo_last(project, coder="admin") == "variable.types ×2"  # the type and the one value it rewrote
+    assert variable_types(project) == {} and stored(project, "年龄")["访谈A"] == "６０"
+    assert undo_last(project, coder="admin") == "document.variables ×2"  # both documents' values, one batch
+    assert stored(project, "年龄") == {"访谈A": None, "政策B": None, "删除C": None}
+    set_variables(project, {a: {"街道": "X"}}, by="admin")
+    set_variables(project, {a: {"街道": "Y"}}, by="admin")
+    with project.transaction() as s:  # someone changes the document behind the undo's back
+        from coding.store import Document
+
+        s.get(Document, a).extra = {"街道": "Z"}
+    with pytest.raises(BaolianError, match="changed again since"):
+        undo_last(project, coder="admin")
+    assert stored(project, "街道")["访谈A"] == "Z"

@@ -149,7 +149,7 @@ def import_refi(project, path: Path, *, user: str | None) -> RefiImportReport:
         _Writer(s, refi, report, importer, code_of, segmented).run()
         wanted = {name: FROM_REFI[kind] for name, kind in refi.variable_types.items()
                   if kind in FROM_REFI and name not in KNOWN_VARIABLES}
-        report.skipped += adopt_types(s, wanted, coder_id=importer)
+        report.skipped += adopt_types(s, wanted)
         record_event(s, "refi.import", "project", None, coder_id=importer, after={
             "file": path.name, "kind": refi.kind, "origin": refi.origin, "codes_added": report.codes_added,
             "documents_added": report.documents_added, "documents_merged": report.documents_merged,
