@@ -151,6 +151,15 @@ def test_memos_and_document_coding_of_the_documents_chosen(monkeypatch, demo):
     assert coding.selectbox(key="dc_doc").value in policies
 
 
+def type_as_integer(monkeypatch, demo, name: str):
+    """The Overview page after an admin picked ``name`` and the type integer and clicked 设定类型."""
+    at = open_app(monkeypatch, demo, OVERVIEW, coder="ann", timeout=120, no_errors=True)
+    at.selectbox(key="ov_type_name").set_value(name).run()
+    at.selectbox(key=f"ov_type_kind_{name}").set_value("integer").run()
+    next(b for b in at.button if "设定类型" in b.label).click().run()
+    return at
+
+
 def test_an_admin_types_a_variable_and_the_analysis_filters_a_range(monkeypatch, demo):
     p = Project.open(demo)
     try:
@@ -159,20 +168,14 @@ def test_an_admin_types_a_variable_and_the_analysis_filters_a_range(monkeypatch,
                           ids[3]: {"年龄": "不详"}}, by="admin")
     finally:
         p.close()
-    at = open_app(monkeypatch, demo, OVERVIEW, coder="ann", timeout=120, no_errors=True)
-    at.selectbox(key="ov_type_name").set_value("年龄").run()
-    at.selectbox(key="ov_type_kind_年龄").set_value("integer").run()
-    next(b for b in at.button if "设定类型" in b.label).click().run()
+    at = type_as_integer(monkeypatch, demo, "年龄")
     assert any("不详" in e.value and "not a whole number" in e.value for e in at.error)  # refused, with the reason
     p = Project.open(demo)
     try:
         set_variables(p, {ids[3]: {"年龄": ""}}, by="admin")
     finally:
         p.close()
-    at = open_app(monkeypatch, demo, OVERVIEW, coder="ann", timeout=120, no_errors=True)
-    at.selectbox(key="ov_type_name").set_value("年龄").run()
-    at.selectbox(key="ov_type_kind_年龄").set_value("integer").run()
-    next(b for b in at.button if "设定类型" in b.label).click().run()
+    at = type_as_integer(monkeypatch, demo, "年龄")
     assert not at.exception and not at.error
     assert any("年龄 → 整数" in s.value for s in at.success)
     ages = editor(at)["年龄"].dropna().tolist()
