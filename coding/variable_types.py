@@ -89,8 +89,8 @@ def _parse(kind: str, text: str) -> str | None:
         number = Decimal(text.replace(",", "").replace("_", ""))
     except InvalidOperation:
         return None
-    if not number.is_finite():
-        return None
+    if not number.is_finite() or (number and not -12 <= number.adjusted() <= 15):
+        return None  # also 1e999999, which would be a million digits
     if kind == "integer":
         if number != number.to_integral_value():
             return None

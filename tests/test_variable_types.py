@@ -48,7 +48,7 @@ def test_values_are_read_in_one_canonical_form(kind, value, expected):
 @pytest.mark.parametrize(("kind", "value", "message"), [
     ("integer", "3.5", "not a whole number"), ("integer", "六十", "not a whole number"), ("float", "nan", "not a number"),
     ("float", "abc", "not a number"), ("date", "2020-13-01", "not a date"), ("date", "2020-05", "not a date"),
-    ("boolean", "maybe", "not 是/否"),
+    ("boolean", "maybe", "not 是/否"), ("integer", "1e999999", "not a whole number"), ("float", "1e-40", "not a number"),
 ])
 def test_values_of_the_wrong_kind_are_refused(kind, value, message):
     with pytest.raises(BaolianError, match=message) as refused:
