@@ -495,3 +495,32 @@ def test_hostile_document_is_shown_as_literal_text(page, app, tmp_path):
     assert main.locator("b", has_text="name").count() == 0
     # opening and reading it decided nothing
     assert decisions_of(app.project, doc.id, coder) == []
+
+
+def test_link_a_sentence_to_another_document_then_undo(page, app):
+    """A coder links the sentence they read to a sentence of another document: the link is stored with both
+    spans, the sentence's number carries 🔗, and the sidebar's undo takes the link back."""
+    from coding.segment_links import links
+
+    coder = "e2e-linker"
+    set_coder(page, coder)
+    open_coding(page, app)
+    first, second = sorted(d.id for d in app.project.documents())[:2]
+    page.get_by_text("把这句话链接到另一段 Link this sentence to another passage").click()
+    wait_idle(page)
+    choose(page, "链接到文档 Link to document", f"#{second} ", re.compile(rf"^#{second} "))
+    choose(page, "链接到句子 Link to sentence", "S2", re.compile(r"^S2 · "))
+    add = page.get_by_role("button", name="🔗 添加链接 Add link", exact=True)
+    expect(add).to_be_enabled()
+    add.click()
+    page.get_by_test_id("stToast").filter(has_text="链接已保存 link saved").wait_for()
+    wait_idle(page)
+    no_exception(page, "after linking two passages")
+    (link,) = wait_until(lambda: [x for x in links(app.project) if x.coder == coder], what=f"a link by {coder}")
+    target = app.project.segments(second, "sentence")[1]
+    assert (link.source.document_id, link.target.document_id) == (first, second)
+    assert (link.target.start, link.target.end) == (target.start, target.end)
+    expect(page.locator(".bl-doc").filter(has_text="🔗").first).to_be_visible()
+    shot(page, "coding-linked")
+    page.get_by_test_id("stSidebar").get_by_role("button", name=re.compile("撤销 Undo")).click()
+    wait_until(lambda: not [x for x in links(app.project) if x.coder == coder], what="the link undone")

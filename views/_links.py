@@ -47,10 +47,11 @@ def links_section(p, me: str | None, doc, seg, found: list, documents: list, *, 
         return
     with st.expander("把这句话链接到另一段 Link this sentence to another passage"):
         titles = {d.id: f"#{d.id} {d.title}" for d in documents}
-        target_doc = st.selectbox("文档 Document", list(titles), format_func=titles.get, key="dc_link_doc",
+        target_doc = st.selectbox("链接到文档 Link to document", list(titles), format_func=titles.get, key="dc_link_doc",
                                   index=list(titles).index(doc.id) if doc.id in titles else 0)
         sentences = {s.id: s for s in p.segments(target_doc, "sentence")}
-        target = st.selectbox("句子 Sentence", list(sentences), key=f"dc_link_sentence_{target_doc}", index=None,
+        target = st.selectbox("链接到句子 Link to sentence", list(sentences), key=f"dc_link_sentence_{target_doc}",
+                              index=None,
                               placeholder="输入文字搜索 type to search",
                               format_func=lambda i: f"S{sentences[i].index + 1} · {sentences[i].text[:60]}")
         label = st.selectbox("关系 Label（可自行输入 or type your own）", LABELS, key="dc_link_label",
