@@ -38,6 +38,15 @@ _HINTS = {"integer": "write a whole number, e.g. 60", "float": "write a number, 
 _WHAT = {"integer": "a whole number", "float": "a number", "date": "a date", "boolean": "是/否 (yes/no)"}
 
 
+SET_PREFIX = "集合 "  # a yes/no variable "集合 NAME" is a REFI-QDA Set of documents (MAXQDA's document sets)
+
+
+def set_variable(set_name: str) -> str:
+    """The yes/no variable that stands for a document set ``set_name`` (control characters dropped, at most 64)."""
+    clean = "".join(ch for ch in set_name if unicodedata.category(ch) not in ("Cc", "Cf")).strip() or "set"
+    return (SET_PREFIX + clean)[:64]
+
+
 def check_type(kind: str, *, field: str = "type") -> str:
     """``kind`` if it is one of :data:`TYPES` (case-insensitive), else a clear error."""
     key = (kind or "").strip().lower()

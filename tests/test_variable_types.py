@@ -242,3 +242,54 @@ def test_undo_takes_back_values_and_a_type_with_its_conversion(project, docs):
     with pytest.raises(BaolianError, match="changed again since"):
         undo_last(project, coder="admin")
     assert stored(project, "街道")["访谈A"] == "Z"
+
+
+def test_document_sets_go_out_as_sets_and_come_back_as_yes_no_variables(project, docs, new_location, tmp_path):
+    """A yes/no variable 集合 NAME is also a REFI-QDA Set of its documents; a Set in another program's file (MAXQDA's
+    document sets) comes in as that variable, typed yes/no; its codes are reported, not imported."""
+    import zipfile
+
+    from lxml import etree
+
+    from coding.project import Project
+    from coding.refi import export_qdpx, import_refi
+
+    from .test_refi import NS, qde_of, xsd
+
+    a, b = docs["访谈A"], docs["政策B"]
+    set_variables(project, {a: {"集合 第一轮": "是"}, b: {"集合 第一轮": "否"}}, by="admin")
+    set_variable_type(project, "集合 第一轮", "boolean", by="admin")
+    out = export_qdpx(project, tmp_path / "sets.qdpx")
+    root = qde_of(out)
+    xsd("Project-mrt2019.xsd").assertValid(root)
+    names = {s.get("guid"): s.get("name") for s in root.iterfind("q:Sources/q:TextSource", NS)}
+    (found,) = root.findall("q:Sets/q:Set", NS)
+    assert found.get("name") == "第一轮"
+    assert [names[m.get("targetGUID")] for m in found.iterfind("q:MemberSource", NS)] == ["访谈A"]
+    # another program's file: the same set with a code in it too, and the variable left out
+    code_guid = root.find(".//q:CodeBook//q:Code", NS).get("guid")
+    foreign = tmp_path / "foreign.qdpx"
+    with zipfile.ZipFile(out) as src, zipfile.ZipFile(foreign, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "project.qde":
+                tree = etree.fromstring(data)
+                variable = tree.find("q:Variables/q:Variable[@name='集合 第一轮']", NS)
+                for value in tree.iterfind(".//q:VariableValue", NS):
+                    if value.find("q:VariableRef", NS).get("targetGUID") == variable.get("guid"):
+                        value.getparent().remove(value)
+                variable.getparent().remove(variable)
+                member = tree.find("q:Sets/q:Set", NS)
+                member.insert(0, etree.Element(f"{{{NS['q']}}}MemberCode", targetGUID=code_guid))
+                data = etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
+            dst.writestr(item, data)
+    fresh = Project.init(new_location("sets-fresh"))
+    try:
+        report = import_refi(fresh, foreign, user="carol")
+        assert report.sets == ["集合 第一轮"] and any("集合 sets" in line for line in report.lines())
+        assert any("Set '第一轮': 1 code(s)" in line for line in report.skipped)
+        assert variable_types(fresh)["集合 第一轮"] == "boolean"
+        assert stored(fresh, "集合 第一轮")["访谈A"] == "是"
+        assert documents_where(fresh, {"集合 第一轮": ["是"]}) == [d.id for d in fresh.documents() if d.title == "访谈A"]
+    finally:
+        fresh.close()

@@ -36,7 +36,7 @@ from coding.refi.reader import SIDECAR
 from coding.refi.schema import PROJECT_NS
 from coding.roles import Permission, authorize
 from coding.store import Code, CodeApplication, Coder, Document, Memo, Segment, SegmentLink
-from coding.variable_types import REFI_TYPES, YES, variable_types
+from coding.variable_types import REFI_TYPES, SET_PREFIX, YES, variable_types
 
 # Document metadata written as REFI variables (all Text: dates may be partial, e.g. 2020-10). "title" only for a
 # document whose source name had to be made unique ("访谈 (2)"), so that a re-import restores its title.
@@ -259,6 +259,7 @@ def export_qdpx(project, out: Path, *, user: str | None = None, only_coder: str 
                 n = _sub(notes_el, "Note", guid=relation_notes[id(r)], name=clean_text(f"{r.source}–{r.target} {r.label}"))
                 _sub(n, "PlainTextContent").text = clean_text(r.note)
     links = _sub(root, "Links") if relations or passage_links else None
+    sets = _document_sets(docs, types, src_guid)
     for link, coder in passage_links:  # links between passages: from one selection to the other
         key = _link_key(link, coder, sha)
         _sub(links, "Link", guid=guid("passage-link", *key), name=clean_text(link.label) or None, direction="OneWay",
@@ -270,6 +271,12 @@ def export_qdpx(project, out: Path, *, user: str | None = None, only_coder: str 
                         targetGUID=code_guid(r.target))
             if id(r) in relation_notes:
                 _sub(link, "NoteRef", targetGUID=relation_notes[id(r)])
+    if sets:  # a yes/no variable 集合 NAME is also a Set of the documents where it is 是 (MAXQDA's document sets)
+        sets_el = _sub(root, "Sets")
+        for name, members in sets.items():
+            el = _sub(sets_el, "Set", guid=guid("set", name), name=name.removeprefix(SET_PREFIX))
+            for g in members:
+                _sub(el, "MemberSource", targetGUID=g)
     _sub(root, "Description").text = clean_text(stamp)
     for note in on_project:
         _sub(root, "NoteRef", targetGUID=note)
@@ -301,6 +308,13 @@ def _unique(names: list[str]) -> list[str]:
         used.add(candidate)
         out.append(candidate)
     return out
+
+
+def _document_sets(docs, types: dict[str, str], src_guid: dict[int, str]) -> dict[str, list[str]]:
+    """{variable 集合 NAME: GUIDs of the documents where it is 是} for the yes/no variables named as sets."""
+    names = sorted(n for n, kind in types.items() if kind == "boolean" and n.startswith(SET_PREFIX))
+    found = {n: [src_guid[d.id] for d in docs if (d.extra or {}).get(n) == YES] for n in names}
+    return {n: members for n, members in found.items() if members}
 
 
 def _link_key(link: SegmentLink, coder: str | None, sha: dict[int, str]) -> tuple:

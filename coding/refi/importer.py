@@ -29,7 +29,7 @@ from coding.refi.reader import RefiFile, RSelection, read_refi
 from coding.roles import Permission, authorize, coder_row_id, has_accounts
 from coding.script import fold
 from coding.store import Code, CodeApplication, Document, Memo, Segment, SegmentLink, record_event
-from coding.variable_types import adopt_types
+from coding.variable_types import YES, adopt_types, set_variable
 from coding.words import WordSegmenter
 
 FALLBACK_CODER = "REFI-QDA import"
@@ -53,6 +53,7 @@ class RefiImportReport:
     codings_present: int = 0
     memos_added: int = 0
     links_added: int = 0  # links between passages
+    sets: list[str] = field(default_factory=list)  # the yes/no variables document sets became
     skipped: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -72,6 +73,8 @@ class RefiImportReport:
             ]
             if self.links_added:
                 out.append(f"链接 links between passages: {self.links_added} 新增 added")
+            if self.sets:
+                out.append(f"集合 sets → 是/否变量 yes/no variables: {'、'.join(self.sets)}")
         out += [f"改名 renamed: {r}" for r in self.renamed]
         out += [f"未导入 skipped: {s}" for s in self.skipped]
         return out
@@ -149,12 +152,13 @@ def import_refi(project, path: Path, *, user: str | None) -> RefiImportReport:
         _Writer(s, refi, report, importer, code_of, segmented).run()
         wanted = {name: FROM_REFI[kind] for name, kind in refi.variable_types.items()
                   if kind in FROM_REFI and name not in KNOWN_VARIABLES}
+        wanted.update({name: "boolean" for name in report.sets})
         report.skipped += adopt_types(s, wanted)
         record_event(s, "refi.import", "project", None, coder_id=importer, after={
             "file": path.name, "kind": refi.kind, "origin": refi.origin, "codes_added": report.codes_added,
             "documents_added": report.documents_added, "documents_merged": report.documents_merged,
             "codings_added": report.codings_added, "memos_added": report.memos_added,
-            "links_added": report.links_added})
+            "links_added": report.links_added, "sets": report.sets})
     project.__dict__.pop("segmenter", None)
     return report
 
@@ -221,6 +225,22 @@ class _Writer:
             self.s.add(row)  # in the refi.import event's count, as the import's codings are
             self.report.links_added += 1
 
+    def document_sets(self, doc_of: dict[str, int]) -> None:
+        """Each Set's member documents get the yes/no variable 集合 NAME = 是 (filter and group by it as by any
+        variable); a set's codes and notes are not imported (reported)."""
+        for found in self.refi.sets:
+            name = set_variable(found.name)
+            if found.others:
+                self.report.skipped.append(f"Set {found.name!r}: {found.others} code(s) or note(s) (only its "
+                                           f"documents are imported, as the variable {name!r})")
+            members = [doc_of[g] for g in found.sources if g in doc_of]
+            for doc_id in members:
+                doc = self.s.get(Document, doc_id)
+                if (doc.extra or {}).get(name) != YES:
+                    doc.extra = {**(doc.extra or {}), name: YES}
+            if members:
+                self.report.sets.append(name)
+
     def run(self) -> None:
         self.used_notes: set[str] = set()
         self.memo_ids: list[int] = []
@@ -249,6 +269,7 @@ class _Writer:
             for sel in source.selections:
                 self.selection(doc_id, sel, existing)
         self.passage_links(doc_of)
+        self.document_sets(doc_of)
         self.used_notes.update(g for link in self.refi.links for g in link.notes)  # a relation's note, not a memo
         for note in [*self.refi.project_notes, *self.refi.notes]:
             if note not in self.used_notes:  # (a summary whose source was not imported stays on its code)

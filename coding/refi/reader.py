@@ -73,6 +73,15 @@ class RPassageLink:
 
 
 @dataclass
+class RSet:
+    """A Set of the project: its member sources (documents), and how many codes and notes it also holds."""
+
+    name: str
+    sources: list[str]  # source GUIDs
+    others: int  # MemberCode and MemberNote elements (not imported)
+
+
+@dataclass
 class RNote:
     guid: str
     name: str
@@ -105,6 +114,7 @@ class RefiFile:
     project_notes: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # what was not imported, for the report
     variable_types: dict[str, str] = field(default_factory=dict)  # variable name -> typeOfVariable (Text, Integer …)
+    sets: list[RSet] = field(default_factory=list)  # MAXQDA's document sets, NVivo's sets
     # Baolian's own codebook (keys, English names, definitions, rules), written beside project.qde by our export
     codebook_yaml: str | None = None
     codebook_where: str | None = None
@@ -178,6 +188,10 @@ def _read_project(zf: zipfile.ZipFile, path: Path) -> RefiFile:
         text = _source_text(zf, names, note, path, where)
         out.notes[g] = RNote(g, note.get("name") or "", text, _user(out, note, "creatingUser", where),
                              note.get("creationDateTime"))
+    for el in root.iterfind(f"{_q('Sets')}/{_q('Set')}"):
+        out.sets.append(RSet((el.get("name") or el.get("guid")).strip(),
+                             [normal(r.get("targetGUID")) for r in el.iterfind(_q("MemberSource"))],
+                             len(el.findall(_q("MemberCode"))) + len(el.findall(_q("MemberNote")))))
     case_of: dict[str, list[str]] = {}
     for case in root.iterfind(f"{_q('Cases')}/{_q('Case')}"):
         for ref in case.iterfind(_q("SourceRef")):
