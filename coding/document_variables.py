@@ -124,9 +124,11 @@ def variables_frame(project, *, typed: bool = False) -> pd.DataFrame:
                          .where(Document.deleted_at.is_(None)).order_by(Document.id)).all()
     frame = pd.DataFrame([(i, t, k, d) for i, t, k, d, _ in rows], columns=["document_id", "document", "kind", "date"])
     for name in _names(extra for *_, extra in rows):
-        kind = types.get(name, "text")
-        frame[name] = pd.Series([cell_value(kind, value_text((extra or {}).get(name))) for *_, extra in rows],
-                                dtype=object)
+        texts = [value_text((extra or {}).get(name)) for *_, extra in rows]
+        cells = [cell_value(types.get(name, "text"), text) for text in texts]
+        if any(isinstance(c, str) for c in cells) and types.get(name) in ("integer", "float", "date"):
+            cells = texts  # a value not of the type (written around the checks): the column stays text
+        frame[name] = pd.Series(cells, dtype=object)
     return frame
 
 

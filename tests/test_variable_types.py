@@ -152,6 +152,13 @@ def test_tables_get_numbers_and_dates(project, docs, tmp_path):
     first = frame[frame["document_id"] == a].iloc[0]
     assert (first["年龄"], first["得分"], first["立案日期"], first["包案"]) == (60, 2.5, date(2020, 1, 5), "是")
     assert variables_frame(project)["年龄"].tolist()[0] == "60"  # untyped by default
+    with project.transaction() as s:  # a value written around the checks keeps its column text, never mixed
+        from coding.store import Document
+
+        s.get(Document, b).extra = {"年龄": "不详"}
+    assert variables_frame(project, typed=True).set_index("document_id")["年龄"].to_dict() == {
+        a: "60", b: "不详", docs["删除C"]: None}
+    set_variables(project, {b: {"年龄": None}}, by="admin")
     book = load_workbook(export(project, "xlsx", tmp_path / "t.xlsx"), read_only=True)
     header, row, *_ = book["documents"].iter_rows(values_only=True)
     cells = dict(zip(header, row))
