@@ -56,7 +56,8 @@ def relations_after_merge(relations: list[dict], keep: str, drop: str) -> list[d
     return out
 
 
-def _quoted(text: str) -> str:
+def dot_quoted(text: str) -> str:
+    """``text`` as a quoted Graphviz DOT string (quotes and backslashes escaped, one line)."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
@@ -71,10 +72,10 @@ def relation_graph(codebook: Codebook, *, only: set[str] | None = None) -> str:
              '  edge [fontname="Noto Sans CJK SC", fontsize=10];']
     for key in used:
         code = codes[key]
-        lines.append(f"  {_quoted(key)} [label={_quoted(f'{key} {code.name}')}, fillcolor={_quoted(code.color + '33')},"
-                     f" color={_quoted(code.color)}];")
+        lines.append(f"  {dot_quoted(key)} [label={dot_quoted(f'{key} {code.name}')}, "
+                     f"fillcolor={dot_quoted(code.color + '33')}, color={dot_quoted(code.color)}];")
     for r in relations:
-        lines.append(f"  {_quoted(r.source)} -> {_quoted(r.target)} [label={_quoted(r.label)}, "
+        lines.append(f"  {dot_quoted(r.source)} -> {dot_quoted(r.target)} [label={dot_quoted(r.label)}, "
                      f"dir={ARROWS[r.direction]}];")
     lines.append("}")
     return "\n".join(lines)

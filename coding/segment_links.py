@@ -145,6 +145,25 @@ def links(project, *, document_id: int | None = None, as_user: str | None = None
                 for link, name, a, b in s.execute(query)]
 
 
+def link_graph(found: list[Link]) -> str:
+    """The links as a Graphviz DOT graph: each linked document a box (id and title), one arrow per pair of
+    documents and label with the number of links ("矛盾 ×3"); a link inside one document is a loop."""
+    from coding.codebook_relations import dot_quoted as quoted
+
+    titles = {e.document_id: e.title for x in found for e in (x.source, x.target)}
+    edges: dict[tuple[int, int, str], int] = {}
+    for x in found:
+        key = (x.source.document_id, x.target.document_id, x.label)
+        edges[key] = edges.get(key, 0) + 1
+    lines = ["digraph links {", "  rankdir=LR;",
+             '  node [shape=box, style=rounded, fontname="Noto Sans CJK SC", fontsize=11];',
+             '  edge [fontname="Noto Sans CJK SC", fontsize=10];']
+    lines += [f"  d{i} [label={quoted(f'#{i} {title[:40]}')}];" for i, title in sorted(titles.items())]
+    lines += [f"  d{a} -> d{b} [label={quoted(f'{label} ×{n}'.strip())}];" for (a, b, label), n in edges.items()]
+    lines.append("}")
+    return "\n".join(lines)
+
+
 def _end(doc: Document, start: int, end: int) -> LinkEnd:
     text = doc.text[start:end]
     return LinkEnd(doc.id, doc.title, start, end, text if len(text) <= EXCERPT else text[:EXCERPT - 1] + "…")

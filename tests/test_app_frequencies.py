@@ -245,3 +245,27 @@ def test_keywords_view(monkeypatch, coded):
     (shown,) = [d.value for d in at.dataframe if "g2" in d.value.columns]
     assert shown["word"].tolist() == expected["word"].tolist() and shown["count_rest"].tolist() == \
         expected["count_rest"].tolist()
+
+
+def test_links_map_view(monkeypatch, coded, tmp_path):
+    import shutil
+
+    from coding.segment_links import Passage, add_link
+
+    path = tmp_path / "links.sqlite"
+    shutil.copyfile(coded["path"], path)
+    at = open_page(monkeypatch, path)
+    at.radio(key="analysis_view").set_value("links").run()
+    assert not at.exception and any("还没有段落之间的链接" in i.value for i in at.info)
+    p = Project.open(path)
+    try:
+        first, second = [d.id for d in p.documents()][:2]
+        add_link(p, Passage(first, 0, 4), Passage(second, 0, 4), label="<b>矛盾</b>", coder="ann")
+    finally:
+        p.close()
+    at = open_page(monkeypatch, path)
+    at.radio(key="analysis_view").set_value("links").run()
+    assert not at.exception and not at.error
+    (table,) = [d.value for d in at.dataframe if "关系 label" in d.value.columns]
+    assert table["关系 label"].tolist() == ["<b>矛盾</b>"]  # shown in a table cell, as text
+    assert any("1 条链接 links" in c.value for c in at.caption)

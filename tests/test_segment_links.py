@@ -176,3 +176,20 @@ def test_the_links_table_of_the_exports(project, docs, tmp_path):
     assert [r[1] for r in list(chosen["links"].iter_rows(values_only=True))[1:]] == [None]  # bob's, no label
     only_ann = load_workbook(export(project, "xlsx", tmp_path / "ann.xlsx", coder="ann"), read_only=True)
     assert len(list(only_ann["links"].iter_rows(values_only=True))) == 2  # header and ann's link
+
+
+def test_the_links_map_is_a_graph_of_documents(project, docs):
+    from coding.segment_links import link_graph
+
+    a, b = docs["访谈A"], docs["政策B"]
+    add_link(project, Passage(a, 0, 5), Passage(b, 2, 8), label="矛盾", coder="ann")
+    add_link(project, Passage(a, 6, 9), Passage(b, 9, 12), label="矛盾", coder="bob")
+    add_link(project, Passage(b, 0, 3), Passage(b, 4, 9), coder="bob")
+    with project.transaction() as s:  # a hostile title must not break out of its DOT string
+        from coding.store import Document
+
+        s.get(Document, b).title = 'B"] ; x [label="\\\\'
+    dot = link_graph(links(project))
+    assert f'd{a} -> d{b} [label="矛盾 ×2"];' in dot and f'd{b} -> d{b} [label="×1"];' in dot
+    assert f'd{b} [label="#{b} B\\"] ; x [label=\\"\\\\\\\\"];' in dot
+    assert dot.count(" -> ") == 2 and dot.startswith("digraph links {") and dot.endswith("}")

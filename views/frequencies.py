@@ -6,6 +6,7 @@ a rerun with the same choices costs one small query. Document text is shown only
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from coding.analysis import (
@@ -25,13 +26,14 @@ from coding.analysis_words import WORD_BY, kwic, word_frequencies
 from coding.charts import chart_bytes, code_document_heatmap, code_line_chart, cooccurrence_heatmap, frequency_chart
 from coding.document_variables import VAR_PREFIX, condition_values, variable_names
 from coding.errors import BaolianError
+from coding.segment_links import link_graph, links
 from views._shared import coder as acting_user, document_scope, md
 from views._shared import project
 
 ALL = "*"
 VIEWS = {"freq": "频次 Frequencies", "matrix": "编码×文档 Code × document", "cooc": "共现 Co-occurrence",
          "kwic": "关键词语境 KWIC", "words": "词频 Word frequencies", "keywords": "特征词 Keywords",
-         "line": "编码分布 Code line"}
+         "line": "编码分布 Code line", "links": "链接图 Links map"}
 MEASURES = {"segments": "片段 segments", "documents": "文档 documents", "characters": "字数 characters"}
 FUNCS = {"freq": code_frequencies, "matrix": code_document_matrix, "cooc": cooccurrence,
          "cooc_matrix": cooccurrence_matrix, "kwic": kwic, "words": word_frequencies, "line": code_line,
@@ -283,5 +285,20 @@ try:
                              column_config={"code": "编码 code", "position": "位置 position",
                                             "speaker": "说话人 speaker", "text": "内容 text"})
                 csv_button(line.drop(columns=["color"]), f"baolian_code_line_{doc}", "line_csv")
+    elif view == "links":
+        found = [x for x in links(p, as_user=acting_user()) if chosen_documents is None
+                 or {x.source.document_id, x.target.document_id} & set(chosen_documents)]
+        if not found:
+            st.info("还没有段落之间的链接（在文档编码页添加）。 No links between passages yet (add them on the Document "
+                    "coding page).")
+        else:
+            st.caption(f"{len(found)} 条链接 links；箭头上是关系与条数 — arrows carry the label and the number of links.")
+            st.graphviz_chart(link_graph(found), width="stretch")
+            table = pd.DataFrame([{"#": x.id, "关系 label": x.label, "从 from": f"#{x.source.document_id} "
+                                   f"{x.source.title}", "原文 passage": x.source.text, "到 to": f"#{x.target.document_id} "
+                                   f"{x.target.title}", "另一段 other passage": x.target.text, "编码员 coder": x.coder}
+                                  for x in found])
+            st.dataframe(table, hide_index=True, width="stretch")
+            csv_button(table, "baolian_links", "links_csv")
 except BaolianError as exc:
     st.error(f"无法计算 Cannot compute: {md(exc)}")
