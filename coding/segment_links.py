@@ -40,7 +40,7 @@ class LinkEnd:
     title: str
     start: int
     end: int
-    text: str  # the passage (at most EXCERPT characters, … when cut)
+    text: str  # the passage (at most ``excerpt`` characters, … when cut; whole with excerpt=None)
 
 
 @dataclass(frozen=True)
@@ -122,9 +122,11 @@ def remove_link(project, link_id: int, *, coder: str | None) -> None:
         s.delete(link)
 
 
-def links(project, *, document_id: int | None = None, as_user: str | None = None) -> list[Link]:
+def links(project, *, document_id: int | None = None, as_user: str | None = None,
+          excerpt: int | None = EXCERPT) -> list[Link]:
     """Links with both ends in live documents (only those with an end in ``document_id`` when given), oldest
-    first; while ``as_user`` is blinded (blind double coding), only their own."""
+    first; while ``as_user`` is blinded (blind double coding), only their own. Each end's text is cut to
+    ``excerpt`` characters (None: the whole passage)."""
     from coding.assignments import shown_coder
 
     src, tgt = aliased(Document), aliased(Document)
@@ -141,7 +143,8 @@ def links(project, *, document_id: int | None = None, as_user: str | None = None
         if only:
             query = query.where(Coder.name == only)
         return [Link(link.id, link.label, name, link.created_at,
-                     _end(a, link.source_start, link.source_end), _end(b, link.target_start, link.target_end))
+                     _end(a, link.source_start, link.source_end, excerpt),
+                     _end(b, link.target_start, link.target_end, excerpt))
                 for link, name, a, b in s.execute(query)]
 
 
@@ -164,9 +167,10 @@ def link_graph(found: list[Link]) -> str:
     return "\n".join(lines)
 
 
-def _end(doc: Document, start: int, end: int) -> LinkEnd:
+def _end(doc: Document, start: int, end: int, excerpt: int | None) -> LinkEnd:
     text = doc.text[start:end]
-    return LinkEnd(doc.id, doc.title, start, end, text if len(text) <= EXCERPT else text[:EXCERPT - 1] + "…")
+    cut = excerpt is not None and len(text) > excerpt
+    return LinkEnd(doc.id, doc.title, start, end, text[:excerpt - 1] + "…" if cut else text)
 
 
 def revert_link(session, event) -> None:

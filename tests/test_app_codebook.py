@@ -229,25 +229,25 @@ def test_a_changed_file_can_be_loaded_into_the_draft(monkeypatch, files):
     assert not at.warning
 
 
+def add_relation_in_form(at, source: str, label: str, target: str, *, direction: str | None = None) -> None:
+    """Fill the Codebook page's relation form and apply it."""
+    at.selectbox(key="cb_rel_source").set_value(source)
+    at.text_input(key="cb_rel_label").set_value(label)
+    at.selectbox(key="cb_rel_target").set_value(target)
+    if direction is not None:
+        at.radio(key="cb_rel_direction").set_value(direction)
+    at.button(key="cb_apply_relation").click().run()
+
+
 def test_relations_are_drawn_added_saved_and_removed(monkeypatch, files):
     project, codebook = files
     at = open_page(monkeypatch, files)
     assert any("还没有关系" in i.value for i in at.info)
-    at.selectbox(key="cb_rel_source").set_value("F1")
-    at.text_input(key="cb_rel_label").set_value("促成 enables")
-    at.selectbox(key="cb_rel_target").set_value("M3")
-    at.button(key="cb_apply_relation").click().run()
+    add_relation_in_form(at, "F1", "促成 enables", "M3")
     ok(at)
-    at.selectbox(key="cb_rel_source").set_value("M2")
-    at.text_input(key="cb_rel_label").set_value("提供信息 informs")
-    at.selectbox(key="cb_rel_target").set_value("M5")
-    at.radio(key="cb_rel_direction").set_value("both")
-    at.button(key="cb_apply_relation").click().run()
+    add_relation_in_form(at, "M2", "提供信息 informs", "M5", direction="both")
     ok(at)
-    at.selectbox(key="cb_rel_source").set_value("M2")
-    at.text_input(key="cb_rel_label").set_value("自指 self")
-    at.selectbox(key="cb_rel_target").set_value("M2")
-    at.button(key="cb_apply_relation").click().run()
+    add_relation_in_form(at, "M2", "自指 self", "M2")
     assert "to itself" in plain(at.error[0].value)  # refused with the reason; the draft keeps two
     (shown,) = [d.value for d in at.dataframe if "关系 Relation" in d.value.columns]
     assert shown["关系 Relation"].tolist() == ["促成 enables", "提供信息 informs"]

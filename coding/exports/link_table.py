@@ -17,21 +17,14 @@ def link_table(project, filters, *, as_user: str | None = None) -> pd.DataFrame:
     (code points ``start``–``end``)."""
     from coding.segment_links import links
 
-    texts: dict[int, str] = {}
-
-    def text(document_id: int, start: int, end: int) -> str:
-        if document_id not in texts:
-            texts[document_id] = project.document_text(document_id)
-        return texts[document_id][start:end]
-
+    chosen = set(filters.documents) if filters.documents is not None else None
     rows = []
-    for x in links(project, as_user=as_user):
+    for x in links(project, as_user=as_user, excerpt=None):  # whole passages, from the rows links() reads
         if filters.coder is not None and x.coder != filters.coder:
             continue
-        if filters.documents is not None and not {x.source.document_id, x.target.document_id} & set(filters.documents):
+        if chosen is not None and not {x.source.document_id, x.target.document_id} & chosen:
             continue
         rows.append([x.id, x.label, x.source.document_id, x.source.title, x.source.start, x.source.end,
-                     text(x.source.document_id, x.source.start, x.source.end), x.target.document_id, x.target.title,
-                     x.target.start, x.target.end, text(x.target.document_id, x.target.start, x.target.end),
-                     x.coder, x.created_at])
+                     x.source.text, x.target.document_id, x.target.title, x.target.start, x.target.end,
+                     x.target.text, x.coder, x.created_at])
     return pd.DataFrame(rows, columns=LINK_COLUMNS)
